@@ -1,1 +1,16 @@
-pub fn _x(){}
+//! # bTLS 1.0 reference implementation
+//!
+//! The specification is `SPEC.md` beside this crate; requirement IDs (`BT-HS-12`, …) in the code
+//! point into it. Layers, each depending only on the ones above it:
+//!
+//! - [`codec`] and [`msgs`]: the wire format, exact in both directions;
+//! - [`crypto`]: signatures, key agreement, key schedule and record protection (aws-lc-rs);
+//! - [`keys`]: key stores, the registry, validation policy, the bounded key cache, key files;
+//! - [`conn`]: the sans-IO client and server state machines;
+//! - [`socket`]: [`socket::SecureSocket`], plain `Read`/`Write` streams over TCP.
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod crypto;
+pub mod keys;
+pub mod msgs;
