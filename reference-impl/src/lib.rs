@@ -9,8 +9,24 @@
 //! - [`conn`]: the sans-IO client and server state machines;
 //! - [`socket`]: [`socket::SecureSocket`], plain `Read`/`Write` streams over TCP.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        reason = "tests fail loudly on purpose"
+    )
+)]
 
 pub mod codec;
+pub mod conn;
 pub mod crypto;
+pub mod error;
 pub mod keys;
 pub mod msgs;
+
+pub use conn::{ClientConfig, Connection, Event, HandshakeSummary, ServerConfig, Side};
+pub use crypto::{OsRandom, RandomSource, SeededRandom};
+pub use error::Error;
+pub mod testing;

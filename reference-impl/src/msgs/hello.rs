@@ -106,7 +106,12 @@ impl Codec for ClientHello {
         }
         let cipher_suites = suites
             .chunks_exact(2)
-            .map(|c| CipherSuite(u16::from_be_bytes([c[0], c[1]])))
+            .map(|c| {
+                CipherSuite(u16::from_be_bytes([
+                    c.first().copied().unwrap_or(0),
+                    c.get(1).copied().unwrap_or(0),
+                ]))
+            })
             .collect();
         Ok(Self {
             version,
