@@ -128,7 +128,8 @@ impl Pair {
         }
     }
 
-    fn queue(&mut self, to: Side) -> &mut VecDeque<Vec<u8>> {
+    /// The frames written to `to` and not yet delivered, for tests that alter them in flight.
+    pub fn queue(&mut self, to: Side) -> &mut VecDeque<Vec<u8>> {
         let [to_client, to_server] = &mut self.pending;
         match to {
             Side::Client => to_client,
@@ -184,6 +185,24 @@ impl Pair {
         let frame = self.queue(to).pop_front()?;
         let now = self.now_ms;
         Some(self.conn(to).receive(&frame, now))
+    }
+
+    /// Drives the pair frame by frame until the next frame queued for `to` satisfies `pred`;
+    /// returns whether it ever did.
+    pub fn drive_until_next(&mut self, to: Side, pred: impl Fn(&[u8]) -> bool) -> bool {
+        loop {
+            self.pump();
+            if self.queue(to).front().is_some_and(|f| pred(f)) {
+                return true;
+            }
+            let progressed = match self.deliver_one(other(to)) {
+                Some(_) => true,
+                None => self.deliver_one(to).is_some(),
+            };
+            if !progressed {
+                return false;
+            }
+        }
     }
 
     /// Drives the pair frame by frame until `pred` holds for `side`'s connection, without
