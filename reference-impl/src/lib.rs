@@ -29,4 +29,5 @@ pub mod msgs;
 pub use conn::{ClientConfig, Connection, Event, HandshakeSummary, ServerConfig, Side};
 pub use crypto::{OsRandom, RandomSource, SeededRandom};
 pub use error::Error;
+pub mod socket;
 pub mod testing;
