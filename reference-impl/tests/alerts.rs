@@ -1,5 +1,11 @@
 //! Every row of the error table (SPEC §9), provoked in the role that detects it: a frame is
 //! altered in flight and the receiver must send exactly the alert the table names, then close.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Shared helpers for the integration tests.
+
 #![allow(dead_code, reason = "each test binary uses a subset")]
 
 use btls::conn::{ClientConfig, Event, ServerConfig};

@@ -1,4 +1,10 @@
 //! Every handshake path of SPEC §5 and §8 with a real client and server in memory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 
 mod common;
 
@@ -219,11 +225,8 @@ fn unexpected_server_identity_is_a_validation_failure() {
 
 #[test]
 fn policy_hooks_reject_with_the_reason_of_the_first_failing_check() {
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&mut btls::ServerConfig)>,
-        ValidationFailure,
-    )> = vec![
+    type Tweak = Box<dyn Fn(&mut btls::ServerConfig)>;
+    let cases: Vec<(&str, Tweak, ValidationFailure)> = vec![
         (
             "algorithm not allowed",
             Box::new(|s| {

@@ -1,4 +1,10 @@
 //! SecureSocket over real loopback TCP (ephemeral ports).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 
 use btls::socket::{SecureListener, SecureSocket};
 use btls::testing::fixture_configs;

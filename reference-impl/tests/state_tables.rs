@@ -1,6 +1,12 @@
 //! The state × input tables of SPEC §12: every handshake code in every state, both roles.
 //! A code the table lists must not be answered with `unexpected_message`; every other code must
 //! be, with exactly that alert (BT-HS-24, BT-HS-26).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 
 mod common;
 
