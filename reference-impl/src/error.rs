@@ -161,6 +161,54 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The requirement ID of SPEC.md behind this error, for reports and logs.
+    pub fn requirement(&self) -> &'static str {
+        match self {
+            Self::FrameTooLarge { .. } => "BT-FRAME-2",
+            Self::UnknownContentType(_) => "BT-FRAME-3",
+            Self::UnknownHandshakeCode(_) => "BT-FRAME-5",
+            Self::ApplicationSubcodeNotZero(_) => "BT-FRAME-6",
+            Self::MalformedBody { .. } => "BT-FRAME-7",
+            Self::UnexpectedMessage { .. } => "BT-HS-24",
+            Self::ApplicationDataBeforeHandshakeComplete | Self::HandshakeNotComplete => "BT-HS-25",
+            Self::UnsupportedVersion(_) => "BT-HS-3",
+            Self::UnsupportedKeyAlgorithm(_) => "BT-HS-4",
+            Self::NoCommonCipherSuite => "BT-HS-5",
+            Self::NoUntriedKeyAlgorithm => "BT-HS-16",
+            Self::PeerKeyRejected(_) => "BT-HS-10",
+            Self::IllegalParameter(p) => p.requirement(),
+            Self::BadSessionDetailsSignature => "BT-HS-20",
+            Self::BadClientSignature => "BT-HS-21",
+            Self::BadReadyMac(code) if *code == HandshakeCode::SERVER_READY => "BT-HS-23",
+            Self::BadReadyMac(_) => "BT-HS-22",
+            Self::BadRecordMac => "BT-REC-4",
+            Self::HandshakeTimeout => "BT-TIME-1",
+            Self::Internal(_) => "BT-ALERT-3",
+            Self::AlertReceived(_) => "BT-ALERT-2",
+            Self::PeerClosedDuringHandshake => "BT-CLOSE-4",
+            Self::Truncated => "BT-CLOSE-3",
+            Self::ConnectionClosed => "BT-CLOSE-1",
+        }
+    }
+}
+
+impl IllegalParameter {
+    /// The requirement ID behind this case.
+    pub fn requirement(&self) -> &'static str {
+        match self {
+            Self::DuplicateCipherSuite => "BT-MSG-3",
+            Self::InvalidKeyShare => "BT-MSG-4",
+            Self::KeyAlgorithmMismatch => "BT-MSG-6",
+            Self::SessionIdNotEchoed => "BT-MSG-7",
+            Self::UnofferedCipherSuite => "BT-MSG-9",
+            Self::InvalidRetry => "BT-HS-16",
+            Self::SignatureInResumedHandshake => "BT-RES-6",
+            Self::ResumedWithAnotherKey => "BT-RES-5",
+        }
+    }
+}
+
 impl From<IllegalParameter> for Error {
     fn from(p: IllegalParameter) -> Self {
         Self::IllegalParameter(p)
