@@ -7,7 +7,7 @@ cargo build --quiet -p btls --bins --examples
 bin=target/debug
 work=$(mktemp -d)
 cleanup() {
-    if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -21,13 +21,13 @@ head -c 1000000 /dev/urandom > "$work/payload.bin"
 
 coproc SERVER { exec timeout 60 "$bin/examples/file_server" --key "$work/server.key.json" \
     --password-env BTLS_EXAMPLE_PASSWORD --known "$work/client.pub.json" --out "$work/received.bin"; }
-SERVER_PID=$SERVER_PID
+server_pid=$SERVER_PID
 read -r -t 30 -u "${SERVER[0]}" line
 addr=${line#listening on }
 
 timeout 60 "$bin/examples/file_client" --connect "$addr" --key "$work/client.key.json" \
     --known "$work/server.pub.json" --expect-server server.example --send "$work/payload.bin"
-wait "$SERVER_PID"
-SERVER_PID=
+wait "$server_pid"
+server_pid=
 cmp "$work/payload.bin" "$work/received.bin"
 echo "examples: 1 MB sent over bTLS, received intact, digest confirmed"

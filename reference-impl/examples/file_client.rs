@@ -39,26 +39,42 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let password = args.password_env.as_deref().map(std::env::var).transpose().context("reading the password variable")?;
+    let password = args
+        .password_env
+        .as_deref()
+        .map(std::env::var)
+        .transpose()
+        .context("reading the password variable")?;
     let key = load_private_key(&args.key, password.as_deref())?;
     let mut config = ClientConfig::new(vec![Arc::new(key)]);
     for path in &args.known {
         config.peer_keys.add_known(load_published_key(path)?);
     }
     config.expected_server = args.expect_server.map(String::into_bytes);
-    let data = std::fs::read(&args.send).with_context(|| format!("reading {}", args.send.display()))?;
+    let data =
+        std::fs::read(&args.send).with_context(|| format!("reading {}", args.send.display()))?;
 
     let mut socket = SecureSocket::connect(&args.connect, Arc::new(config))
         .with_context(|| format!("handshake with {}", args.connect))?;
     socket.write_all(&u64::try_from(data.len())?.to_be_bytes())?;
     socket.write_all(&data)?;
     let mut answer = [0u8; 32];
-    socket.read_exact(&mut answer).context("reading the server's digest")?;
+    socket
+        .read_exact(&mut answer)
+        .context("reading the server's digest")?;
     socket.close().context("closing")?;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
     if digest.as_ref() != answer {
-        bail!("the server's digest {} differs from ours {}", hex::encode(answer), hex::encode(digest));
+        bail!(
+            "the server's digest {} differs from ours {}",
+            hex::encode(answer),
+            hex::encode(digest)
+        );
     }
-    println!("sent {} bytes, sha256 {} confirmed by the server", data.len(), hex::encode(digest));
+    println!(
+        "sent {} bytes, sha256 {} confirmed by the server",
+        data.len(),
+        hex::encode(digest)
+    );
     Ok(())
 }

@@ -39,7 +39,12 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let password = args.password_env.as_deref().map(std::env::var).transpose().context("reading the password variable")?;
+    let password = args
+        .password_env
+        .as_deref()
+        .map(std::env::var)
+        .transpose()
+        .context("reading the password variable")?;
     let key = load_private_key(&args.key, password.as_deref())?;
     let mut config = ServerConfig::new(vec![Arc::new(key)]);
     for path in &args.known {
@@ -61,14 +66,22 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let mut len = [0u8; 8];
-    socket.read_exact(&mut len).context("reading the file length")?;
+    socket
+        .read_exact(&mut len)
+        .context("reading the file length")?;
     let mut data = vec![0u8; usize::try_from(u64::from_be_bytes(len))?];
     socket.read_exact(&mut data).context("reading the file")?;
     std::fs::write(&args.out, &data).with_context(|| format!("writing {}", args.out.display()))?;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data);
     socket.write_all(digest.as_ref())?;
     let mut rest = Vec::new();
-    socket.read_to_end(&mut rest).context("waiting for the client's close_notify")?;
-    eprintln!("server: received {} bytes, sha256 {}", data.len(), hex::encode(digest));
+    socket
+        .read_to_end(&mut rest)
+        .context("waiting for the client's close_notify")?;
+    eprintln!(
+        "server: received {} bytes, sha256 {}",
+        data.len(),
+        hex::encode(digest)
+    );
     Ok(())
 }

@@ -2,10 +2,15 @@
 //! validation policy and the bounded key cache.
 
 mod cache;
+mod files;
 mod policy;
 mod registry;
 
 pub use cache::KeyCache;
+pub use files::{
+    load_private_key, load_published_key, save_private_key, save_published_key, KeyFileError,
+    PasswordProtection, DEFAULT_ITERATIONS, PRIVATE_KEY_FORMAT, PUBLISHED_KEY_FORMAT,
+};
 pub use policy::ValidationPolicy;
 pub use registry::{lookup_with_timeout, DirectoryRegistry, KeyRegistry};
 

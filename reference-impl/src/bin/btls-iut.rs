@@ -1,0 +1,316 @@
+//! `btls-iut`: the reference implementation's adapter for the conformance harness. It implements
+//! every option of the IUT adapter contract, version 1 (`harness/IUT-ADAPTER.md`).
+
+use btls::conn::{Connection, Event};
+use btls::crypto::{OsRandom, RandomSource, SeededRandom};
+use btls::keys::{load_private_key, load_published_key, DirectoryRegistry};
+use btls::msgs::{CipherSuite, KeyAlgorithm};
+use btls::{ClientConfig, Error, ServerConfig};
+use clap::{Parser, ValueEnum};
+use serde_json::json;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The contract version this adapter implements.
+const CONTRACT: u32 = 1;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Client,
+    Server,
+}
+
+/// Runs bTLS connections for the conformance harness (IUT adapter contract v1).
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// The bTLS role.
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Where the harness listens; the adapter always opens the TCP connection.
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: String,
+    /// Own private key file; repeatable, in preference order.
+    #[arg(long = "key", value_name = "FILE", required = true)]
+    keys: Vec<PathBuf>,
+    /// A published key file of a known peer; repeatable.
+    #[arg(long, value_name = "FILE")]
+    known: Vec<PathBuf>,
+    /// A registry directory to look unknown keys up in.
+    #[arg(long, value_name = "DIR")]
+    registry_dir: Option<PathBuf>,
+    /// A published key file holding a trusted registry key; repeatable.
+    #[arg(long, value_name = "FILE")]
+    trusted_registry: Vec<PathBuf>,
+    /// Trust peer keys on first use.
+    #[arg(long)]
+    accept_unsigned: bool,
+    /// Allowed peer key algorithm; repeatable (default: all).
+    #[arg(long, value_name = "NAME")]
+    allow_algorithm: Vec<String>,
+    /// Cipher suite in preference order; repeatable (default: all).
+    #[arg(long, value_name = "NAME")]
+    cipher_suite: Vec<String>,
+    /// Server: answer SEND_KEY with CANNOT_SEND_KEY.
+    #[arg(long)]
+    no_send_key: bool,
+    /// Neither offer nor accept session resumption.
+    #[arg(long)]
+    no_resumption: bool,
+    /// Client: the server registration handle to expect.
+    #[arg(long, value_name = "REG")]
+    expect_server: Option<String>,
+    /// Number of connections to run one after another, sharing caches and sessions.
+    #[arg(long, default_value_t = 1)]
+    connections: u32,
+    /// Application bytes (hex) to send after the handshake.
+    #[arg(long, value_name = "HEX")]
+    send: Option<String>,
+    /// Send back every application byte received.
+    #[arg(long)]
+    echo: bool,
+    /// Send close_notify after the handshake (and after --send).
+    #[arg(long)]
+    close: bool,
+    /// Handshake timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    handshake_timeout_ms: u64,
+    /// Derive all randomness from this seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn emit(value: serde_json::Value) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+    let _ = out.flush();
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn parse_names<T: Copy>(
+    names: &[String],
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    what: &str,
+) -> Result<Vec<T>, String> {
+    if names.is_empty() {
+        return Ok(all.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| parse(n).ok_or_else(|| format!("unknown {what} {n:?}")))
+        .collect()
+}
+
+enum Roles {
+    Client(Arc<ClientConfig>),
+    Server(Arc<ServerConfig>),
+}
+
+fn build(args: &Args) -> Result<Roles, String> {
+    let keys = args
+        .keys
+        .iter()
+        .map(|p| {
+            load_private_key(p, None)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut peer_keys = btls::keys::PeerKeys::default();
+    for path in &args.known {
+        peer_keys.add_known(load_published_key(path).map_err(|e| e.to_string())?);
+    }
+    for path in &args.trusted_registry {
+        let key = load_published_key(path).map_err(|e| e.to_string())?;
+        peer_keys.policy.trusted_registries.push(key.public_key);
+    }
+    if let Some(dir) = &args.registry_dir {
+        peer_keys.registry = Some(Arc::new(DirectoryRegistry::new(dir)));
+    }
+    peer_keys.policy.accept_unsigned = args.accept_unsigned;
+    peer_keys.policy.allowed_algorithms = parse_names(
+        &args.allow_algorithm,
+        KeyAlgorithm::from_name,
+        KeyAlgorithm::ALL,
+        "key algorithm",
+    )?;
+    let suites = parse_names(
+        &args.cipher_suite,
+        CipherSuite::from_name,
+        CipherSuite::ALL,
+        "cipher suite",
+    )?;
+    let timeout = Duration::from_millis(args.handshake_timeout_ms);
+    Ok(match args.role {
+        Role::Client => {
+            let mut c = ClientConfig::new(keys);
+            c.peer_keys = peer_keys;
+            c.cipher_suites = suites;
+            c.resumption = !args.no_resumption;
+            c.expected_server = args.expect_server.clone().map(String::into_bytes);
+            c.handshake_timeout = timeout;
+            Roles::Client(Arc::new(c))
+        }
+        Role::Server => {
+            let mut s = ServerConfig::new(keys);
+            s.peer_keys = peer_keys;
+            s.cipher_suites = suites;
+            s.resumption = !args.no_resumption;
+            s.may_send_key = !args.no_send_key;
+            s.handshake_timeout = timeout;
+            Roles::Server(Arc::new(s))
+        }
+    })
+}
+
+fn report(conn_index: u32, event: Event) {
+    let c = conn_index;
+    emit(match event {
+        Event::HandshakeSent(code) => {
+            json!({"event": "handshake_sent", "conn": c, "code": code.to_string()})
+        }
+        Event::HandshakeReceived(code) => {
+            json!({"event": "handshake_received", "conn": c, "code": code.to_string()})
+        }
+        Event::RejectedPeerKey(r) => {
+            json!({"event": "validation_failed", "conn": c, "by": "local", "reason": r.to_string()})
+        }
+        Event::PeerRejectedKey(r) => {
+            json!({"event": "validation_failed", "conn": c, "by": "peer", "reason": r.to_string()})
+        }
+        Event::HandshakeComplete(s) => json!({
+            "event": "handshake_complete", "conn": c,
+            "session_id": hex::encode(s.session_id),
+            "key_algorithm": s.key_algorithm.to_string(),
+            "cipher_suite": s.cipher_suite.to_string(),
+            "resumed": s.resumed,
+            "peer_reg_handle": String::from_utf8_lossy(&s.peer_key.reg_handle),
+            "peer_key_handle": String::from_utf8_lossy(&s.peer_key.key_handle),
+        }),
+        Event::AlertSent(a) => {
+            json!({"event": "alert_sent", "conn": c, "description": a.description.to_string(), "level": a.level.0})
+        }
+        Event::AlertReceived(a) => {
+            json!({"event": "alert_received", "conn": c, "description": a.description.to_string(), "level": a.level.0})
+        }
+        Event::Closed => json!({"event": "closed", "conn": c}),
+    });
+}
+
+/// Runs one connection to its end; `Err` carries the protocol error already reported.
+fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), Error> {
+    let mut stream =
+        TcpStream::connect(&args.connect).map_err(|_| Error::Internal("connect failed"))?;
+    let _ = stream.set_nodelay(true);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut after_handshake_done = false;
+    let result = loop {
+        while let Some(ev) = conn.poll_event() {
+            report(index, ev);
+        }
+        if conn.is_established() && !after_handshake_done {
+            after_handshake_done = true;
+            if let Some(data) = args.send.as_deref().and_then(|h| hex::decode(h).ok()) {
+                conn.send(&data)?;
+            }
+            if args.close {
+                conn.close();
+            }
+        }
+        let out = conn.take_output();
+        if !out.is_empty() && stream.write_all(&out).is_err() {
+            break conn.receive_eof();
+        }
+        if conn.is_closed() {
+            break conn.failure().cloned().map_or(Ok(()), Err);
+        }
+        let wait = conn
+            .timeout()
+            .map(|d| Duration::from_millis(d.saturating_sub(now_ms()).max(1)));
+        let _ = stream.set_read_timeout(wait);
+        let step = match stream.read(&mut buf) {
+            Ok(0) => conn.receive_eof(),
+            Ok(n) => conn.receive(buf.get(..n).unwrap_or_default(), now_ms()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                conn.handle_timeout(now_ms())
+            }
+            Err(_) => conn.receive_eof(),
+        };
+        let data = conn.take_application_data();
+        if !data.is_empty() {
+            emit(json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}));
+            if args.echo && conn.is_established() && !conn.close_notify_sent() {
+                conn.send(&data)?;
+            }
+        }
+        if let Err(e) = step {
+            break Err(e);
+        }
+    };
+    while let Some(ev) = conn.poll_event() {
+        report(index, ev);
+    }
+    let out = conn.take_output();
+    let _ = stream.write_all(&out);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    if let Err(e) = &result {
+        emit(
+            json!({"event": "error", "conn": index, "message": e.to_string(), "requirement": e.requirement()}),
+        );
+    }
+    result
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    emit(json!({"event": "adapter", "contract": CONTRACT, "name": "btls reference"}));
+    if args
+        .send
+        .as_deref()
+        .is_some_and(|h| hex::decode(h).is_err())
+    {
+        eprintln!("--send: not hex");
+        return ExitCode::from(2);
+    }
+    let roles = match build(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("btls-iut: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for index in 0..args.connections {
+        let rng: Box<dyn RandomSource> = match args.seed {
+            Some(seed) => Box::new(SeededRandom::new(seed.wrapping_add(u64::from(index)))),
+            None => Box::new(OsRandom),
+        };
+        let conn = match &roles {
+            Roles::Client(c) => Connection::client(c.clone(), rng, now_ms()),
+            Roles::Server(s) => Connection::server(s.clone(), rng, now_ms()),
+        };
+        let outcome = conn.and_then(|conn| run_connection(&args, conn, index));
+        failed |= outcome.is_err();
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
