@@ -1,0 +1,824 @@
+//! Runs one scenario against one IUT: the harness listens, the IUT connects, the harness's side
+//! (the reference implementation, scripted step by step) talks to it, and the verdict compares
+//! what the IUT did on the wire and in its events with what the scenario expects.
+
+use crate::alter;
+use crate::fixtures::Fixtures;
+use crate::iut::{adapter_args, default_keys, Finished, Iut, EXIT_UNSUPPORTED};
+use crate::scenario::{Action, ExitClass, PartyConfig, Role, Scenario, Step};
+use crate::wire::{alert_description, describe, handshake_code, FrameReader, Read1};
+use btls::conn::{ClientSessionStore, ServerSessionCache};
+use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
+use btls::msgs::{CipherSuite, KeyAlgorithm};
+use btls::testing::split_frames;
+use btls::{ClientConfig, Connection, SeededRandom, ServerConfig};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Default wait for the IUT in one step.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the IUT may take to exit after the last step.
+pub const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed of both sides' randomness.
+    pub seed: u64,
+    /// Where case directories (key files, transcripts) go.
+    pub work_dir: PathBuf,
+}
+
+/// The verdict of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The IUT did what the scenario expects.
+    Pass,
+    /// It passed, but only under a lenient grade (for example a close without the alert).
+    PassLenient(String),
+    /// It did not.
+    Fail(Failure),
+    /// The IUT said it does not support an option the scenario needs.
+    Unsupported(String),
+}
+
+/// Where and how a case failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The 1-based step, or 0 for the end-of-case checks.
+    pub step: usize,
+    /// The line of the step in the scenario file.
+    pub line: usize,
+    /// What was expected.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+}
+
+/// Everything a case produced.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line per frame and per notable event.
+    pub transcript: String,
+    /// The IUT's standard error.
+    pub stderr: String,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0)
+}
+
+/// Builds the reference peer's configuration.
+fn peer_keys(
+    config: &PartyConfig,
+    role: Role,
+    dir: &std::path::Path,
+) -> Result<(Vec<Arc<btls::keys::OwnKey>>, PeerKeys), String> {
+    let fixtures = Fixtures::get();
+    let (default_own, default_known) = default_keys(role);
+    let own = config
+        .keys
+        .as_ref()
+        .unwrap_or(&default_own)
+        .iter()
+        .map(|n| {
+            fixtures
+                .key(n)
+                .ok_or_else(|| format!("unknown fixture key {n}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut peer = PeerKeys {
+        cache: Arc::new(KeyCache::new(64)),
+        ..PeerKeys::default()
+    };
+    for n in config.known.as_ref().unwrap_or(&default_known) {
+        peer.add_known(
+            fixtures
+                .key(n)
+                .ok_or_else(|| format!("unknown fixture key {n}"))?
+                .published
+                .clone(),
+        );
+    }
+    if let Some(names) = &config.registry {
+        let registry = DirectoryRegistry::new(dir.join("peer-registry"));
+        for n in names {
+            let key = fixtures
+                .key(n)
+                .ok_or_else(|| format!("unknown fixture key {n}"))?;
+            registry
+                .publish(&key.published)
+                .map_err(|e| e.to_string())?;
+        }
+        peer.registry = Some(Arc::new(registry));
+    }
+    if config.trust_registry {
+        if let Some(r) = fixtures.key("registry") {
+            peer.policy
+                .trusted_registries
+                .push(r.published.public_key.clone());
+        }
+    }
+    peer.policy.accept_unsigned = config.accept_unsigned;
+    if let Some(algs) = &config.allow_algorithms {
+        peer.policy.allowed_algorithms = algs
+            .iter()
+            .filter_map(|a| KeyAlgorithm::from_name(a))
+            .collect();
+    }
+    Ok((own, peer))
+}
+
+/// The reference peer's configuration, shared by its connections (so sessions carry over).
+enum PeerConfig {
+    Client(Arc<ClientConfig>),
+    Server(Arc<ServerConfig>),
+}
+
+impl PeerConfig {
+    fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
+        let role = scenario.iut_role.peer();
+        let config = &scenario.peer;
+        let (own, peer_keys) = peer_keys(config, role, dir)?;
+        let suites: Option<Vec<CipherSuite>> = config
+            .cipher_suites
+            .as_ref()
+            .map(|v| v.iter().filter_map(|s| CipherSuite::from_name(s)).collect());
+        let timeout = Duration::from_millis(config.handshake_timeout_ms.unwrap_or(10_000));
+        Ok(match role {
+            Role::Client => {
+                let mut c = ClientConfig::new(own);
+                c.peer_keys = peer_keys;
+                if let Some(s) = suites {
+                    c.cipher_suites = s;
+                }
+                c.resumption = config.resumption.unwrap_or(true);
+                c.sessions = Arc::new(ClientSessionStore::new(8));
+                c.expected_server = Some(
+                    config
+                        .expect_server
+                        .clone()
+                        .unwrap_or_else(|| "server.example".into())
+                        .into_bytes(),
+                );
+                c.handshake_timeout = timeout;
+                Self::Client(Arc::new(c))
+            }
+            Role::Server => {
+                let mut s = ServerConfig::new(own);
+                s.peer_keys = peer_keys;
+                if let Some(suites) = suites {
+                    s.cipher_suites = suites;
+                }
+                s.resumption = config.resumption.unwrap_or(true);
+                s.may_send_key = config.send_key.unwrap_or(true);
+                s.sessions = Arc::new(ServerSessionCache::new(8));
+                s.handshake_timeout = timeout;
+                Self::Server(Arc::new(s))
+            }
+        })
+    }
+
+    fn connect(&self, seed: u64) -> Result<Connection, String> {
+        let rng = Box::new(SeededRandom::new(seed));
+        match self {
+            Self::Client(c) => Connection::client(c.clone(), rng, now_ms()),
+            Self::Server(s) => Connection::server(s.clone(), rng, now_ms()),
+        }
+        .map_err(|e| format!("reference peer: {e}"))
+    }
+}
+
+/// The transcript being written.
+struct Log {
+    lines: Vec<String>,
+}
+
+impl Log {
+    fn frame(&mut self, step: usize, outgoing: bool, frame: &[u8]) {
+        let arrow = if outgoing {
+            "harness → iut"
+        } else {
+            "iut → harness"
+        };
+        self.lines
+            .push(format!("[{step:>2}] {arrow}  {}", describe(frame)));
+    }
+    fn note(&mut self, step: usize, text: impl AsRef<str>) {
+        self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
+    }
+}
+
+/// One live connection with the IUT and the reference peer's side of it.
+struct Session {
+    stream: TcpStream,
+    reader: FrameReader,
+    peer: Connection,
+    pending: VecDeque<Vec<u8>>,
+}
+
+impl Session {
+    fn pump(&mut self) {
+        let out = self.peer.take_output();
+        if !out.is_empty() {
+            self.pending.extend(split_frames(&out));
+        }
+    }
+
+    fn write(
+        &mut self,
+        log: &mut Log,
+        step: &Step,
+        index: usize,
+        frame: &[u8],
+    ) -> Result<(), String> {
+        log.frame(index, true, frame);
+        let result = match &step.fragment {
+            Some(sizes) if !sizes.is_empty() => {
+                let mut rest = frame;
+                let mut sizes = sizes.iter().cycle();
+                let mut r = Ok(());
+                while !rest.is_empty() && r.is_ok() {
+                    let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
+                    let (piece, tail) = rest.split_at(n);
+                    r = self
+                        .stream
+                        .write_all(piece)
+                        .and_then(|_| self.stream.flush());
+                    rest = tail;
+                }
+                r
+            }
+            _ => self.stream.write_all(frame),
+        };
+        result.map_err(|e| format!("write to the IUT failed: {e}"))
+    }
+
+    /// Writes every frame the peer has queued.
+    fn flush_peer(&mut self, log: &mut Log, step: &Step, index: usize) -> Result<(), String> {
+        self.pump();
+        while let Some(frame) = self.pending.pop_front() {
+            self.write(log, step, index, &frame)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one frame from the IUT, logs it and hands it to the reference peer. Returns the
+    /// frame and the peer's verdict on it.
+    fn read(
+        &mut self,
+        log: &mut Log,
+        index: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Result<(), btls::Error>), Read1> {
+        match self.reader.next(&mut self.stream, timeout) {
+            Read1::Frame(frame) => {
+                log.frame(index, false, &frame);
+                let verdict = self.peer.receive(&frame, now_ms());
+                Ok((frame, verdict))
+            }
+            other => Err(other),
+        }
+    }
+}
+
+fn fail(
+    step: usize,
+    line: usize,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> Failure {
+    Failure {
+        step,
+        line,
+        expected: expected.into(),
+        actual: actual.into(),
+    }
+}
+
+fn read_problem(r: Read1, timeout: Duration) -> String {
+    match r {
+        Read1::Closed => "the IUT closed the connection".into(),
+        Read1::ClosedMidFrame(b) => format!(
+            "the IUT closed the connection in the middle of a frame ({} bytes)",
+            b.len()
+        ),
+        Read1::TimedOut => format!("nothing from the IUT within {} ms", timeout.as_millis()),
+        Read1::Failed(e) => format!("the connection failed: {e}"),
+        Read1::Frame(f) => describe(&f),
+    }
+}
+
+/// Accepts the IUT's next connection, or gives up after `timeout`.
+fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
+    let listener = listener.try_clone().map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(listener.accept());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok((stream, _))) => Ok(stream),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => {
+            // Unblock the accepting thread so it ends.
+            let _ = TcpStream::connect(addr);
+            Err(format!(
+                "the IUT did not connect within {} ms",
+                timeout.as_millis()
+            ))
+        }
+    }
+}
+
+/// Runs `scenario` against `iut`.
+pub fn run_case(scenario: &Scenario, iut: &Iut, options: &RunOptions) -> CaseResult {
+    let started = Instant::now();
+    let mut log = Log {
+        lines: vec![
+            format!("# {} — {}", scenario.id, scenario.title),
+            format!(
+                "# iut role: {}, seed: {}",
+                scenario.iut_role.as_str(),
+                options.seed
+            ),
+        ],
+    };
+    let dir = options.work_dir.join(scenario.id.replace('/', "__"));
+    let _ = std::fs::create_dir_all(&dir);
+    let (verdict, finished) = drive(scenario, iut, options, &dir, &mut log);
+    let mut verdict = verdict;
+    if let Some(finished) = &finished {
+        for event in &finished.events {
+            log.lines.push(format!("[iut] {event}"));
+        }
+        log.lines.push(match (finished.code, finished.killed) {
+            (_, true) => "[iut] killed after the exit timeout".into(),
+            (Some(code), _) => format!("[iut] exit status {code}"),
+            (None, _) => "[iut] ended by a signal".into(),
+        });
+        if finished.code == Some(EXIT_UNSUPPORTED) {
+            let reason = finished
+                .stderr
+                .lines()
+                .next()
+                .unwrap_or("an option is not supported")
+                .to_owned();
+            verdict = Verdict::Unsupported(reason);
+        } else if matches!(verdict, Verdict::Pass | Verdict::PassLenient(_)) {
+            if let Err(f) = check_outcome(scenario, finished) {
+                verdict = Verdict::Fail(f);
+            }
+        }
+    }
+    log.lines.push(format!(
+        "verdict: {}",
+        match &verdict {
+            Verdict::Pass => "pass".to_owned(),
+            Verdict::PassLenient(n) => format!("pass (lenient: {n})"),
+            Verdict::Fail(f) => format!(
+                "fail at step {} (line {}): expected {}; got {}",
+                f.step, f.line, f.expected, f.actual
+            ),
+            Verdict::Unsupported(r) => format!("unsupported: {r}"),
+        }
+    ));
+    let mut transcript = log.lines.join("\n");
+    transcript.push('\n');
+    CaseResult {
+        verdict,
+        transcript,
+        stderr: finished.map(|f| f.stderr).unwrap_or_default(),
+        duration: started.elapsed(),
+    }
+}
+
+fn drive(
+    scenario: &Scenario,
+    iut: &Iut,
+    options: &RunOptions,
+    dir: &std::path::Path,
+    log: &mut Log,
+) -> (Verdict, Option<Finished>) {
+    let setup = |e: String| (Verdict::Fail(fail(0, 0, "the case to start", e)), None);
+    let listener = match TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => return setup(format!("cannot listen: {e}")),
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a.to_string(),
+        Err(e) => return setup(e.to_string()),
+    };
+    let args = match adapter_args(scenario.iut_role, &scenario.iut, &addr, options.seed, dir) {
+        Ok(a) => a,
+        Err(e) => return setup(e),
+    };
+    let peer_config = match PeerConfig::new(scenario, dir) {
+        Ok(p) => p,
+        Err(e) => return setup(e),
+    };
+    let running = match iut.start(&args) {
+        Ok(r) => r,
+        Err(e) => return setup(e),
+    };
+    let verdict = run_steps(scenario, options, &listener, &peer_config, log);
+    (verdict, Some(running.finish(EXIT_TIMEOUT)))
+}
+
+fn new_session(
+    listener: &TcpListener,
+    peer_config: &PeerConfig,
+    seed: u64,
+) -> Result<Session, String> {
+    let stream = accept(listener, Duration::from_secs(5))?;
+    let _ = stream.set_nodelay(true);
+    let peer = peer_config.connect(seed)?;
+    Ok(Session {
+        stream,
+        reader: FrameReader::default(),
+        peer,
+        pending: VecDeque::new(),
+    })
+}
+
+fn run_steps(
+    scenario: &Scenario,
+    options: &RunOptions,
+    listener: &TcpListener,
+    peer_config: &PeerConfig,
+    log: &mut Log,
+) -> Verdict {
+    let mut connection = 0u64;
+    let mut session = match new_session(listener, peer_config, options.seed.wrapping_add(1000)) {
+        Ok(s) => s,
+        Err(e) => return Verdict::Fail(fail(0, 0, "the IUT to connect", e)),
+    };
+    let mut lenient = None;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let index = i + 1;
+        if let Some(c) = &step.comment {
+            log.note(index, format!("# {c}"));
+        }
+        match run_step(&mut session, step, index, log) {
+            Ok(StepOutcome::Done) => {}
+            Ok(StepOutcome::Lenient(note)) => lenient = Some(note),
+            Ok(StepOutcome::NextConnection) => {
+                end_session(&mut session, log, index);
+                connection += 1;
+                session = match new_session(
+                    listener,
+                    peer_config,
+                    options.seed.wrapping_add(1000 + connection),
+                ) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return Verdict::Fail(fail(
+                            index,
+                            step.line,
+                            "the IUT's next connection",
+                            e,
+                        ))
+                    }
+                };
+                log.note(index, format!("connection {connection}"));
+            }
+            Err(f) => {
+                end_session(&mut session, log, index);
+                return Verdict::Fail(f);
+            }
+        }
+    }
+    end_session(&mut session, log, scenario.steps.len() + 1);
+    match lenient {
+        Some(note) => Verdict::PassLenient(note),
+        None => Verdict::Pass,
+    }
+}
+
+/// Ends the harness's side: end of stream, then whatever the IUT still sends, until it closes.
+fn end_session(session: &mut Session, log: &mut Log, index: usize) {
+    let _ = session.stream.shutdown(Shutdown::Write);
+    loop {
+        match session
+            .reader
+            .next(&mut session.stream, Duration::from_secs(2))
+        {
+            Read1::Frame(frame) => log.frame(index, false, &frame),
+            Read1::Closed => break,
+            other => {
+                log.note(
+                    index,
+                    format!("end: {}", read_problem(other, Duration::from_secs(2))),
+                );
+                break;
+            }
+        }
+    }
+}
+
+enum StepOutcome {
+    Done,
+    Lenient(String),
+    NextConnection,
+}
+
+fn run_step(
+    s: &mut Session,
+    step: &Step,
+    index: usize,
+    log: &mut Log,
+) -> Result<StepOutcome, Failure> {
+    let timeout = step.timeout_ms.map_or(STEP_TIMEOUT, Duration::from_millis);
+    let line = step.line;
+    let f = |expected: &str, actual: String| fail(index, line, expected, actual);
+    match &step.action {
+        Action::Send {
+            code,
+            alter: change,
+        } => {
+            s.pump();
+            let Some(frame) = s.pending.pop_front() else {
+                return Err(f(
+                    &format!("the reference peer to have {code} to send"),
+                    format!("it has nothing to send (state {})", s.peer.state_name()),
+                ));
+            };
+            if handshake_code(&frame) != Some(*code) {
+                s.pending.push_front(frame.clone());
+                return Err(f(
+                    &format!("the reference peer's next frame to be {code}"),
+                    describe(&frame),
+                ));
+            }
+            let frame = match change {
+                Some(a) => alter::apply(frame, a).map_err(|e| f("a valid alteration", e))?,
+                None => frame,
+            };
+            s.write(log, step, index, &frame)
+                .map_err(|e| f("to send", e))?;
+        }
+        Action::SendRaw(bytes) | Action::SendFrame(bytes) => {
+            s.write(log, step, index, bytes)
+                .map_err(|e| f("to send", e))?;
+        }
+        Action::Expect(codes) => {
+            let names: Vec<String> = codes.iter().map(ToString::to_string).collect();
+            let want = names.join(" or ");
+            let (frame, peer) = s
+                .read(log, index, timeout)
+                .map_err(|r| f(&want, read_problem(r, timeout)))?;
+            match handshake_code(&frame) {
+                Some(code) if codes.contains(&code) => {
+                    if let Err(e) = peer {
+                        return Err(f(
+                            &format!("{want} that the reference accepts"),
+                            format!("the reference rejects it: {e} ({})", e.requirement()),
+                        ));
+                    }
+                }
+                _ => return Err(f(&want, describe(&frame))),
+            }
+        }
+        Action::ExpectAlert { allowed, lenient } => {
+            let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+            let want = format!("alert {}", names.join(" or "));
+            match s.read(log, index, timeout) {
+                Ok((frame, _)) => match alert_description(&frame) {
+                    Some(d) if allowed.contains(&d) => {}
+                    Some(d) => return Err(f(&want, format!("alert {d}"))),
+                    None => return Err(f(&want, describe(&frame))),
+                },
+                Err(Read1::Closed) if *lenient => {
+                    return Ok(StepOutcome::Lenient(format!("closed without {want}")));
+                }
+                Err(r) => return Err(f(&want, read_problem(r, timeout))),
+            }
+        }
+        Action::ExpectClose => match s.read(log, index, timeout) {
+            Err(Read1::Closed) => {}
+            Err(r) => {
+                return Err(f(
+                    "the IUT to close the connection",
+                    read_problem(r, timeout),
+                ))
+            }
+            Ok((frame, _)) => return Err(f("the IUT to close the connection", describe(&frame))),
+        },
+        Action::Complete => loop {
+            s.flush_peer(log, step, index)
+                .map_err(|e| f("to send", e))?;
+            if s.peer.is_established() {
+                break;
+            }
+            if let Some(e) = s.peer.failure() {
+                return Err(f(
+                    "the handshake to complete",
+                    format!("the reference failed: {e} ({})", e.requirement()),
+                ));
+            }
+            let (_, peer) = s
+                .read(log, index, timeout)
+                .map_err(|r| f("the handshake to complete", read_problem(r, timeout)))?;
+            if let Err(e) = peer {
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+                return Err(f(
+                    "the handshake to complete",
+                    format!(
+                        "the reference rejected the IUT's frame: {e} ({})",
+                        e.requirement()
+                    ),
+                ));
+            }
+        },
+        Action::AdvanceTo(code) => loop {
+            s.pump();
+            while let Some(frame) = s.pending.front() {
+                if handshake_code(frame) == Some(*code) {
+                    return Ok(StepOutcome::Done);
+                }
+                let frame = s.pending.pop_front().unwrap_or_default();
+                s.write(log, step, index, &frame)
+                    .map_err(|e| f("to send", e))?;
+            }
+            if s.peer.is_established() || s.peer.is_closed() {
+                return Err(f(
+                    &format!("the reference peer to reach {code}"),
+                    format!("it ended in state {}", s.peer.state_name()),
+                ));
+            }
+            let (_, peer) = s.read(log, index, timeout).map_err(|r| {
+                f(
+                    &format!("the exchange to reach {code}"),
+                    read_problem(r, timeout),
+                )
+            })?;
+            if let Err(e) = peer {
+                return Err(f(
+                    &format!("the exchange to reach {code}"),
+                    format!(
+                        "the reference rejected the IUT's frame: {e} ({})",
+                        e.requirement()
+                    ),
+                ));
+            }
+        },
+        Action::SendApp(data) => {
+            s.peer
+                .send(data)
+                .map_err(|e| f("the reference peer to send application data", e.to_string()))?;
+            s.flush_peer(log, step, index)
+                .map_err(|e| f("to send", e))?;
+        }
+        Action::ExpectApp(data) => {
+            let want = format!("application data {}", hex::encode(data));
+            let mut got = s.peer.take_application_data();
+            while got.len() < data.len() {
+                let (_, peer) = s
+                    .read(log, index, timeout)
+                    .map_err(|r| f(&want, read_problem(r, timeout)))?;
+                if let Err(e) = peer {
+                    return Err(f(
+                        &want,
+                        format!("the reference rejected the IUT's frame: {e}"),
+                    ));
+                }
+                got.extend(s.peer.take_application_data());
+            }
+            if got != *data {
+                return Err(f(&want, format!("application data {}", hex::encode(&got))));
+            }
+        }
+        Action::Close => {
+            s.peer.close();
+            s.flush_peer(log, step, index)
+                .map_err(|e| f("to send", e))?;
+        }
+        Action::Shutdown => {
+            let _ = s.stream.shutdown(Shutdown::Write);
+            log.note(index, "harness → iut  end of stream");
+        }
+        Action::Wait(ms) => {
+            log.note(index, format!("harness waits {ms} ms"));
+            std::thread::sleep(Duration::from_millis(*ms));
+        }
+        Action::NextConnection => return Ok(StepOutcome::NextConnection),
+    }
+    Ok(StepOutcome::Done)
+}
+
+fn events<'a>(
+    finished: &'a Finished,
+    name: &'a str,
+) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
+    finished
+        .events
+        .iter()
+        .filter(move |e| e.get("event").and_then(|v| v.as_str()) == Some(name))
+}
+
+/// Checks the IUT's exit status and events against `[outcome]`.
+fn check_outcome(scenario: &Scenario, finished: &Finished) -> Result<(), Failure> {
+    let end = |expected: String, actual: String| fail(0, 0, expected, actual);
+    if finished.killed {
+        return Err(end(
+            "the IUT to exit".into(),
+            format!(
+                "it was still running {} s after the last step and was killed",
+                EXIT_TIMEOUT.as_secs()
+            ),
+        ));
+    }
+    let want_failure = scenario.expects_failure();
+    let want_code = if want_failure { 1 } else { 0 };
+    if finished.code != Some(want_code) {
+        return Err(end(
+            format!(
+                "IUT exit status {want_code} ({})",
+                if want_failure { "failure" } else { "success" }
+            ),
+            format!("exit status {:?}", finished.code),
+        ));
+    }
+    let complete: Vec<&serde_json::Value> = events(finished, "handshake_complete").collect();
+    let want_complete = scenario.outcome.handshake_complete.unwrap_or(!want_failure);
+    if want_complete != !complete.is_empty() {
+        return Err(end(
+            format!(
+                "handshake_complete {}",
+                if want_complete {
+                    "reported"
+                } else {
+                    "not reported"
+                }
+            ),
+            format!("{} handshake_complete event(s)", complete.len()),
+        ));
+    }
+    let last = complete.last();
+    let field = |name: &str| {
+        last.and_then(|e| e.get(name))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    };
+    if let Some(resumed) = scenario.outcome.resumed {
+        if field("resumed") != serde_json::Value::Bool(resumed) {
+            return Err(end(
+                format!("last handshake resumed = {resumed}"),
+                format!("resumed = {}", field("resumed")),
+            ));
+        }
+    }
+    for (name, want) in [
+        ("key_algorithm", &scenario.outcome.key_algorithm),
+        ("cipher_suite", &scenario.outcome.cipher_suite),
+    ] {
+        if let Some(want) = want {
+            if field(name).as_str().map(str::to_ascii_uppercase) != Some(want.to_ascii_uppercase())
+            {
+                return Err(end(
+                    format!("{name} {want}"),
+                    format!("{name} {}", field(name)),
+                ));
+            }
+        }
+    }
+    if let Some(reason) = &scenario.outcome.validation_failed {
+        let found = events(finished, "validation_failed").any(|e| {
+            e.get("by").and_then(|v| v.as_str()) == Some("local")
+                && e.get("reason")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(reason))
+        });
+        if !found {
+            return Err(end(
+                format!("validation_failed (local) {reason}"),
+                "no such event".into(),
+            ));
+        }
+    }
+    if let Some(data) = &scenario.outcome.application_data {
+        let got: String = events(finished, "application_data")
+            .filter_map(|e| e.get("hex").and_then(|v| v.as_str()))
+            .collect();
+        if !got.eq_ignore_ascii_case(data) {
+            return Err(end(
+                format!("application_data {data}"),
+                format!("application_data {got}"),
+            ));
+        }
+    }
+    let _ = ExitClass::Success;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Starting an implementation under test through the adapter contract (`IUT-ADAPTER.md`),
+//! collecting its events and reaping it.
+
+use crate::fixtures::Fixtures;
+use crate::scenario::{PartyConfig, Role};
+use btls::crypto::SeededRandom;
+use btls::keys::{save_private_key, save_published_key, DirectoryRegistry};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use wait_timeout::ChildExt;
+
+/// The adapter contract version this harness speaks.
+pub const CONTRACT_VERSION: u64 = 1;
+/// The exit status of an adapter that does not support an option.
+pub const EXIT_UNSUPPORTED: i32 = 89;
+
+/// An implementation under test.
+#[derive(Debug, Clone)]
+pub struct Iut {
+    /// Short name used in case names (`reference`).
+    pub name: String,
+    /// The adapter program.
+    pub program: PathBuf,
+    /// Arguments put before the contract's flags (for example a script for an interpreter).
+    pub prefix_args: Vec<String>,
+}
+
+/// How an adapter process ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// Its exit code; `None` if it was killed (timeout) or died by a signal.
+    pub code: Option<i32>,
+    /// Whether the harness had to kill it.
+    pub killed: bool,
+    /// Its JSON events, in order; lines that are not JSON are kept as `{"unparsed": line}`.
+    pub events: Vec<serde_json::Value>,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// A running adapter.
+pub struct Running {
+    child: Child,
+    stdout: Option<JoinHandle<Vec<serde_json::Value>>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+fn write_key_files(dir: &Path, names: &[String], private: bool) -> Result<Vec<PathBuf>, String> {
+    let fixtures = Fixtures::get();
+    let mut paths = Vec::new();
+    for name in names {
+        let key = fixtures
+            .key(name)
+            .ok_or_else(|| format!("unknown fixture key {name}"))?;
+        let path = dir.join(format!(
+            "{name}.{}.json",
+            if private { "key" } else { "pub" }
+        ));
+        if !path.exists() {
+            let result = if private {
+                save_private_key(&path, &key, None, &mut SeededRandom::new(0))
+            } else {
+                save_published_key(&path, &key.published)
+            };
+            result.map_err(|e| e.to_string())?;
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The default own keys and known keys of a role.
+pub fn default_keys(role: Role) -> (Vec<String>, Vec<String>) {
+    let own = role.as_str();
+    let peer = role.peer().as_str();
+    (
+        vec![format!("{own}-ed25519"), format!("{own}-p256")],
+        vec![format!("{peer}-ed25519"), format!("{peer}-p256")],
+    )
+}
+
+/// The adapter flags for `config`, writing the key files it needs into `dir`.
+pub fn adapter_args(
+    role: Role,
+    config: &PartyConfig,
+    connect: &str,
+    seed: u64,
+    dir: &Path,
+) -> Result<Vec<String>, String> {
+    let (default_own, default_known) = default_keys(role);
+    let mut args = vec![
+        "--role".into(),
+        role.as_str().into(),
+        "--connect".into(),
+        connect.into(),
+    ];
+    for path in write_key_files(dir, config.keys.as_ref().unwrap_or(&default_own), true)? {
+        args.extend(["--key".into(), path.display().to_string()]);
+    }
+    for path in write_key_files(dir, config.known.as_ref().unwrap_or(&default_known), false)? {
+        args.extend(["--known".into(), path.display().to_string()]);
+    }
+    if let Some(names) = &config.registry {
+        let registry_dir = dir.join("registry");
+        let registry = DirectoryRegistry::new(&registry_dir);
+        for name in names {
+            let key = Fixtures::get()
+                .key(name)
+                .ok_or_else(|| format!("unknown fixture key {name}"))?;
+            registry
+                .publish(&key.published)
+                .map_err(|e| e.to_string())?;
+        }
+        args.extend(["--registry-dir".into(), registry_dir.display().to_string()]);
+    }
+    if config.trust_registry {
+        for path in write_key_files(dir, &["registry".to_owned()], false)? {
+            args.extend(["--trusted-registry".into(), path.display().to_string()]);
+        }
+    }
+    if config.accept_unsigned {
+        args.push("--accept-unsigned".into());
+    }
+    for a in config.allow_algorithms.iter().flatten() {
+        args.extend(["--allow-algorithm".into(), a.clone()]);
+    }
+    for s in config.cipher_suites.iter().flatten() {
+        args.extend(["--cipher-suite".into(), s.clone()]);
+    }
+    if config.send_key == Some(false) {
+        args.push("--no-send-key".into());
+    }
+    if config.resumption == Some(false) {
+        args.push("--no-resumption".into());
+    }
+    if let Some(reg) = &config.expect_server {
+        args.extend(["--expect-server".into(), reg.clone()]);
+    }
+    if let Some(n) = config.connections {
+        args.extend(["--connections".into(), n.to_string()]);
+    }
+    if let Some(data) = &config.send {
+        args.extend(["--send".into(), data.clone()]);
+    }
+    if config.echo {
+        args.push("--echo".into());
+    }
+    if config.close {
+        args.push("--close".into());
+    }
+    if let Some(ms) = config.handshake_timeout_ms {
+        args.extend(["--handshake-timeout-ms".into(), ms.to_string()]);
+    }
+    args.extend(["--seed".into(), seed.to_string()]);
+    Ok(args)
+}
+
+impl Iut {
+    /// Starts the adapter with `args`.
+    pub fn start(&self, args: &[String]) -> Result<Running, String> {
+        let mut child = Command::new(&self.program)
+            .args(&self.prefix_args)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start IUT {}: {e}", self.program.display()))?;
+        let stdout = child.stdout.take().map(|out| {
+            std::thread::spawn(move || {
+                BufReader::new(out)
+                    .lines()
+                    .map_while(Result::ok)
+                    .map(|line| {
+                        serde_json::from_str(&line)
+                            .unwrap_or_else(|_| serde_json::json!({ "unparsed": line }))
+                    })
+                    .collect()
+            })
+        });
+        let stderr = child.stderr.take().map(|mut err| {
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = err.read_to_string(&mut s);
+                s
+            })
+        });
+        Ok(Running {
+            child,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl Running {
+    /// Waits at most `timeout` for the adapter to exit, killing it after that, and collects its
+    /// output. The process is always reaped.
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        let (status, killed) = match self.child.wait_timeout(timeout) {
+            Ok(Some(status)) => (Some(status), false),
+            _ => {
+                let _ = self.child.kill();
+                (self.child.wait().ok(), true)
+            }
+        };
+        let events = self
+            .stdout
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        Finished {
+            code: status.as_ref().and_then(ExitStatus::code),
+            killed,
+            events,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Never leave a process behind, whatever path the harness took.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! # The bTLS conformance harness
+//!
+//! Drives any bTLS implementation (the IUT), started as a separate process through the adapter
+//! contract (`IUT-ADAPTER.md`), through the scenario files of `scenarios/`, and reports where it
+//! deviates from the specification.
+//!
+//! - [`scenario`]: the scenario file format and its loader (errors name file, line and field);
+//! - [`fixtures`]: the named keys scenarios use;
+//! - [`iut`]: starting, watching and reaping an adapter process;
+//! - [`engine`]: running one scenario against one IUT and judging it;
+//! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them.
+#![forbid(unsafe_code)]
+
+pub mod alter;
+pub mod engine;
+pub mod fixtures;
+pub mod iut;
+pub mod scenario;
+pub mod wire;

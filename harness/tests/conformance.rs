@@ -1,0 +1,85 @@
+//! The conformance suite as a test target: every scenario × IUT is one trial named
+//! `<iut>/<scenario id>` (for example `reference/server/alerts/send-key`), so `cargo test`
+//! runs the suite and `cargo test -- server/` filters it as usual. The reference IUT's
+//! transcripts are insta snapshots in `harness/snapshots/` (`cargo insta review`).
+
+use btls_harness::engine::{run_case, RunOptions, Verdict};
+use btls_harness::iut::Iut;
+use btls_harness::scenario::load_dir;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn main() {
+    let args = Arguments::from_args();
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.join("../scenarios");
+    let iut = Arc::new(Iut {
+        name: "reference".into(),
+        program: PathBuf::from(env!("CARGO_BIN_EXE_btls-iut")),
+        prefix_args: Vec::new(),
+    });
+    let work_dir = std::env::temp_dir().join(format!("btls-conformance-{}", std::process::id()));
+    let snapshots = manifest.join("snapshots").join(&iut.name);
+    let trials = match load_dir(&root) {
+        Ok(scenarios) => scenarios
+            .into_iter()
+            .map(|scenario| {
+                let iut = iut.clone();
+                let options = RunOptions {
+                    seed: 1,
+                    work_dir: work_dir.clone(),
+                };
+                let snapshots = snapshots.clone();
+                Trial::test(format!("{}/{}", iut.name, scenario.id), move || {
+                    let result = run_case(&scenario, &iut, &options);
+                    let snapshot_name = scenario.id.replace('/', "__");
+                    let mut settings = insta::Settings::clone_current();
+                    settings.set_snapshot_path(&snapshots);
+                    settings.set_prepend_module_to_snapshot(false);
+                    settings.set_omit_expression(true);
+                    let transcript = result.transcript.clone();
+                    let snapshot =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                            settings.bind(|| insta::assert_snapshot!(snapshot_name, transcript));
+                        }));
+                    match result.verdict {
+                        Verdict::Pass | Verdict::PassLenient(_) => {}
+                        Verdict::Fail(f) => {
+                            return Err(Failed::from(format!(
+                                "{}: step {} (line {}): expected {}; got {}\n\n{}\nIUT stderr:\n{}",
+                                scenario.path.display(),
+                                f.step,
+                                f.line,
+                                f.expected,
+                                f.actual,
+                                result.transcript,
+                                result.stderr
+                            )))
+                        }
+                        Verdict::Unsupported(r) => {
+                            return Err(Failed::from(format!(
+                                "the reference IUT must support every option: {r}"
+                            )))
+                        }
+                    }
+                    snapshot.map_err(|_| {
+                        Failed::from(
+                            "the transcript differs from its snapshot (cargo insta review)",
+                        )
+                    })
+                })
+            })
+            .collect(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| {
+                let name = format!("scenario-file/{}", e.path.display());
+                Trial::test(name, move || Err(Failed::from(e.to_string())))
+            })
+            .collect(),
+    };
+    let conclusion = libtest_mimic::run(&args, trials);
+    let _ = std::fs::remove_dir_all(&work_dir);
+    conclusion.exit();
+}
