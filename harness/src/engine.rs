@@ -212,8 +212,17 @@ impl Log {
         } else {
             "iut → harness"
         };
-        self.lines
-            .push(format!("[{step:>2}] {arrow}  {}", describe(frame)));
+        // How the IUT splits application data into frames depends on how its reads were split,
+        // so its APPLICATION frames are logged without sizes and runs of them as one line.
+        let text = if !outgoing && frame.first() == Some(&btls::msgs::ContentType::APPLICATION.0) {
+            "APPLICATION protected".to_owned()
+        } else {
+            describe(frame)
+        };
+        let line = format!("[{step:>2}] {arrow}  {text}");
+        if outgoing || self.lines.last() != Some(&line) {
+            self.lines.push(line);
+        }
     }
     fn note(&mut self, step: usize, text: impl AsRef<str>) {
         self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
@@ -360,7 +369,7 @@ pub fn run_case(scenario: &Scenario, iut: &Iut, options: &RunOptions) -> CaseRes
     let (verdict, finished) = drive(scenario, iut, options, &dir, &mut log);
     let mut verdict = verdict;
     if let Some(finished) = &finished {
-        for event in &finished.events {
+        for event in transcript_events(&finished.events) {
             log.lines.push(format!("[iut] {event}"));
         }
         log.lines.push(match (finished.code, finished.killed) {
@@ -568,6 +577,12 @@ fn run_step(
             s.write(log, step, index, &frame)
                 .map_err(|e| f("to send", e))?;
         }
+        Action::Inject(code) => {
+            let frame = crate::samples::frame(*code)
+                .ok_or_else(|| f("a known message", code.to_string()))?;
+            s.write(log, step, index, &frame)
+                .map_err(|e| f("to send", e))?;
+        }
         Action::SendRaw(bytes) | Action::SendFrame(bytes) => {
             s.write(log, step, index, bytes)
                 .map_err(|e| f("to send", e))?;
@@ -716,6 +731,43 @@ fn run_step(
         Action::NextConnection => return Ok(StepOutcome::NextConnection),
     }
     Ok(StepOutcome::Done)
+}
+
+/// The IUT's events as the transcript shows them: consecutive `application_data` events merged
+/// (their split depends on the transport) and long data abbreviated.
+fn transcript_events(events: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut pending: Option<(serde_json::Value, String)> = None;
+    let flush = |pending: &mut Option<(serde_json::Value, String)>,
+                 out: &mut Vec<serde_json::Value>| {
+        if let Some((mut event, hex)) = pending.take() {
+            let shown = match hex.get(..32) {
+                Some(head) if hex.len() > 64 => format!("{head}…({} bytes)", hex.len() / 2),
+                _ => hex,
+            };
+            event["hex"] = serde_json::Value::String(shown);
+            out.push(event);
+        }
+    };
+    for e in events {
+        let data =
+            (e.get("event").and_then(|v| v.as_str()) == Some("application_data")).then(|| {
+                e.get("hex")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+        match (data, pending.as_mut()) {
+            (Some(hex), Some((_, acc))) => acc.push_str(&hex),
+            (Some(hex), None) => pending = Some((e.clone(), hex)),
+            (None, _) => {
+                flush(&mut pending, &mut out);
+                out.push(e.clone());
+            }
+        }
+    }
+    flush(&mut pending, &mut out);
+    out
 }
 
 fn events<'a>(

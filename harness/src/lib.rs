@@ -15,5 +15,6 @@ pub mod alter;
 pub mod engine;
 pub mod fixtures;
 pub mod iut;
+pub mod samples;
 pub mod scenario;
 pub mod wire;

@@ -177,6 +177,7 @@ impl OneOrMany {
 struct StepSpec {
     send: Option<String>,
     alter: Option<Alter>,
+    inject: Option<String>,
     send_raw: Option<String>,
     send_frame: Option<RawFrame>,
     expect: Option<OneOrMany>,
@@ -206,6 +207,8 @@ pub enum Action {
         /// Changes to make.
         alter: Option<Alter>,
     },
+    /// Send a valid sample of this handshake message, whatever the state (`inject`).
+    Inject(HandshakeCode),
     /// Send raw bytes.
     SendRaw(Vec<u8>),
     /// Send a frame built from fields.
@@ -313,10 +316,13 @@ impl Scenario {
     pub fn expects_failure(&self) -> bool {
         match self.outcome.iut_exit {
             Some(class) => class == ExitClass::Failure,
-            None => self
-                .steps
-                .iter()
-                .any(|s| matches!(s.action, Action::ExpectAlert { .. } | Action::ExpectClose)),
+            None => self.steps.iter().any(|s| match &s.action {
+                Action::ExpectAlert { allowed, .. } => {
+                    allowed.iter().any(|a| *a != AlertDescription::CLOSE_NOTIFY)
+                }
+                Action::ExpectClose => true,
+                _ => false,
+            }),
         }
     }
 }
@@ -504,6 +510,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             alter: spec.alter.clone(),
         });
     }
+    if let Some(name) = &spec.inject {
+        actions.push(Action::Inject(code(name)?));
+    }
     if let Some(raw) = &spec.send_raw {
         actions.push(Action::SendRaw(unhex("send_raw", raw)?));
     }
@@ -576,7 +585,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, send_raw, send_frame, expect, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, send_frame, expect, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 fn main() {
     let args = Arguments::from_args();
+    // Failures are reported through the trial's message; a backtrace per failed snapshot would
+    // drown it.
+    std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.join("../scenarios");
     let iut = Arc::new(Iut {

@@ -208,6 +208,44 @@ fn report(conn_index: u32, event: Event) {
     });
 }
 
+/// Hands the connection one whole frame at a time and reports after each, so the order of
+/// events and data does not depend on how the transport split the bytes.
+fn feed_frames(
+    conn: &mut Connection,
+    pending: &mut Vec<u8>,
+    args: &Args,
+    index: u32,
+) -> Result<(), Error> {
+    loop {
+        let len = match pending.get(2..4) {
+            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+            _ => return Ok(()),
+        };
+        // An oversize header is handed over alone: the connection rejects it at once.
+        let take = if len > btls::msgs::MAX_FRAME_BODY {
+            4
+        } else {
+            4 + len
+        };
+        if pending.len() < take {
+            return Ok(());
+        }
+        let frame: Vec<u8> = pending.drain(..take).collect();
+        let result = conn.receive(&frame, now_ms());
+        while let Some(ev) = conn.poll_event() {
+            report(index, ev);
+        }
+        let data = conn.take_application_data();
+        if !data.is_empty() {
+            emit(json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}));
+            if args.echo && conn.is_established() && !conn.close_notify_sent() {
+                conn.send(&data)?;
+            }
+        }
+        result?;
+    }
+}
+
 /// Runs one connection to its end; `Err` carries the protocol error already reported.
 fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), Error> {
     let mut stream =
@@ -215,6 +253,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 64 * 1024];
     let mut after_handshake_done = false;
+    let mut pending = Vec::new();
     let result = loop {
         while let Some(ev) = conn.poll_event() {
             report(index, ev);
@@ -241,7 +280,10 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
         let _ = stream.set_read_timeout(wait);
         let step = match stream.read(&mut buf) {
             Ok(0) => conn.receive_eof(),
-            Ok(n) => conn.receive(buf.get(..n).unwrap_or_default(), now_ms()),
+            Ok(n) => {
+                pending.extend_from_slice(buf.get(..n).unwrap_or_default());
+                feed_frames(&mut conn, &mut pending, args, index)
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -252,13 +294,6 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
             }
             Err(_) => conn.receive_eof(),
         };
-        let data = conn.take_application_data();
-        if !data.is_empty() {
-            emit(json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}));
-            if args.echo && conn.is_established() && !conn.close_notify_sent() {
-                conn.send(&data)?;
-            }
-        }
         if let Err(e) = step {
             break Err(e);
         }
