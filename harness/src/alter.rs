@@ -277,7 +277,7 @@ fn set_fields(frame: &[u8], set: &toml::Table) -> Result<Vec<u8>, String> {
     Ok(msg.to_frame())
 }
 
-fn fix_length(frame: &mut Vec<u8>) {
+fn fix_length(frame: &mut [u8]) {
     let len = u16::try_from(frame.len().saturating_sub(FRAME_HEADER_LEN)).unwrap_or(u16::MAX);
     if let Some(slot) = frame.get_mut(2..4) {
         slot.copy_from_slice(&len.to_be_bytes());

@@ -29,8 +29,24 @@ pub const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Seed of both sides' randomness.
     pub seed: u64,
-    /// Where case directories (key files, transcripts) go.
+    /// Where case directories (key files) go.
     pub work_dir: PathBuf,
+    /// How long the IUT may take to connect.
+    pub connect_timeout: Duration,
+    /// How long the IUT may take to exit after the last step before it is killed.
+    pub exit_timeout: Duration,
+}
+
+impl RunOptions {
+    /// Options with the default timeouts.
+    pub fn new(seed: u64, work_dir: PathBuf) -> Self {
+        Self {
+            seed,
+            work_dir,
+            connect_timeout: Duration::from_secs(5),
+            exit_timeout: EXIT_TIMEOUT,
+        }
+    }
 }
 
 /// The verdict of one case.
@@ -442,15 +458,16 @@ fn drive(
         Err(e) => return setup(e),
     };
     let verdict = run_steps(scenario, options, &listener, &peer_config, log);
-    (verdict, Some(running.finish(EXIT_TIMEOUT)))
+    (verdict, Some(running.finish(options.exit_timeout)))
 }
 
 fn new_session(
     listener: &TcpListener,
     peer_config: &PeerConfig,
     seed: u64,
+    timeout: Duration,
 ) -> Result<Session, String> {
-    let stream = accept(listener, Duration::from_secs(5))?;
+    let stream = accept(listener, timeout)?;
     let _ = stream.set_nodelay(true);
     let peer = peer_config.connect(seed)?;
     Ok(Session {
@@ -469,7 +486,12 @@ fn run_steps(
     log: &mut Log,
 ) -> Verdict {
     let mut connection = 0u64;
-    let mut session = match new_session(listener, peer_config, options.seed.wrapping_add(1000)) {
+    let mut session = match new_session(
+        listener,
+        peer_config,
+        options.seed.wrapping_add(1000),
+        options.connect_timeout,
+    ) {
         Ok(s) => s,
         Err(e) => return Verdict::Fail(fail(0, 0, "the IUT to connect", e)),
     };
@@ -489,6 +511,7 @@ fn run_steps(
                     listener,
                     peer_config,
                     options.seed.wrapping_add(1000 + connection),
+                    options.connect_timeout,
                 ) {
                     Ok(s) => s,
                     Err(e) => {
@@ -745,7 +768,9 @@ fn transcript_events(events: &[serde_json::Value]) -> Vec<serde_json::Value> {
                 Some(head) if hex.len() > 64 => format!("{head}…({} bytes)", hex.len() / 2),
                 _ => hex,
             };
-            event["hex"] = serde_json::Value::String(shown);
+            if let Some(map) = event.as_object_mut() {
+                map.insert("hex".into(), serde_json::Value::String(shown));
+            }
             out.push(event);
         }
     };
@@ -805,7 +830,7 @@ fn check_outcome(scenario: &Scenario, finished: &Finished) -> Result<(), Failure
     }
     let complete: Vec<&serde_json::Value> = events(finished, "handshake_complete").collect();
     let want_complete = scenario.outcome.handshake_complete.unwrap_or(!want_failure);
-    if want_complete != !complete.is_empty() {
+    if want_complete == complete.is_empty() {
         return Err(end(
             format!(
                 "handshake_complete {}",

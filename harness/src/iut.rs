@@ -161,7 +161,11 @@ pub fn adapter_args(
 impl Iut {
     /// Starts the adapter with `args`.
     pub fn start(&self, args: &[String]) -> Result<Running, String> {
-        let mut child = Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        // Its own process group, so that a timeout kills whatever the adapter started too.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .args(&self.prefix_args)
             .args(args)
             .stdin(Stdio::null())
@@ -203,7 +207,7 @@ impl Running {
         let (status, killed) = match self.child.wait_timeout(timeout) {
             Ok(Some(status)) => (Some(status), false),
             _ => {
-                let _ = self.child.kill();
+                self.kill_group();
                 (self.child.wait().ok(), true)
             }
         };
@@ -226,11 +230,23 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Kills the adapter and every process of its group.
+    fn kill_group(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         // Never leave a process behind, whatever path the harness took.
         if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
+            self.kill_group();
             let _ = self.child.wait();
         }
     }

@@ -12,9 +12,13 @@
 #![forbid(unsafe_code)]
 
 pub mod alter;
+pub mod coverage;
 pub mod engine;
+pub mod expectations;
 pub mod fixtures;
 pub mod iut;
+pub mod report;
+pub mod runner;
 pub mod samples;
 pub mod scenario;
 pub mod wire;

@@ -91,7 +91,8 @@ pub fn describe(frame: &[u8]) -> String {
     let body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default();
     let declared = frame
         .get(2..4)
-        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map_or(0, u16::from_be_bytes);
     let len_note = if usize::from(declared) == body.len() {
         String::new()
     } else {

@@ -3,6 +3,7 @@
 //! runs the suite and `cargo test -- server/` filters it as usual. The reference IUT's
 //! transcripts are insta snapshots in `harness/snapshots/` (`cargo insta review`).
 
+use btls_harness::coverage::Coverage;
 use btls_harness::engine::{run_case, RunOptions, Verdict};
 use btls_harness::iut::Iut;
 use btls_harness::scenario::load_dir;
@@ -24,15 +25,12 @@ fn main() {
     });
     let work_dir = std::env::temp_dir().join(format!("btls-conformance-{}", std::process::id()));
     let snapshots = manifest.join("snapshots").join(&iut.name);
-    let trials = match load_dir(&root) {
+    let trials: Vec<Trial> = match load_dir(&root) {
         Ok(scenarios) => scenarios
             .into_iter()
             .map(|scenario| {
                 let iut = iut.clone();
-                let options = RunOptions {
-                    seed: 1,
-                    work_dir: work_dir.clone(),
-                };
+                let options = RunOptions::new(1, work_dir.clone());
                 let snapshots = snapshots.clone();
                 Trial::test(format!("{}/{}", iut.name, scenario.id), move || {
                     let result = run_case(&scenario, &iut, &options);
@@ -82,6 +80,21 @@ fn main() {
             })
             .collect(),
     };
+    let mut trials = trials;
+    let spec = manifest.join("../reference-impl/SPEC.md");
+    trials.push(Trial::test("coverage/requirements", move || {
+        let text = std::fs::read_to_string(&spec).map_err(|e| Failed::from(e.to_string()))?;
+        let scenarios = load_dir(&root).map_err(|e| Failed::from(format!("{} malformed scenario file(s)", e.len())))?;
+        let coverage = Coverage::compute(&text, &scenarios, &root.join("untestable.toml")).map_err(Failed::from)?;
+        if coverage.is_complete() {
+            Ok(())
+        } else {
+            Err(Failed::from(format!(
+                "requirements with no scenario and no reason in scenarios/untestable.toml: {:?}; cited but undefined: {:?}",
+                coverage.missing, coverage.unknown
+            )))
+        }
+    }));
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(&work_dir);
     conclusion.exit();

@@ -1,1 +1,245 @@
-fn main() {}
+//! `btls-harness`: runs the bTLS conformance suite against any implementation through its adapter
+//! (`harness/IUT-ADAPTER.md`) and writes reports.
+
+use anyhow::{bail, Context, Result};
+use btls_harness::coverage::Coverage;
+use btls_harness::engine::RunOptions;
+use btls_harness::expectations::Expectations;
+use btls_harness::iut::Iut;
+use btls_harness::report;
+use btls_harness::runner::{run_suite, Status};
+use btls_harness::scenario::{load_dir, Scenario};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+/// The bTLS 1.0 conformance harness.
+///
+/// Runs scripted scenarios against an implementation under test (IUT), started as a separate
+/// process through its adapter, and reports every deviation from the specification with the
+/// scenario, step and requirement behind it.
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the suite against an IUT and write reports.
+    Run(RunArgs),
+    /// List the cases the filters select.
+    List(Selection),
+    /// Check that every requirement of the specification has a scenario (or a reason why not).
+    Coverage {
+        /// The specification.
+        #[arg(long, default_value = "reference-impl/SPEC.md")]
+        spec: PathBuf,
+        /// The scenarios folder.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct Selection {
+    /// The scenarios folder.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// Only cases whose id contains this text; repeatable (any matches).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Only cases that check this requirement ID; repeatable.
+    #[arg(long, value_name = "BT-…")]
+    requirement: Vec<String>,
+    /// Only cases where the IUT plays this role.
+    #[arg(long, value_parser = ["client", "server"])]
+    role: Option<String>,
+    /// Run only shard K of N (for example 2/4), so several CI runners can split the suite.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The IUT's adapter program.
+    #[arg(long, value_name = "PROGRAM")]
+    iut: PathBuf,
+    /// A name for the IUT in case names and reports.
+    #[arg(long, default_value = "iut")]
+    iut_name: String,
+    /// An argument put before the contract's flags (for example the script of an interpreter);
+    /// repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    iut_arg: Vec<String>,
+    /// The IUT's known deviations (TOML: [[deviation]] case = "…", reason = "…").
+    #[arg(long, value_name = "FILE")]
+    expectations: Option<PathBuf>,
+    #[command(flatten)]
+    selection: Selection,
+    /// Cases run at once.
+    #[arg(long, short = 'j', default_value_t = default_jobs())]
+    jobs: usize,
+    /// Seed of both sides' randomness.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write results.json, junit.xml, summary.md, summary.html and transcripts/.
+    #[arg(long, value_name = "DIR", default_value = "reports/latest")]
+    report_dir: PathBuf,
+    /// The specification, for the coverage section of the reports.
+    #[arg(long, default_value = "reference-impl/SPEC.md")]
+    spec: PathBuf,
+    /// Print nothing per case.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+fn parse_partition(p: &str) -> Result<(usize, usize)> {
+    let (k, n) = p
+        .split_once('/')
+        .context("--partition takes K/N, for example 2/4")?;
+    let (k, n): (usize, usize) = (
+        k.parse().context("--partition: K")?,
+        n.parse().context("--partition: N")?,
+    );
+    if n == 0 || k == 0 || k > n {
+        bail!("--partition {p}: K must be in 1..=N");
+    }
+    Ok((k, n))
+}
+
+fn select(sel: &Selection) -> Result<Vec<Scenario>> {
+    let scenarios = load_dir(&sel.scenarios).map_err(|errors| {
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "{} scenario file(s) are malformed:\n{}",
+            errors.len(),
+            text.join("\n")
+        )
+    })?;
+    let partition = sel.partition.as_deref().map(parse_partition).transpose()?;
+    Ok(scenarios
+        .into_iter()
+        .filter(|s| sel.filter.is_empty() || sel.filter.iter().any(|f| s.id.contains(f.as_str())))
+        .filter(|s| {
+            sel.requirement.is_empty() || sel.requirement.iter().any(|r| s.requirements.contains(r))
+        })
+        .filter(|s| sel.role.as_deref().is_none_or(|r| r == s.iut_role.as_str()))
+        .enumerate()
+        .filter(|(i, _)| partition.is_none_or(|(k, n)| i % n == k - 1))
+        .map(|(_, s)| s)
+        .collect())
+}
+
+fn coverage(spec: &Path, scenarios_dir: &Path) -> Result<Coverage> {
+    let text =
+        std::fs::read_to_string(spec).with_context(|| format!("reading {}", spec.display()))?;
+    let all = load_dir(scenarios_dir)
+        .map_err(|e| anyhow::anyhow!("{} malformed scenario file(s)", e.len()))?;
+    Coverage::compute(&text, &all, &scenarios_dir.join("untestable.toml"))
+        .map_err(anyhow::Error::msg)
+}
+
+fn run(args: RunArgs) -> Result<bool> {
+    if !args.iut.exists() {
+        bail!("the IUT adapter {} does not exist", args.iut.display());
+    }
+    let scenarios = select(&args.selection)?;
+    if scenarios.is_empty() {
+        bail!("the filters select no case");
+    }
+    let expectations = match &args.expectations {
+        Some(path) => Expectations::load(path).map_err(anyhow::Error::msg)?,
+        None => Expectations::default(),
+    };
+    let iut = Iut {
+        name: args.iut_name.clone(),
+        program: args.iut.clone(),
+        prefix_args: args.iut_arg.clone(),
+    };
+    let work_dir = args.report_dir.join("work");
+    let options = RunOptions::new(args.seed, work_dir.clone());
+    eprintln!(
+        "running {} case(s) against {} with {} job(s)",
+        scenarios.len(),
+        iut.name,
+        args.jobs
+    );
+    let progress: Mutex<std::io::Stderr> = Mutex::new(std::io::stderr());
+    let report = run_suite(
+        scenarios,
+        &iut,
+        &expectations,
+        &options,
+        args.jobs,
+        (!args.quiet).then_some(&progress as &Mutex<dyn std::io::Write + Send>),
+    );
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let cov = coverage(&args.spec, &args.selection.scenarios).ok();
+    report::write_all(&report, cov.as_ref(), &args.report_dir)
+        .with_context(|| format!("writing reports to {}", args.report_dir.display()))?;
+    for stale in &report.stale_expectations {
+        eprintln!("warning: the expectations name {stale}, which is not a case of this suite");
+    }
+    for case in report.cases.iter().filter(|c| c.status.is_failure()) {
+        eprintln!(
+            "{}: {}/{} ({})",
+            case.status.label(),
+            report.iut,
+            case.scenario.id,
+            case.scenario.path.display()
+        );
+    }
+    println!(
+        "{} passed, {} failed, {} unsupported, {} expected failures — {:.2} s; reports in {}",
+        report.count(Status::Pass),
+        report.count(Status::Fail) + report.count(Status::UnexpectedPass),
+        report.count(Status::Unsupported),
+        report.count(Status::ExpectedFail),
+        report.duration.as_secs_f64(),
+        args.report_dir.display()
+    );
+    Ok(!report.failed())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::List(sel) => select(&sel).map(|cases| {
+            for s in &cases {
+                println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
+            }
+            true
+        }),
+        Command::Coverage { spec, scenarios } => coverage(&spec, &scenarios).map(|c| {
+            println!(
+                "{} of {} requirements covered by scenarios, {} untestable",
+                c.covered_count(),
+                c.defined.len(),
+                c.untestable.len()
+            );
+            for id in &c.missing {
+                println!("missing: {id}");
+            }
+            for id in &c.unknown {
+                println!("cited but not defined in the specification: {id}");
+            }
+            c.is_complete()
+        }),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("btls-harness: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
