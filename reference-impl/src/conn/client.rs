@@ -18,8 +18,9 @@
 //!                                  ExpectServerReady ── SERVER_READY ──▶ Established
 //! ```
 
+use super::negotiated::Negotiated;
 use super::session::StoredSession;
-use super::{ClientConfig, Common, HandshakeSummary, TrafficSecrets};
+use super::{ClientConfig, Common, Side};
 use crate::crypto::{
     hmac_sha256, hmac_verify, validate_key_share, verify_signature, EphemeralKey, KeySchedule,
     Secret,
@@ -28,7 +29,7 @@ use crate::error::{Error, IllegalParameter};
 use crate::keys::{KeySource, OwnKey};
 use crate::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, PublishedKey,
-    ServerHello, SessionDetails, ValidationFailure, PROTOCOL_VERSION, SESSION_ID_LEN,
+    ServerHello, SessionDetails, ValidationFailure, PROTOCOL_VERSION,
 };
 use std::sync::Arc;
 
@@ -39,19 +40,6 @@ struct Attempt {
     random: [u8; 32],
     session: Option<StoredSession>,
     key_sent: bool,
-}
-
-/// What both parties agreed once the keys are known.
-struct Negotiated {
-    key: Arc<OwnKey>,
-    client_random: [u8; 32],
-    server_key: PublishedKey,
-    server_key_learned: bool,
-    schedule: KeySchedule,
-    h_k: [u8; 32],
-    session_id: [u8; SESSION_ID_LEN],
-    suite: CipherSuite,
-    resumed: bool,
 }
 
 enum State {
@@ -281,8 +269,8 @@ impl Client {
             return Ok(State::ExpectServerReady(Box::new(Negotiated {
                 key: attempt.key.clone(),
                 client_random: attempt.random,
-                server_key: session.server_key.clone(),
-                server_key_learned: false,
+                peer_key: session.server_key.clone(),
+                peer_key_learned: false,
                 schedule,
                 h_k: common.transcript.current(), // BT-KS-3: through SERVER_HELLO
                 session_id: session.session_id,
@@ -381,8 +369,8 @@ impl Client {
         Ok(State::ExpectServerReady(Box::new(Negotiated {
             key: attempt.key,
             client_random: attempt.random,
-            server_key,
-            server_key_learned: learned,
+            peer_key: server_key,
+            peer_key_learned: learned,
             schedule,
             h_k,
             session_id: details.session_id,
@@ -405,8 +393,6 @@ impl Client {
         ) {
             return Err(Error::BadReadyMac(HandshakeCode::SERVER_READY)); // BT-HS-23
         }
-        let client_traffic = neg.schedule.client_traffic(&neg.h_k);
-        let server_traffic = neg.schedule.server_traffic(&neg.h_k);
         if neg.resumed {
             // §8: the client's READY comes last, with no signature (BT-RES-6).
             let mac_input = common.transcript.current();
@@ -415,45 +401,15 @@ impl Client {
                 signature: Vec::new(),
                 verify_data,
             }));
-            common.enable_write(neg.suite, &client_traffic)?;
+            common.enable_write(neg.suite, &neg.client_traffic())?;
         }
-        common.enable_read(neg.suite, &server_traffic)?;
-        let h_f = common.transcript.current();
-        if !neg.resumed && self.config.resumption {
-            if let Some(server) = &self.config.expected_server {
-                self.config.sessions.insert(
-                    server,
-                    StoredSession {
-                        session_id: neg.session_id,
-                        resumption_secret: neg.schedule.resumption_secret(&h_f),
-                        key_algorithm: neg.key.published.key_algorithm,
-                        cipher_suite: neg.suite,
-                        client_key: neg.key.published.clone(),
-                        server_key: neg.server_key.clone(),
-                        created_ms: common.now_ms,
-                    },
-                );
+        common.enable_read(neg.suite, &neg.server_traffic())?;
+        let config = self.config.clone();
+        if let Some(session) = neg.complete(common, Side::Client, &config.peer_keys.cache) {
+            if let (true, Some(server)) = (config.resumption, &config.expected_server) {
+                config.sessions.insert(server, session);
             }
         }
-        if neg.server_key_learned {
-            self.config.peer_keys.cache.insert(neg.server_key.clone()); // BT-CACHE-1
-        }
-        let summary = HandshakeSummary {
-            session_id: neg.session_id,
-            key_algorithm: neg.key.published.key_algorithm,
-            cipher_suite: neg.suite,
-            resumed: neg.resumed,
-            local_key: neg.key.published.clone(),
-            peer_key: neg.server_key,
-            transcript_hash: h_f,
-        };
-        let secrets = TrafficSecrets {
-            client_random: neg.client_random,
-            master: zeroize::Zeroizing::new(*neg.schedule.master()),
-            client_traffic,
-            server_traffic,
-        };
-        common.complete(summary, secrets);
         Ok(State::Established)
     }
 }

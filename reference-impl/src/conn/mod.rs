@@ -15,6 +15,7 @@
 
 mod client;
 mod config;
+mod negotiated;
 mod server;
 mod session;
 

@@ -15,8 +15,9 @@
 //!           ExpectClientReady ──CLIENT_READY── SERVER_READY ─▶ Established
 //! ```
 
+use super::negotiated::Negotiated;
 use super::session::StoredSession;
-use super::{Common, HandshakeSummary, ServerConfig, TrafficSecrets};
+use super::{Common, ServerConfig, Side};
 use crate::crypto::{
     hmac_sha256, hmac_verify, validate_key_share, verify_signature, EphemeralKey, KeySchedule,
     Secret,
@@ -42,18 +43,6 @@ struct Hello {
     client_key: PublishedKey,
     client_key_learned: bool,
     shared: Secret,
-}
-
-struct Negotiated {
-    key: Arc<OwnKey>,
-    client_random: [u8; 32],
-    client_key: PublishedKey,
-    client_key_learned: bool,
-    schedule: KeySchedule,
-    h_k: [u8; 32],
-    session_id: [u8; SESSION_ID_LEN],
-    suite: CipherSuite,
-    resumed: bool,
 }
 
 enum State {
@@ -286,8 +275,8 @@ impl Server {
         Ok(State::ExpectClientReady(Box::new(Negotiated {
             key,
             client_random: hello.random,
-            client_key: session.client_key,
-            client_key_learned: false,
+            peer_key: session.client_key,
+            peer_key_learned: false,
             schedule,
             h_k,
             session_id: session.session_id,
@@ -345,8 +334,8 @@ impl Server {
         Ok(State::ExpectClientReady(Box::new(Negotiated {
             key: hello.offer.key,
             client_random: hello.offer.hello.random,
-            client_key: hello.client_key,
-            client_key_learned: hello.client_key_learned,
+            peer_key: hello.client_key,
+            peer_key_learned: hello.client_key_learned,
             schedule,
             h_k: common.transcript.current(),
             session_id,
@@ -369,8 +358,8 @@ impl Server {
             }
         } else if ready.signature.is_empty()
             || !verify_signature(
-                neg.client_key.key_algorithm,
-                &neg.client_key.public_key,
+                neg.peer_key.key_algorithm,
+                &neg.peer_key.public_key,
                 &ClientReady::to_be_signed(&before),
                 &ready.signature,
             )
@@ -384,46 +373,19 @@ impl Server {
         ) {
             return Err(Error::BadReadyMac(HandshakeCode::CLIENT_READY)); // BT-HS-22
         }
-        let client_traffic = neg.schedule.client_traffic(&neg.h_k);
-        let server_traffic = neg.schedule.server_traffic(&neg.h_k);
-        common.enable_read(neg.suite, &client_traffic)?;
+        common.enable_read(neg.suite, &neg.client_traffic())?;
         if !neg.resumed {
             let mac_input = common.transcript.current();
             let verify_data = hmac_sha256(neg.schedule.server_ready_key().as_ref(), &mac_input);
             common.send_handshake(&HandshakeMessage::ServerReady(ServerReady { verify_data }));
-            common.enable_write(neg.suite, &server_traffic)?;
+            common.enable_write(neg.suite, &neg.server_traffic())?;
         }
-        let h_f = common.transcript.current();
-        if !neg.resumed && self.config.resumption {
-            self.config.sessions.insert(StoredSession {
-                session_id: neg.session_id,
-                resumption_secret: neg.schedule.resumption_secret(&h_f), // BT-KS-6
-                key_algorithm: neg.key.published.key_algorithm,
-                cipher_suite: neg.suite,
-                client_key: neg.client_key.clone(),
-                server_key: neg.key.published.clone(),
-                created_ms: common.now_ms,
-            });
+        let config = self.config.clone();
+        if let Some(session) = neg.complete(common, Side::Server, &config.peer_keys.cache) {
+            if config.resumption {
+                config.sessions.insert(session);
+            }
         }
-        if neg.client_key_learned {
-            self.config.peer_keys.cache.insert(neg.client_key.clone()); // BT-CACHE-1
-        }
-        let summary = HandshakeSummary {
-            session_id: neg.session_id,
-            key_algorithm: neg.key.published.key_algorithm,
-            cipher_suite: neg.suite,
-            resumed: neg.resumed,
-            local_key: neg.key.published.clone(),
-            peer_key: neg.client_key,
-            transcript_hash: h_f,
-        };
-        let secrets = TrafficSecrets {
-            client_random: neg.client_random,
-            master: zeroize::Zeroizing::new(*neg.schedule.master()),
-            client_traffic,
-            server_traffic,
-        };
-        common.complete(summary, secrets);
         Ok(State::Established)
     }
 }

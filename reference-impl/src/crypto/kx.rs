@@ -66,17 +66,10 @@ impl EphemeralKey {
     }
 }
 
-/// Whether `share` is a valid key share of `algorithm` (BT-MSG-4).
+/// Whether `share` is a valid key share of `algorithm` (BT-MSG-4). A share has the same format
+/// as a public key of the algorithm (SPEC §2.3): 32 bytes, or an uncompressed P-256 point.
 pub fn validate_key_share(algorithm: KeyAlgorithm, share: &[u8]) -> bool {
-    match algorithm {
-        KeyAlgorithm::ED25519_X25519 => share.len() == 32,
-        KeyAlgorithm::ECDSA_P256_ECDH_P256 => {
-            share.len() == 65
-                && share.first() == Some(&0x04)
-                && p256::PublicKey::from_sec1_bytes(share).is_ok()
-        }
-        _ => false,
-    }
+    super::validate_public_key(algorithm, share)
 }
 
 #[cfg(test)]
