@@ -23,6 +23,24 @@ fn failure_text(case: &CaseReport) -> Option<(usize, usize, String, String)> {
     }
 }
 
+/// Step, expected and actual of a case that counts as a failure, for the summaries.
+fn failure_row(case: &CaseReport) -> (String, String, String) {
+    match failure_text(case) {
+        Some((0, _, expected, actual)) => ("end of case".into(), expected, actual),
+        Some((step, line, expected, actual)) => (format!("{step} (line {line})"), expected, actual),
+        None => (
+            "—".into(),
+            format!(
+                "a failure: {}",
+                case.expected_reason
+                    .as_deref()
+                    .unwrap_or("listed in the expectations")
+            ),
+            "the case passed (remove the stale expectation)".into(),
+        ),
+    }
+}
+
 /// Writes every report of `run` into `dir`.
 pub fn write_all(run: &RunReport, coverage: Option<&Coverage>, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("transcripts"))?;
@@ -259,36 +277,61 @@ fn bar(run: &RunReport) -> String {
     svg
 }
 
+/// Sorts requirement IDs by area, then number (`BT-HS-2` before `BT-HS-10`).
+fn by_area_and_number(ids: &[String]) -> Vec<String> {
+    let mut v = ids.to_vec();
+    v.sort_by_key(|id| {
+        let (head, n) = id.rsplit_once('-').unwrap_or((id, "0"));
+        (head.to_owned(), n.parse::<u32>().unwrap_or(0))
+    });
+    v
+}
+
+fn badge(status: Status) -> String {
+    let (class, text) = match status {
+        Status::Pass => ("ok", "pass"),
+        Status::Fail => ("bad", "fail"),
+        Status::ExpectedFail => ("warn", "expected fail"),
+        Status::UnexpectedPass => ("bad", "unexpected pass"),
+        Status::Unsupported => ("grey", "unsupported"),
+    };
+    format!("<span class=\"b {class}\">{text}</span>")
+}
+
 /// The self-contained HTML summary.
 pub fn html(run: &RunReport, coverage: Option<&Coverage>) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bTLS conformance: {iut}</title><style>
-body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}} table{{border-collapse:collapse;width:100%;margin:1rem 0}}
-td,th{{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}}
-.pass{{color:#1a7f37}} .fail{{color:#cf222e;font-weight:bold}} .other{{color:#6e7781}} code{{font-size:.85rem}}
-pre{{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}} details summary{{cursor:pointer}}
+body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1f2328}} table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}}
+td,th{{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}}
+.b{{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;color:#fff;white-space:nowrap}}
+.ok{{background:#2da44e}} .bad{{background:#cf222e}} .warn{{background:#bf8700}} .grey{{background:#8c959f}}
+.chip{{display:inline-block;margin:2px;padding:1px 6px;border-radius:4px;font:12px ui-monospace,monospace;color:#fff}}
+code{{font-size:.85rem}} pre{{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}}
+details summary{{cursor:pointer;font-weight:600;margin:.4rem 0}} .legend span{{margin-right:1rem}}
 </style></head><body><h1>bTLS conformance: <code>{iut}</code></h1>"#,
         iut = esc(&run.iut)
     );
     let _ = write!(
         h,
-        "<p><b>{}</b> cases in {:.2} s — seed {}, adapter contract v{}.</p>{}<p>✅ {} pass · ❌ {} fail · ⚠️ {} expected fail · ❗ {} unexpected pass · ⚪ {} unsupported</p>",
+        "<p><b>{}</b> cases in {:.2} s — seed {}, adapter contract v{}.</p>{}<p class=legend><span>{} {}</span><span>{} {}</span><span>{} {}</span><span>{} {}</span><span>{} {}</span></p>",
         run.cases.len(), run.duration.as_secs_f64(), run.seed, CONTRACT_VERSION, bar(run),
-        run.count(Status::Pass), run.count(Status::Fail), run.count(Status::ExpectedFail),
-        run.count(Status::UnexpectedPass), run.count(Status::Unsupported)
+        badge(Status::Pass), run.count(Status::Pass), badge(Status::Fail), run.count(Status::Fail),
+        badge(Status::ExpectedFail), run.count(Status::ExpectedFail),
+        badge(Status::UnexpectedPass), run.count(Status::UnexpectedPass),
+        badge(Status::Unsupported), run.count(Status::Unsupported)
     );
     let failures: Vec<&CaseReport> = run.cases.iter().filter(|c| c.status.is_failure()).collect();
     if !failures.is_empty() {
         h.push_str("<h2>Failures</h2>");
         for c in failures {
-            let (step, line, expected, actual) =
-                failure_text(c).unwrap_or((0, 0, "—".into(), c.status.label().into()));
+            let (step, expected, actual) = failure_row(c);
             let _ = write!(
                 h,
-                "<h3 class=fail>{id}</h3><p>{title}<br>Requirements: {reqs}<br>Step {step} (line {line} of <code>{file}</code>)</p><table><tr><th>expected</th><td>{exp}</td></tr><tr><th>actual</th><td>{act}</td></tr></table><details><summary>transcript (<a href=\"{tf}\">file</a>)</summary><pre>{tr}</pre></details>",
-                id = esc(&c.scenario.id), title = esc(&c.scenario.title), reqs = esc(&c.scenario.requirements.join(", ")),
+                "<h3>{badge} {id}</h3><p>{title}<br>Requirements: {reqs}<br>Step {step} of <code>{file}</code></p><table><tr><th>expected</th><td>{exp}</td></tr><tr><th>actual</th><td>{act}</td></tr></table><details><summary>transcript (<a href=\"{tf}\">file</a>)</summary><pre>{tr}</pre></details>",
+                badge = badge(c.status), id = esc(&c.scenario.id), title = esc(&c.scenario.title), reqs = esc(&c.scenario.requirements.join(", ")),
                 file = esc(&c.scenario.path.display().to_string()), exp = esc(&expected), act = esc(&actual),
                 tf = esc(&transcript_file(c)), tr = esc(&c.result.transcript)
             );
@@ -297,40 +340,49 @@ pre{{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}} details 
     if let Some(cov) = coverage {
         let _ = write!(
             h,
-            "<h2>Requirement coverage</h2><p>{} of {} requirements checked by at least one case; {} untestable (with reasons); {} missing.</p>",
+            "<h2>Requirement coverage</h2><p>{} of {} requirements checked by at least one case; {} untestable (hover for the reason); {} missing.</p><p class=legend><span class=\"chip ok\">covered</span><span class=\"chip grey\">untestable</span><span class=\"chip bad\">missing</span></p><p>",
             cov.covered_count(), cov.defined.len(), cov.untestable.len(), cov.missing.len()
         );
-        h.push_str("<table><tr><th>requirement</th><th>cases</th></tr>");
-        for id in &cov.defined {
-            let cell = match (cov.covered.get(id), cov.untestable.get(id)) {
-                (Some(cases), _) => format!("{} case(s)", cases.len()),
-                (None, Some(reason)) => {
-                    format!("<span class=other>untestable: {}</span>", esc(reason))
-                }
-                (None, None) => "<span class=fail>missing</span>".into(),
+        for id in by_area_and_number(&cov.defined) {
+            let (class, tip) = match (cov.covered.get(&id), cov.untestable.get(&id)) {
+                (Some(cases), _) => ("ok", cases.join("\n")),
+                (None, Some(reason)) => ("grey", reason.clone()),
+                (None, None) => ("bad", "no scenario checks this requirement".to_owned()),
             };
             let _ = write!(
                 h,
-                "<tr><td><code>{}</code></td><td>{cell}</td></tr>",
-                esc(id)
+                "<span class=\"chip {class}\" title=\"{}\">{}</span>",
+                esc(&tip),
+                esc(&id)
             );
         }
-        h.push_str("</table>");
+        h.push_str("</p>");
     }
-    h.push_str("<h2>All cases</h2><table><tr><th></th><th>case</th><th>title</th><th>requirements</th><th>ms</th></tr>");
-    for c in &run.cases {
-        let class = match c.status {
-            Status::Pass | Status::ExpectedFail => "pass",
-            Status::Fail | Status::UnexpectedPass => "fail",
-            Status::Unsupported => "other",
-        };
+    h.push_str("<h2>All cases</h2>");
+    let mut areas: Vec<String> = run.cases.iter().map(|c| area(&c.scenario.id)).collect();
+    areas.dedup();
+    for a in areas {
+        let cases: Vec<&CaseReport> = run
+            .cases
+            .iter()
+            .filter(|c| area(&c.scenario.id) == a)
+            .collect();
+        let failed = cases.iter().filter(|c| c.status.is_failure()).count();
         let _ = write!(
             h,
-            "<tr><td class={class}>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{:.0}</td></tr>",
-            icon(c.status), esc(&transcript_file(c)), esc(&c.scenario.id), esc(&c.scenario.title),
-            esc(&c.scenario.requirements.join(", ")), c.result.duration.as_secs_f64() * 1000.0
+            "<details{}><summary>{} — {} case(s), {} failing</summary><table><tr><th></th><th>case</th><th>title</th><th>requirements</th><th>ms</th></tr>",
+            if failed > 0 { " open" } else { "" }, esc(&a), cases.len(), failed
         );
+        for c in cases {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{:.0}</td></tr>",
+                badge(c.status), esc(&transcript_file(c)), esc(&c.scenario.id), esc(&c.scenario.title),
+                esc(&c.scenario.requirements.join(", ")), c.result.duration.as_secs_f64() * 1000.0
+            );
+        }
+        h.push_str("</table></details>");
     }
-    h.push_str("</table></body></html>\n");
+    h.push_str("</body></html>\n");
     h
 }
