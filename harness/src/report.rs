@@ -179,15 +179,13 @@ pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
     if !failures.is_empty() {
         let _ = writeln!(md, "## Failures\n\n| case | requirements | step | expected | actual | transcript |\n|---|---|---|---|---|---|");
         for c in failures {
-            let (step, line, expected, actual) =
-                failure_text(c).unwrap_or((0, 0, "—".into(), c.status.label().into()));
+            let (step, expected, actual) = failure_row(c);
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} (line {}) | {} | {} | [transcript]({}) |",
+                "| `{}` | {} | {} | {} | {} | [transcript]({}) |",
                 c.scenario.id,
                 c.scenario.requirements.join(", "),
                 step,
-                line,
                 expected.replace('|', "\\|"),
                 actual.replace('|', "\\|"),
                 transcript_file(c)
