@@ -21,4 +21,5 @@ pub mod report;
 pub mod runner;
 pub mod samples;
 pub mod scenario;
+pub mod vectors;
 pub mod wire;

@@ -32,6 +32,11 @@ enum Command {
     Run(RunArgs),
     /// List the cases the filters select.
     List(Selection),
+    /// Test vectors: regenerate them from the reference, or verify the reference against them.
+    Vectors {
+        #[command(subcommand)]
+        action: VectorsAction,
+    },
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -40,6 +45,22 @@ enum Command {
         /// The scenarios folder.
         #[arg(long, default_value = "scenarios")]
         scenarios: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum VectorsAction {
+    /// Rewrite every vector file from the reference implementation and say which changed.
+    Regenerate {
+        /// The vectors folder.
+        #[arg(long, default_value = "vectors")]
+        dir: PathBuf,
+    },
+    /// Check the reference implementation against every vector file.
+    Verify {
+        /// The vectors folder.
+        #[arg(long, default_value = "vectors")]
+        dir: PathBuf,
     },
 }
 
@@ -217,6 +238,30 @@ fn main() -> ExitCode {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
             }
             true
+        }),
+        Command::Vectors {
+            action: VectorsAction::Regenerate { dir },
+        } => btls_harness::vectors::regenerate(&dir)
+            .map_err(anyhow::Error::from)
+            .map(|changes| {
+                for (path, change) in changes {
+                    println!("{change:?}: {}", path.display());
+                }
+                true
+            }),
+        Command::Vectors {
+            action: VectorsAction::Verify { dir },
+        } => Ok(match btls_harness::vectors::verify(&dir) {
+            Ok(n) => {
+                println!("{n} vectors verified in {}", dir.display());
+                true
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                false
+            }
         }),
         Command::Coverage { spec, scenarios } => coverage(&spec, &scenarios).map(|c| {
             println!(

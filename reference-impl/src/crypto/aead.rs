@@ -40,6 +40,11 @@ impl RecordKey {
         self.seq
     }
 
+    /// Sets the sequence number of the next frame (for test vectors at arbitrary positions).
+    pub fn set_sequence(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
     fn nonce(&self) -> aead::Nonce {
         let mut nonce = self.iv;
         for (n, s) in nonce.iter_mut().skip(4).zip(self.seq.to_be_bytes()) {
