@@ -7,8 +7,12 @@
     reason = "tests fail loudly on purpose"
 )]
 
-use btls_harness::vectors::{generate_all, regenerate, render, verify, verify_file, Change};
+use btls_harness::iut::Iut;
+use btls_harness::vectors::{
+    check_iut, generate_all, regenerate, render, verify, verify_file, Change,
+};
 use std::path::PathBuf;
+use std::time::Duration;
 
 fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors")
@@ -65,6 +69,16 @@ fn every_vector_file_matches_its_schema() {
             .take(5)
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+        // The schema is not vacuous: a test without its tcId is rejected.
+        let mut broken = doc.clone();
+        broken["testGroups"][0]["tests"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("tcId");
+        assert!(
+            !validator.is_valid(&broken),
+            "{schema_name} accepts a test without tcId"
+        );
     }
 }
 
@@ -99,4 +113,45 @@ fn a_malformed_test_names_the_missing_field() {
         .remove("frame");
     let errors = verify_file("record.json", &doc).unwrap_err();
     assert!(errors[0].message.contains("`frame`"), "{}", errors[0]);
+}
+
+#[test]
+fn the_reference_adapter_answers_every_vector_in_vector_mode() {
+    let iut = Iut {
+        name: "reference".into(),
+        program: env!("CARGO_BIN_EXE_btls-iut").into(),
+        prefix_args: vec![],
+    };
+    let run = check_iut(&iut, &vectors_dir(), Duration::from_secs(60)).unwrap();
+    assert!(
+        run.failures.is_empty(),
+        "{:#?}",
+        &run.failures[..run.failures.len().min(5)]
+    );
+    assert!(run.unsupported.is_empty());
+    assert!(run.passed > 1000, "{}", run.passed);
+}
+
+#[test]
+fn an_adapter_without_vector_mode_is_unsupported_and_a_silent_one_fails() {
+    let unsupported = Iut {
+        name: "no-vectors".into(),
+        program: "/bin/sh".into(),
+        prefix_args: vec![
+            "-c".into(),
+            "echo 'unsupported option --vectors' >&2; exit 89".into(),
+            "sh".into(),
+        ],
+    };
+    let run = check_iut(&unsupported, &vectors_dir(), Duration::from_secs(10)).unwrap();
+    assert_eq!(run.unsupported.len(), generate_all().len());
+    assert!(run.failures.is_empty());
+    let silent = Iut {
+        name: "silent".into(),
+        program: "/bin/sh".into(),
+        prefix_args: vec!["-c".into(), "exit 0".into(), "sh".into()],
+    };
+    let run = check_iut(&silent, &vectors_dir(), Duration::from_secs(10)).unwrap();
+    assert_eq!(run.passed, 0);
+    assert!(run.failures.iter().all(|f| f.message == "no answer"));
 }

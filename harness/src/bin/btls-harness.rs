@@ -62,6 +62,18 @@ enum VectorsAction {
         #[arg(long, default_value = "vectors")]
         dir: PathBuf,
     },
+    /// Feed every vector file to an IUT in the adapter's vector mode and judge its answers.
+    Check {
+        /// The IUT's adapter program.
+        #[arg(long, value_name = "PROGRAM")]
+        iut: PathBuf,
+        /// An argument put before `--vectors FILE`; repeatable.
+        #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+        iut_arg: Vec<String>,
+        /// The vectors folder.
+        #[arg(long, default_value = "vectors")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -263,6 +275,32 @@ fn main() -> ExitCode {
                 false
             }
         }),
+        Command::Vectors {
+            action: VectorsAction::Check { iut, iut_arg, dir },
+        } => {
+            let iut = Iut {
+                name: "iut".into(),
+                program: iut,
+                prefix_args: iut_arg,
+            };
+            btls_harness::vectors::check_iut(&iut, &dir, std::time::Duration::from_secs(60))
+                .map_err(anyhow::Error::msg)
+                .map(|run| {
+                    for e in &run.failures {
+                        eprintln!("{e}");
+                    }
+                    for (file, why) in &run.unsupported {
+                        eprintln!("unsupported: {file}: {why}");
+                    }
+                    println!(
+                        "{} passed, {} failed, {} file(s) unsupported",
+                        run.passed,
+                        run.failures.len(),
+                        run.unsupported.len()
+                    );
+                    run.failures.is_empty()
+                })
+        }
         Command::Coverage { spec, scenarios } => coverage(&spec, &scenarios).map(|c| {
             println!(
                 "{} of {} requirements covered by scenarios, {} untestable",

@@ -29,14 +29,17 @@ enum Role {
 #[command(version, about, long_about = None)]
 struct Args {
     /// The bTLS role.
-    #[arg(long, value_enum)]
-    role: Role,
+    #[arg(long, value_enum, required_unless_present = "vectors")]
+    role: Option<Role>,
     /// Where the harness listens; the adapter always opens the TCP connection.
-    #[arg(long, value_name = "HOST:PORT")]
-    connect: String,
+    #[arg(long, value_name = "HOST:PORT", required_unless_present = "vectors")]
+    connect: Option<String>,
     /// Own private key file; repeatable, in preference order.
-    #[arg(long = "key", value_name = "FILE", required = true)]
+    #[arg(long = "key", value_name = "FILE", required_unless_present = "vectors")]
     keys: Vec<PathBuf>,
+    /// Vector mode: answer every test of this vector file and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["role", "connect"])]
+    vectors: Option<PathBuf>,
     /// A published key file of a known peer; repeatable.
     #[arg(long, value_name = "FILE")]
     known: Vec<PathBuf>,
@@ -152,7 +155,7 @@ fn build(args: &Args) -> Result<Roles, String> {
         "cipher suite",
     )?;
     let timeout = Duration::from_millis(args.handshake_timeout_ms);
-    Ok(match args.role {
+    Ok(match args.role.unwrap_or(Role::Client) {
         Role::Client => {
             let mut c = ClientConfig::new(keys);
             c.peer_keys = peer_keys;
@@ -248,8 +251,8 @@ fn feed_frames(
 
 /// Runs one connection to its end; `Err` carries the protocol error already reported.
 fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), Error> {
-    let mut stream =
-        TcpStream::connect(&args.connect).map_err(|_| Error::Internal("connect failed"))?;
+    let address = args.connect.as_deref().unwrap_or_default();
+    let mut stream = TcpStream::connect(address).map_err(|_| Error::Internal("connect failed"))?;
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 64 * 1024];
     let mut after_handshake_done = false;
@@ -312,9 +315,50 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
     result
 }
 
+/// Vector mode: one answer line per test (`harness/IUT-ADAPTER.md`).
+fn answer_vectors(path: &std::path::Path) -> ExitCode {
+    let doc: serde_json::Value = match std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("btls-iut: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    for group in doc
+        .get("testGroups")
+        .and_then(|g| g.as_array())
+        .into_iter()
+        .flatten()
+    {
+        for test in group
+            .get("tests")
+            .and_then(|t| t.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let tc_id = test.get("tcId").cloned().unwrap_or_default();
+            match btls_harness::vectors::evaluate(group, test) {
+                Ok(a) => emit(
+                    json!({"event": "vector", "tcId": tc_id, "result": if a.valid { "valid" } else { "invalid" }, "alert": a.alert}),
+                ),
+                Err(e) => emit(
+                    json!({"event": "vector", "tcId": tc_id, "result": "malformed", "message": e}),
+                ),
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     emit(json!({"event": "adapter", "contract": CONTRACT, "name": "btls reference"}));
+    if let Some(path) = &args.vectors {
+        return answer_vectors(path);
+    }
     if args
         .send
         .as_deref()

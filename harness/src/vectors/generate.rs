@@ -61,17 +61,21 @@ struct Recorded {
     summary: Option<btls::HandshakeSummary>,
 }
 
+/// One sample handshake: name, flags, key algorithm, suite, whether the client and the server
+/// know the peer's key, whether the server may send its key.
+type HandshakeCase = (
+    &'static str,
+    Vec<&'static str>,
+    KeyAlgorithm,
+    CipherSuite,
+    bool,
+    bool,
+    bool,
+);
+
 fn sample_handshakes() -> Vec<Recorded> {
     let mut out = Vec::new();
-    let cases: Vec<(
-        &'static str,
-        Vec<&'static str>,
-        KeyAlgorithm,
-        CipherSuite,
-        bool,
-        bool,
-        bool,
-    )> = vec![
+    let cases: Vec<HandshakeCase> = vec![
         (
             "both keys known, Ed25519, AES-256-GCM",
             vec!["FullHandshake"],
@@ -213,7 +217,8 @@ fn length_prefixes(code: HandshakeCode, body: &[u8]) -> Vec<(usize, usize)> {
                 out.push((pos, 2));
                 let len = body
                     .get(pos..pos + 2)
-                    .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+                    .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                    .map_or(0, |b| usize::from(u16::from_be_bytes(b)));
                 pos += 2 + len;
             }
         }
@@ -300,7 +305,8 @@ fn frames(handshakes: &[Recorded]) -> Value {
                         1 => i64::from(altered.get(offset).copied().unwrap_or(0)),
                         _ => altered
                             .get(offset..offset + 2)
-                            .map_or(0, |b| i64::from(u16::from_be_bytes([b[0], b[1]]))),
+                            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                            .map_or(0, |b| i64::from(u16::from_be_bytes(b))),
                     };
                     let new = value + delta;
                     let max = if width == 1 { 255 } else { 65535 };
@@ -333,7 +339,7 @@ fn frames(handshakes: &[Recorded]) -> Value {
                         code,
                         &altered,
                     );
-                    if test["result"] == "invalid" {
+                    if test.get("result").and_then(Value::as_str) == Some("invalid") {
                         tests.push(test);
                     }
                 }
@@ -518,7 +524,11 @@ fn signatures() -> Value {
         for i in 0..2 {
             let th = random::<32>(&mut rng);
             let sid = random::<32>(&mut rng);
-            let suite = CipherSuite::ALL[i % 2];
+            let suite = if i % 2 == 0 {
+                CipherSuite::AES_256_GCM
+            } else {
+                CipherSuite::CHACHA20_POLY1305
+            };
             for (context, tbs) in [
                 (
                     "SESSION_DETAILS",
@@ -588,7 +598,9 @@ fn ready() -> Value {
         let mac = hmac_sha256(&key, &th);
         tests.push(json!({"comment": format!("{which} example {}", i + 1), "flags": ["Valid"], "ready": which, "readyKey": hex::encode(key), "transcriptHash": hex::encode(th), "verifyData": hex::encode(mac), "result": "valid"}));
         let mut bad = mac;
-        bad[31] ^= 1;
+        if let Some(b) = bad.last_mut() {
+            *b ^= 1;
+        }
         tests.push(json!({"comment": format!("{which} with the last byte flipped"), "flags": ["ModifiedMac"], "ready": which, "readyKey": hex::encode(key), "transcriptHash": hex::encode(th), "verifyData": hex::encode(bad), "result": "invalid", "alert": "decrypt_error"}));
     }
     document(
@@ -623,6 +635,49 @@ fn handshakes_doc(handshakes: &[Recorded]) -> Value {
             }))
         })
         .collect();
+    let mut tests = tests;
+    // The first handshake again with one bit of a signature flipped in each signed message.
+    if let Some(first) = tests.first().cloned() {
+        for (code, what) in [
+            (HandshakeCode::SESSION_DETAILS, "SESSION_DETAILS"),
+            (HandshakeCode::CLIENT_READY, "CLIENT_READY"),
+        ] {
+            let mut bad = first.clone();
+            if let Some(frames) = bad.get_mut("frames").and_then(Value::as_array_mut) {
+                for entry in frames.iter_mut() {
+                    let Some(hex_frame) = entry.get("frame").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let mut frame = hex::decode(hex_frame).unwrap_or_default();
+                    if frame.get(1) == Some(&code.0) {
+                        // The signature ends the SESSION_DETAILS body; in CLIENT_READY the 32-byte
+                        // verify_data follows it.
+                        let index = if code == HandshakeCode::SESSION_DETAILS {
+                            frame.len() - 1
+                        } else {
+                            frame.len() - 33
+                        };
+                        if let Some(b) = frame.get_mut(index) {
+                            *b ^= 0x01;
+                        }
+                        entry["frame"] = json!(hex::encode(&frame));
+                    }
+                }
+            }
+            if let Some(m) = bad.as_object_mut() {
+                m.insert(
+                    "comment".into(),
+                    json!(format!(
+                        "the first handshake with a bit of the {what} signature flipped"
+                    )),
+                );
+                m.insert("flags".into(), json!(["ModifiedSignature"]));
+                m.insert("result".into(), json!("invalid"));
+                m.insert("alert".into(), json!("decrypt_error"));
+            }
+            tests.push(bad);
+        }
+    }
     document(
         "bTLS 1.0 whole handshakes (SPEC §5, §8)",
         "handshakes_schema.json",
@@ -635,6 +690,7 @@ fn handshakes_doc(handshakes: &[Recorded]) -> Value {
             "KeyRequested": {"bugType": "BASIC", "description": "SEND_KEY / SENDING_KEY in both directions."},
             "CannotSendKey": {"bugType": "BASIC", "description": "CANNOT_SEND_KEY and the client's retry (the transcript spans both hellos)."},
             "Resumed": {"bugType": "BASIC", "description": "An abbreviated handshake: no signatures."},
+            "ModifiedSignature": {"bugType": "AUTH_BYPASS", "description": "A signature bit flipped: decrypt_error (the transcript hash still matches the frames as given)."},
         }),
         vec![json!({"type": "Handshake", "tests": tests})],
     )

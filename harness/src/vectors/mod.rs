@@ -5,9 +5,11 @@
 //! mismatch.
 
 mod generate;
+mod iut;
 mod verify;
 
 pub use generate::generate_all;
+pub use iut::{check_iut, VectorRun};
 pub use verify::{evaluate, judge, verify_file, Answer};
 
 use serde_json::{json, Value};

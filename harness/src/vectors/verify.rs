@@ -355,22 +355,25 @@ fn handshake(test: &Value) -> Result<Answer, String> {
             HandshakeMessage::SessionDetails(d) => {
                 let tbs = SessionDetails::to_be_signed(&before, &d.session_id, d.cipher_suite);
                 if !verify_signature(alg, &server, &tbs, &d.signature) {
-                    return Err(format!(
-                        "frames[{i}]: the SESSION_DETAILS signature does not verify"
+                    return Ok(reject(
+                        Some(AlertDescription::DECRYPT_ERROR),
+                        format!("frames[{i}]: the SESSION_DETAILS signature does not verify"),
                     ));
                 }
             }
-            HandshakeMessage::ClientReady(r) if !r.signature.is_empty() => {
-                if !verify_signature(
-                    alg,
-                    &client,
-                    &ClientReady::to_be_signed(&before),
-                    &r.signature,
-                ) {
-                    return Err(format!(
-                        "frames[{i}]: the CLIENT_READY signature does not verify"
-                    ));
-                }
+            HandshakeMessage::ClientReady(r)
+                if !r.signature.is_empty()
+                    && !verify_signature(
+                        alg,
+                        &client,
+                        &ClientReady::to_be_signed(&before),
+                        &r.signature,
+                    ) =>
+            {
+                return Ok(reject(
+                    Some(AlertDescription::DECRYPT_ERROR),
+                    format!("frames[{i}]: the CLIENT_READY signature does not verify"),
+                ));
             }
             _ => {}
         }
