@@ -3,10 +3,11 @@
 //! what the IUT did on the wire and in its events with what the scenario expects.
 
 use crate::alter;
+use crate::capture::{Direction, KeyLogEntry, Recording};
 use crate::fixtures::Fixtures;
 use crate::iut::{adapter_args, default_keys, Finished, Iut, EXIT_UNSUPPORTED};
 use crate::scenario::{Action, ExitClass, PartyConfig, Role, Scenario, Step};
-use crate::wire::{alert_description, describe, handshake_code, FrameReader, Read1};
+use crate::wire::{alert_description, describe, frame_name, handshake_code, FrameReader, Read1};
 use btls::conn::{ClientSessionStore, ServerSessionCache};
 use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
 use btls::msgs::{CipherSuite, KeyAlgorithm};
@@ -35,6 +36,11 @@ pub struct RunOptions {
     pub connect_timeout: Duration,
     /// How long the IUT may take to exit after the last step before it is killed.
     pub exit_timeout: Duration,
+    /// Captures show the real ephemeral ports instead of the canonical ones (which keep
+    /// captures byte-identical from run to run).
+    pub real_ports: bool,
+    /// The format of the captures written with the reports.
+    pub capture_format: crate::capture::Format,
 }
 
 impl RunOptions {
@@ -45,6 +51,8 @@ impl RunOptions {
             work_dir,
             connect_timeout: Duration::from_secs(5),
             exit_timeout: EXIT_TIMEOUT,
+            real_ports: false,
+            capture_format: crate::capture::Format::Pcapng,
         }
     }
 }
@@ -82,6 +90,8 @@ pub struct CaseResult {
     pub verdict: Verdict,
     /// One line per frame and per notable event.
     pub transcript: String,
+    /// Every byte exchanged with the IUT, for the case's capture and key log.
+    pub capture: Recording,
     /// The IUT's standard error.
     pub stderr: String,
     /// Wall time.
@@ -216,9 +226,10 @@ impl PeerConfig {
     }
 }
 
-/// The transcript being written.
+/// The transcript and the capture being written.
 struct Log {
     lines: Vec<String>,
+    capture: Recording,
 }
 
 impl Log {
@@ -242,6 +253,23 @@ impl Log {
     }
     fn note(&mut self, step: usize, text: impl AsRef<str>) {
         self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
+    }
+
+    /// Records bytes on the wire in the capture, with the step that sent or read them.
+    fn wire(&mut self, from: Direction, bytes: &[u8], comment: String) {
+        if let Some(c) = self.capture.current() {
+            c.data(from, bytes, comment);
+        }
+    }
+
+    fn wire_end(&mut self, from: Direction, reset: bool) {
+        if let Some(c) = self.capture.current() {
+            if reset {
+                c.reset(from);
+            } else {
+                c.fin(from);
+            }
+        }
     }
 }
 
@@ -269,6 +297,18 @@ impl Session {
         frame: &[u8],
     ) -> Result<(), String> {
         log.frame(index, true, frame);
+        let what = frame_name(frame);
+        let comment = |piece: &[u8]| {
+            let part = if piece.len() == frame.len() {
+                String::new()
+            } else {
+                format!(" ({} of {} bytes)", piece.len(), frame.len())
+            };
+            format!(
+                "step {index} (line {}): harness sends {what}{part}",
+                step.line
+            )
+        };
         let result = match &step.fragment {
             Some(sizes) if !sizes.is_empty() => {
                 let mut rest = frame;
@@ -277,6 +317,7 @@ impl Session {
                 while !rest.is_empty() && r.is_ok() {
                     let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
                     let (piece, tail) = rest.split_at(n);
+                    log.wire(Direction::FromListener, piece, comment(piece));
                     r = self
                         .stream
                         .write_all(piece)
@@ -285,7 +326,10 @@ impl Session {
                 }
                 r
             }
-            _ => self.stream.write_all(frame),
+            _ => {
+                log.wire(Direction::FromListener, frame, comment(frame));
+                self.stream.write_all(frame)
+            }
         };
         result.map_err(|e| format!("write to the IUT failed: {e}"))
     }
@@ -307,7 +351,7 @@ impl Session {
         index: usize,
         timeout: Duration,
     ) -> Result<(Vec<u8>, Result<(), btls::Error>), Read1> {
-        match self.reader.next(&mut self.stream, timeout) {
+        match read_logged(&mut self.reader, &mut self.stream, log, index, timeout) {
             Read1::Frame(frame) => {
                 log.frame(index, false, &frame);
                 let verdict = self.peer.receive(&frame, now_ms());
@@ -316,6 +360,41 @@ impl Session {
             other => Err(other),
         }
     }
+}
+
+/// Reads the IUT's next frame and records what arrived (or how the stream ended) in the capture.
+fn read_logged(
+    reader: &mut FrameReader,
+    stream: &mut TcpStream,
+    log: &mut Log,
+    index: usize,
+    timeout: Duration,
+) -> Read1 {
+    let r = reader.next(stream, timeout);
+    let at = if index == 0 {
+        "after the last step".to_owned()
+    } else {
+        format!("step {index}")
+    };
+    match &r {
+        Read1::Frame(frame) => log.wire(
+            Direction::FromConnector,
+            frame,
+            format!("{at}: iut sent {}", frame_name(frame)),
+        ),
+        Read1::ClosedMidFrame(bytes) => {
+            log.wire(
+                Direction::FromConnector,
+                bytes,
+                format!("{at}: iut sent part of a frame, then closed"),
+            );
+            log.wire_end(Direction::FromConnector, false);
+        }
+        Read1::Closed => log.wire_end(Direction::FromConnector, false),
+        Read1::Failed(_) => log.wire_end(Direction::FromConnector, true),
+        Read1::TimedOut => {}
+    }
+    r
 }
 
 fn fail(
@@ -371,6 +450,15 @@ fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String
 pub fn run_case(scenario: &Scenario, iut: &Iut, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
     let mut log = Log {
+        capture: Recording {
+            comment: format!(
+                "bTLS conformance case {} (iut role {}, seed {})",
+                scenario.id,
+                scenario.iut_role.as_str(),
+                options.seed
+            ),
+            connections: Vec::new(),
+        },
         lines: vec![
             format!("# {} — {}", scenario.id, scenario.title),
             format!(
@@ -424,6 +512,7 @@ pub fn run_case(scenario: &Scenario, iut: &Iut, options: &RunOptions) -> CaseRes
     CaseResult {
         verdict,
         transcript,
+        capture: log.capture,
         stderr: finished.map(|f| f.stderr).unwrap_or_default(),
         duration: started.elapsed(),
     }
@@ -465,9 +554,19 @@ fn new_session(
     listener: &TcpListener,
     peer_config: &PeerConfig,
     seed: u64,
-    timeout: Duration,
+    options: &RunOptions,
+    log: &mut Log,
 ) -> Result<Session, String> {
-    let stream = accept(listener, timeout)?;
+    let stream = accept(listener, options.connect_timeout)?;
+    let real = match (stream.peer_addr(), stream.local_addr()) {
+        (Ok(std::net::SocketAddr::V4(c)), Ok(std::net::SocketAddr::V4(l)))
+            if options.real_ports =>
+        {
+            Some((c, l))
+        }
+        _ => None,
+    };
+    log.capture.open(real);
     let _ = stream.set_nodelay(true);
     let peer = peer_config.connect(seed)?;
     Ok(Session {
@@ -490,7 +589,8 @@ fn run_steps(
         listener,
         peer_config,
         options.seed.wrapping_add(1000),
-        options.connect_timeout,
+        options,
+        log,
     ) {
         Ok(s) => s,
         Err(e) => return Verdict::Fail(fail(0, 0, "the IUT to connect", e)),
@@ -511,7 +611,8 @@ fn run_steps(
                     listener,
                     peer_config,
                     options.seed.wrapping_add(1000 + connection),
-                    options.connect_timeout,
+                    options,
+                    log,
                 ) {
                     Ok(s) => s,
                     Err(e) => {
@@ -541,11 +642,15 @@ fn run_steps(
 /// Ends the harness's side: end of stream, then whatever the IUT still sends, until it closes.
 fn end_session(session: &mut Session, log: &mut Log, index: usize) {
     let _ = session.stream.shutdown(Shutdown::Write);
+    log.wire_end(Direction::FromListener, false);
     loop {
-        match session
-            .reader
-            .next(&mut session.stream, Duration::from_secs(2))
-        {
+        match read_logged(
+            &mut session.reader,
+            &mut session.stream,
+            log,
+            0,
+            Duration::from_secs(2),
+        ) {
             Read1::Frame(frame) => log.frame(index, false, &frame),
             Read1::Closed => break,
             other => {
@@ -556,6 +661,9 @@ fn end_session(session: &mut Session, log: &mut Log, index: usize) {
                 break;
             }
         }
+    }
+    if let Some(c) = log.capture.current() {
+        c.secrets = KeyLogEntry::of(&session.peer);
     }
 }
 
@@ -745,6 +853,7 @@ fn run_step(
         }
         Action::Shutdown => {
             let _ = s.stream.shutdown(Shutdown::Write);
+            log.wire_end(Direction::FromListener, false);
             log.note(index, "harness → iut  end of stream");
         }
         Action::Wait(ms) => {

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alter;
+pub mod capture;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;

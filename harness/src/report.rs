@@ -1,7 +1,9 @@
 //! Reports of a run, written to one folder: `results.json` (one schema for all results),
 //! `junit.xml` for CI, `summary.md` and a self-contained `summary.html` for people, and
-//! `transcripts/<case>.txt` for every case.
+//! and for every case `transcripts/<case>.txt` beside its capture `transcripts/<case>.pcapng` (or
+//! `.pcap`) and, when a handshake completed, its key log `transcripts/<case>.keys`.
 
+use crate::capture::{write_capture, Format};
 use crate::coverage::Coverage;
 use crate::engine::Verdict;
 use crate::iut::CONTRACT_VERSION;
@@ -13,7 +15,21 @@ use std::path::Path;
 
 /// The file name of a case's transcript.
 pub fn transcript_file(case: &CaseReport) -> String {
-    format!("transcripts/{}.txt", case.scenario.id.replace('/', "__"))
+    format!("transcripts/{}.txt", case_stem(case))
+}
+
+fn case_stem(case: &CaseReport) -> String {
+    case.scenario.id.replace('/', "__")
+}
+
+/// The file name of a case's capture.
+pub fn capture_file(case: &CaseReport, format: Format) -> String {
+    format!("transcripts/{}.{}", case_stem(case), format.extension())
+}
+
+/// The file name of a case's key log.
+pub fn keylog_file(case: &CaseReport) -> String {
+    format!("transcripts/{}.keys", case_stem(case))
 }
 
 fn failure_text(case: &CaseReport) -> Option<(usize, usize, String, String)> {
@@ -41,11 +57,18 @@ fn failure_row(case: &CaseReport) -> (String, String, String) {
     }
 }
 
-/// Writes every report of `run` into `dir`.
+/// Writes every report of `run` into `dir`, with captures in `run.capture_format`.
 pub fn write_all(run: &RunReport, coverage: Option<&Coverage>, dir: &Path) -> std::io::Result<()> {
+    let format = run.capture_format;
     std::fs::create_dir_all(dir.join("transcripts"))?;
     for case in &run.cases {
         std::fs::write(dir.join(transcript_file(case)), &case.result.transcript)?;
+        let file = std::fs::File::create(dir.join(capture_file(case, format)))?;
+        write_capture(&case.result.capture, format, std::io::BufWriter::new(file))?;
+        let keys = case.result.capture.key_log();
+        if !keys.entries.is_empty() {
+            std::fs::write(dir.join(keylog_file(case)), keys.to_text())?;
+        }
     }
     std::fs::write(dir.join("results.json"), json_report(run, coverage))?;
     std::fs::write(dir.join("junit.xml"), junit(run))?;
@@ -76,6 +99,8 @@ pub fn json_report(run: &RunReport, coverage: Option<&Coverage>) -> String {
                 "expected_failure_reason": c.expected_reason,
                 "duration_ms": c.result.duration.as_secs_f64() * 1000.0,
                 "transcript": transcript_file(c),
+                "capture": capture_file(c, run.capture_format),
+                "keylog": (!c.result.capture.key_log().entries.is_empty()).then(|| keylog_file(c)),
             })
         })
         .collect();
@@ -182,13 +207,14 @@ pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
             let (step, expected, actual) = failure_row(c);
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} | {} | {} | [transcript]({}) |",
+                "| `{}` | {} | {} | {} | {} | [transcript]({}) · [capture]({}) |",
                 c.scenario.id,
                 c.scenario.requirements.join(", "),
                 step,
                 expected.replace('|', "\\|"),
                 actual.replace('|', "\\|"),
-                transcript_file(c)
+                transcript_file(c),
+                capture_file(c, run.capture_format)
             );
         }
         md.push('\n');
@@ -229,10 +255,11 @@ pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
         }
         let _ = writeln!(
             md,
-            "| {} | [`{}`]({}) | {} | {} |",
+            "| {} | [`{}`]({}) ([capture]({})) | {} | {} |",
             icon(c.status),
             c.scenario.id,
             transcript_file(c),
+            capture_file(c, run.capture_format),
             c.scenario.title.replace('|', "\\|"),
             c.scenario.requirements.join(", ")
         );
@@ -328,10 +355,10 @@ details summary{{cursor:pointer;font-weight:600;margin:.4rem 0}} .legend span{{m
             let (step, expected, actual) = failure_row(c);
             let _ = write!(
                 h,
-                "<h3>{badge} {id}</h3><p>{title}<br>Requirements: {reqs}<br>Step {step} of <code>{file}</code></p><table><tr><th>expected</th><td>{exp}</td></tr><tr><th>actual</th><td>{act}</td></tr></table><details><summary>transcript (<a href=\"{tf}\">file</a>)</summary><pre>{tr}</pre></details>",
+                "<h3>{badge} {id}</h3><p>{title}<br>Requirements: {reqs}<br>Step {step} of <code>{file}</code></p><table><tr><th>expected</th><td>{exp}</td></tr><tr><th>actual</th><td>{act}</td></tr></table><details><summary>transcript (<a href=\"{tf}\">file</a>, <a href=\"{cf}\">capture</a>)</summary><pre>{tr}</pre></details>",
                 badge = badge(c.status), id = esc(&c.scenario.id), title = esc(&c.scenario.title), reqs = esc(&c.scenario.requirements.join(", ")),
                 file = esc(&c.scenario.path.display().to_string()), exp = esc(&expected), act = esc(&actual),
-                tf = esc(&transcript_file(c)), tr = esc(&c.result.transcript)
+                tf = esc(&transcript_file(c)), cf = esc(&capture_file(c, run.capture_format)), tr = esc(&c.result.transcript)
             );
         }
     }
@@ -368,15 +395,16 @@ details summary{{cursor:pointer;font-weight:600;margin:.4rem 0}} .legend span{{m
         let failed = cases.iter().filter(|c| c.status.is_failure()).count();
         let _ = write!(
             h,
-            "<details{}><summary>{} — {} case(s), {} failing</summary><table><tr><th></th><th>case</th><th>title</th><th>requirements</th><th>ms</th></tr>",
+            "<details{}><summary>{} — {} case(s), {} failing</summary><table><tr><th></th><th>case</th><th>title</th><th>requirements</th><th>ms</th><th>capture</th></tr>",
             if failed > 0 { " open" } else { "" }, esc(&a), cases.len(), failed
         );
         for c in cases {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{:.0}</td></tr>",
+                "<tr><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{:.0}</td><td><a href=\"{}\">{}</a></td></tr>",
                 badge(c.status), esc(&transcript_file(c)), esc(&c.scenario.id), esc(&c.scenario.title),
-                esc(&c.scenario.requirements.join(", ")), c.result.duration.as_secs_f64() * 1000.0
+                esc(&c.scenario.requirements.join(", ")), c.result.duration.as_secs_f64() * 1000.0,
+                esc(&capture_file(c, run.capture_format)), run.capture_format.extension()
             );
         }
         h.push_str("</table></details>");

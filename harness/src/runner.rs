@@ -70,6 +70,8 @@ pub struct RunReport {
     pub duration: Duration,
     /// Expectation entries naming no case.
     pub stale_expectations: Vec<String>,
+    /// The format the case captures are written in.
+    pub capture_format: crate::capture::Format,
 }
 
 impl RunReport {
@@ -163,5 +165,6 @@ pub fn run_suite(
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        capture_format: options.capture_format,
     }
 }

@@ -142,3 +142,17 @@ fn compact(msg: &HandshakeMessage) -> String {
         HandshakeMessage::ServerReady(m) => format!("SERVER_READY {m:?}"),
     }
 }
+
+/// A frame's kind in a few words: `HANDSHAKE CLIENT_HELLO`, `ALERT failed_handshake`,
+/// `APPLICATION` (for capture comments).
+pub fn frame_name(frame: &[u8]) -> String {
+    let (Some(&ct), sub) = (frame.first(), frame.get(1).copied().unwrap_or(0)) else {
+        return "an empty frame".into();
+    };
+    match ContentType(ct) {
+        ContentType::HANDSHAKE => format!("HANDSHAKE {}", HandshakeCode(sub)),
+        ContentType::ALERT => format!("ALERT {}", AlertDescription(sub)),
+        ContentType::APPLICATION => "APPLICATION".into(),
+        other => format!("content type {}", other.0),
+    }
+}

@@ -2,6 +2,7 @@
 //! (`harness/IUT-ADAPTER.md`) and writes reports.
 
 use anyhow::{bail, Context, Result};
+use btls_harness::capture::{self, Format, KeyLog};
 use btls_harness::coverage::Coverage;
 use btls_harness::engine::RunOptions;
 use btls_harness::expectations::Expectations;
@@ -37,6 +38,9 @@ enum Command {
         #[command(subcommand)]
         action: VectorsAction,
     },
+    /// Read a capture (pcap or pcapng; ours or tcpdump's): reassemble every TCP stream, decode
+    /// every bTLS frame and print the transcript; or play one side of it against an IUT.
+    Replay(ReplayArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -96,6 +100,16 @@ struct Selection {
 }
 
 #[derive(Args)]
+struct ReplayArgs {
+    /// The capture file.
+    capture: PathBuf,
+    /// A key log to open protected frames with (default: the capture's name with `.keys`, when
+    /// that file exists).
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct RunArgs {
     /// The IUT's adapter program.
     #[arg(long, value_name = "PROGRAM")]
@@ -118,9 +132,17 @@ struct RunArgs {
     /// Seed of both sides' randomness.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Where to write results.json, junit.xml, summary.md, summary.html and transcripts/.
+    /// Where to write results.json, junit.xml, summary.md, summary.html and transcripts/ (each
+    /// case's transcript, capture and key log).
     #[arg(long, value_name = "DIR", default_value = "reports/latest")]
     report_dir: PathBuf,
+    /// The format of the case captures.
+    #[arg(long, value_enum, default_value_t = Format::Pcapng)]
+    capture_format: Format,
+    /// Show the real ephemeral ports in captures (by default the listener is 127.0.0.1:4433
+    /// and the IUT 127.0.0.1:49152+n, so that captures are byte-identical from run to run).
+    #[arg(long)]
+    real_ports: bool,
     /// The specification, for the coverage section of the reports.
     #[arg(long, default_value = "reference-impl/SPEC.md")]
     spec: PathBuf,
@@ -179,6 +201,33 @@ fn coverage(spec: &Path, scenarios_dir: &Path) -> Result<Coverage> {
         .map_err(anyhow::Error::msg)
 }
 
+fn replay(args: &ReplayArgs) -> Result<bool> {
+    let name = args.capture.display().to_string();
+    let data = std::fs::read(&args.capture).with_context(|| format!("cannot read {name}"))?;
+    let keylog_path = args
+        .keylog
+        .clone()
+        .or_else(|| Some(args.capture.with_extension("keys")).filter(|p| p.exists()));
+    let keys = match &keylog_path {
+        Some(p) => Some(KeyLog::load(p).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let out = capture::replay::transcript(&data, &name, keys.as_ref())?;
+    print!("{}", out.text);
+    eprintln!(
+        "{} stream(s), {} frame(s), {} problem(s){}",
+        out.streams,
+        out.frames,
+        out.problems,
+        if out.truncated.is_some() {
+            "; the capture is truncated"
+        } else {
+            ""
+        }
+    );
+    Ok(out.problems == 0 && out.truncated.is_none())
+}
+
 fn run(args: RunArgs) -> Result<bool> {
     if !args.iut.exists() {
         bail!("the IUT adapter {} does not exist", args.iut.display());
@@ -197,7 +246,9 @@ fn run(args: RunArgs) -> Result<bool> {
         prefix_args: args.iut_arg.clone(),
     };
     let work_dir = args.report_dir.join("work");
-    let options = RunOptions::new(args.seed, work_dir.clone());
+    let mut options = RunOptions::new(args.seed, work_dir.clone());
+    options.capture_format = args.capture_format;
+    options.real_ports = args.real_ports;
     eprintln!(
         "running {} case(s) against {} with {} job(s)",
         scenarios.len(),
@@ -245,6 +296,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Replay(args) => replay(&args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
