@@ -6,8 +6,10 @@ use crate::alter;
 use crate::capture::{Direction, KeyLogEntry, Recording};
 use crate::fixtures::Fixtures;
 use crate::iut::{adapter_args, default_keys, Finished, Iut, EXIT_UNSUPPORTED};
-use crate::scenario::{Action, ExitClass, PartyConfig, Role, Scenario, Step};
-use crate::wire::{alert_description, describe, frame_name, handshake_code, FrameReader, Read1};
+use crate::scenario::{Action, ExitClass, FrameShape, PartyConfig, Role, Scenario, Step};
+use crate::wire::{
+    alert_description, compare_frames, describe, frame_name, handshake_code, FrameReader, Read1,
+};
 use btls::conn::{ClientSessionStore, ServerSessionCache};
 use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
 use btls::msgs::{CipherSuite, KeyAlgorithm};
@@ -717,6 +719,38 @@ fn run_step(
         Action::SendRaw(bytes) | Action::SendFrame(bytes) => {
             s.write(log, step, index, bytes)
                 .map_err(|e| f("to send", e))?;
+        }
+        Action::ExpectFrame(shape) => {
+            let want = match shape {
+                FrameShape::Header(ct, sub, len) => format!(
+                    "a frame with content type {ct}, subcode 0x{sub:02x}{}",
+                    len.map(|l| format!(", length {l}")).unwrap_or_default()
+                ),
+                FrameShape::Like(recorded) => {
+                    format!("a frame like the recorded {}", frame_name(recorded))
+                }
+            };
+            let (frame, _) = s
+                .read(log, index, timeout)
+                .map_err(|r| f(&want, read_problem(r, timeout)))?;
+            let verdict = match shape {
+                FrameShape::Header(ct, sub, len) => {
+                    let length = frame
+                        .get(2..4)
+                        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                        .map(u16::from_be_bytes);
+                    let ok = frame.first() == Some(ct)
+                        && frame.get(1) == Some(sub)
+                        && len.is_none_or(|l| Some(l) == length);
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(describe(&frame))
+                    }
+                }
+                FrameShape::Like(recorded) => compare_frames(recorded, &frame),
+            };
+            verdict.map_err(|e| f(&want, e))?;
         }
         Action::Expect(codes) => {
             let names: Vec<String> = codes.iter().map(ToString::to_string).collect();

@@ -51,7 +51,7 @@ impl Role {
 
 /// Configuration of one party (the IUT or the harness's reference peer). Unset fields take the
 /// defaults of the party's role (SPEC-conformant, each side knowing the other's fixture keys).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartyConfig {
     /// Own fixture keys, in preference order.
@@ -91,7 +91,7 @@ pub struct PartyConfig {
 }
 
 /// How the IUT must end.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
     /// `success` (exit 0) or `failure` (exit 1). Default: `failure` when the scenario expects an
@@ -112,7 +112,7 @@ pub struct Outcome {
 }
 
 /// Exit status classes of the adapter contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExitClass {
     /// Exit status 0.
@@ -139,6 +139,27 @@ pub struct Alter {
     pub set_subcode: Option<u8>,
     /// Flip this bit of the whole frame (bit 0 is the high bit of byte 0).
     pub flip_bit: Option<usize>,
+}
+
+/// `expect_frame`: a frame from the IUT given by its header, or by a recorded frame it must be
+/// like (fields random by nature compared by length). For replaying captures, where the
+/// reference peer does not follow the exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameShapeSpec {
+    content_type: Option<u8>,
+    subcode: Option<u8>,
+    length: Option<u16>,
+    like: Option<String>,
+}
+
+/// The frame an `expect_frame` step wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameShape {
+    /// A header: content type, subcode and, if given, the length field.
+    Header(u8, u8, Option<u16>),
+    /// Like this recorded frame.
+    Like(Vec<u8>),
 }
 
 /// A frame given field by field.
@@ -181,6 +202,7 @@ struct StepSpec {
     send_raw: Option<String>,
     send_frame: Option<RawFrame>,
     expect: Option<OneOrMany>,
+    expect_frame: Option<FrameShapeSpec>,
     expect_alert: Option<OneOrMany>,
     lenient: Option<bool>,
     expect_close: Option<bool>,
@@ -215,6 +237,8 @@ pub enum Action {
     SendFrame(Vec<u8>),
     /// Expect a handshake message: any of these codes.
     Expect(Vec<HandshakeCode>),
+    /// Expect a frame with this header, whatever the reference peer makes of it.
+    ExpectFrame(FrameShape),
     /// Expect an alert: any of these descriptions. `lenient`: a close without alert passes
     /// with a note.
     ExpectAlert {
@@ -534,6 +558,17 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             .collect::<Result<_, _>>()?;
         actions.push(Action::Expect(codes));
     }
+    if let Some(shape) = &spec.expect_frame {
+        actions.push(Action::ExpectFrame(match shape {
+            FrameShapeSpec { like: Some(hex), content_type: None, subcode: None, length: None } => {
+                FrameShape::Like(unhex("expect_frame.like", hex)?)
+            }
+            FrameShapeSpec { like: None, content_type: Some(ct), subcode: Some(sub), length } => {
+                FrameShape::Header(*ct, *sub, *length)
+            }
+            _ => return Err("expect_frame: give either `like` (hex) or `content_type` and `subcode` (and perhaps `length`)".into()),
+        }));
+    }
     if let Some(expect) = spec.expect_alert.clone() {
         let allowed = expect
             .into_vec()
@@ -585,7 +620,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, send_frame, expect, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, send_frame, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

@@ -1,7 +1,8 @@
 //! Reading frames from the IUT with deadlines, and describing frames for transcripts.
 
 use btls::msgs::{
-    Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, FRAME_HEADER_LEN,
+    Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, KeyAlgorithm,
+    FRAME_HEADER_LEN,
 };
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
@@ -154,5 +155,149 @@ pub fn frame_name(frame: &[u8]) -> String {
         ContentType::ALERT => format!("ALERT {}", AlertDescription(sub)),
         ContentType::APPLICATION => "APPLICATION".into(),
         other => format!("content type {}", other.0),
+    }
+}
+
+/// A message field for comparisons: its name, its value as text, and whether it is random by
+/// nature (randoms, key shares, session IDs, signatures, MACs), so compared by length only.
+type Field = (&'static str, String, bool);
+
+fn hello_fields(
+    version: u16,
+    random: &[u8],
+    session_id: Option<&[u8]>,
+    key_algorithm: KeyAlgorithm,
+    handles: (&[u8], &[u8]),
+    key_share: &[u8],
+) -> Vec<Field> {
+    vec![
+        ("version", format!("0x{version:04x}"), false),
+        ("random", hex::encode(random), true),
+        (
+            "session_id",
+            session_id.map(hex::encode).unwrap_or_default(),
+            true,
+        ),
+        ("key_algorithm", key_algorithm.to_string(), false),
+        ("reg_handle", hex::encode(handles.0), false),
+        ("key_handle", hex::encode(handles.1), false),
+        ("key_share", hex::encode(key_share), true),
+    ]
+}
+
+/// The fields of a handshake message, in wire order.
+fn fields(msg: &HandshakeMessage) -> Vec<Field> {
+    match msg {
+        HandshakeMessage::ClientHello(h) => {
+            let mut f = hello_fields(
+                h.version,
+                &h.random,
+                h.session_id.as_ref().map(|s| s.as_slice()),
+                h.key_algorithm,
+                (&h.reg_handle, &h.key_handle),
+                &h.key_share,
+            );
+            f.push(("cipher_suites", format!("{:?}", h.cipher_suites), false));
+            f
+        }
+        HandshakeMessage::ServerHello(h) => hello_fields(
+            h.version,
+            &h.random,
+            h.session_id.as_ref().map(|s| s.as_slice()),
+            h.key_algorithm,
+            (&h.reg_handle, &h.key_handle),
+            &h.key_share,
+        ),
+        HandshakeMessage::SendingKey(k) => vec![
+            ("reg_handle", hex::encode(&k.reg_handle), false),
+            ("key_handle", hex::encode(&k.key_handle), false),
+            ("key_algorithm", k.key_algorithm.to_string(), false),
+            ("public_key", hex::encode(&k.public_key), false),
+            ("not_before", k.not_before.to_string(), false),
+            ("not_after", k.not_after.to_string(), false),
+            (
+                "registry_signature",
+                hex::encode(&k.registry_signature),
+                false,
+            ),
+        ],
+        HandshakeMessage::FailedValidation(r) => vec![("reason", r.to_string(), false)],
+        HandshakeMessage::SessionDetails(d) => vec![
+            ("session_id", hex::encode(d.session_id), true),
+            ("cipher_suite", d.cipher_suite.to_string(), false),
+            ("signature", hex::encode(&d.signature), true),
+        ],
+        HandshakeMessage::ClientReady(r) => vec![
+            ("signature", hex::encode(&r.signature), true),
+            ("verify_data", hex::encode(r.verify_data), true),
+        ],
+        HandshakeMessage::ServerReady(r) => vec![("verify_data", hex::encode(r.verify_data), true)],
+        HandshakeMessage::SendKey
+        | HandshakeMessage::CannotSendKey
+        | HandshakeMessage::SuccessfulValidation => Vec::new(),
+    }
+}
+
+/// Compares a frame with the one a recording has in its place: content type, subcode, then
+/// every field, fields random by nature by length only (hex has two digits a byte). Protected
+/// frames compare by length. `Err` names the first difference.
+pub fn compare_frames(recorded: &[u8], actual: &[u8]) -> Result<(), String> {
+    let (rt, at) = (recorded.first(), actual.first());
+    if rt != at {
+        return Err(format!(
+            "content type: recorded {}, now {}",
+            frame_name(recorded),
+            frame_name(actual)
+        ));
+    }
+    if recorded.get(1) != actual.get(1) {
+        return Err(format!(
+            "subcode: recorded {}, now {}",
+            frame_name(recorded),
+            frame_name(actual)
+        ));
+    }
+    let rb = recorded.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    let ab = actual.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    if let Some(code) = handshake_code(recorded) {
+        match (
+            HandshakeMessage::decode(code, rb),
+            HandshakeMessage::decode(code, ab),
+        ) {
+            (Ok(Some(r)), Ok(Some(a))) => {
+                for ((name, rv, random), (_, av, _)) in fields(&r).into_iter().zip(fields(&a)) {
+                    let same = if random {
+                        rv.len() == av.len()
+                    } else {
+                        rv == av
+                    };
+                    if !same {
+                        let how = if random {
+                            " (random by nature: length)"
+                        } else {
+                            ""
+                        };
+                        return Err(format!("{code} field {name}{how}: recorded {rv}, now {av}"));
+                    }
+                }
+                Ok(())
+            }
+            (_, Err(e)) => Err(format!("{code}: the new frame does not decode: {e}")),
+            _ if rb == ab => Ok(()),
+            _ => Err(format!(
+                "{code} body: recorded {}, now {}",
+                hex::encode(rb),
+                hex::encode(ab)
+            )),
+        }
+    } else if rb.len() == ab.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} length: recorded {}, now {}",
+            frame_name(recorded),
+            rb.len(),
+            ab.len()
+        ))
     }
 }

@@ -107,6 +107,30 @@ struct ReplayArgs {
     /// that file exists).
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Play the harness's side of the capture against this IUT adapter and report the first
+    /// frame where its answers diverge from the recording.
+    #[arg(long, value_name = "PROGRAM")]
+    against: Option<PathBuf>,
+    /// An argument put before the contract's flags (with --against); repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    iut_arg: Vec<String>,
+    /// Write a scenario file that replays the capture (send the recorded bytes, expect the
+    /// recorded answers).
+    #[arg(long, value_name = "FILE")]
+    to_scenario: Option<PathBuf>,
+    /// The case whose IUT configuration and outcome to use (default: the case a harness
+    /// capture names in its comment).
+    #[arg(long, value_name = "ID")]
+    case: Option<String>,
+    /// The role the IUT plays (default: the case's).
+    #[arg(long, value_parser = ["client", "server"])]
+    iut_role: Option<String>,
+    /// The scenarios folder (to find --case).
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// Seed given to the IUT (default: the seed a harness capture names, else 1).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -204,6 +228,85 @@ fn coverage(spec: &Path, scenarios_dir: &Path) -> Result<Coverage> {
 fn replay(args: &ReplayArgs) -> Result<bool> {
     let name = args.capture.display().to_string();
     let data = std::fs::read(&args.capture).with_context(|| format!("cannot read {name}"))?;
+    if args.against.is_none() && args.to_scenario.is_none() {
+        return transcript(args, &name, &data);
+    }
+    let comment = capture::read::read_capture(&data, &name)?
+        .comment
+        .unwrap_or_default();
+    let case_id = args
+        .case
+        .clone()
+        .or_else(|| capture::replay::case_of(&comment).map(str::to_owned));
+    let cases = match &case_id {
+        Some(_) => load_dir(&args.scenarios).map_err(|errs| {
+            anyhow::anyhow!(errs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        })?,
+        None => Vec::new(),
+    };
+    let base = match &case_id {
+        Some(id) => Some(
+            cases
+                .iter()
+                .find(|c| &c.id == id)
+                .with_context(|| format!("no case {id} in {}", args.scenarios.display()))?,
+        ),
+        None => None,
+    };
+    let options = capture::replay::ScenarioOptions {
+        base,
+        iut_role: args.iut_role.as_deref().map(|r| {
+            if r == "client" {
+                btls_harness::scenario::Role::Client
+            } else {
+                btls_harness::scenario::Role::Server
+            }
+        }),
+        title: format!("Replay of {name}"),
+    };
+    if let Some(out) = &args.to_scenario {
+        let text =
+            capture::replay::to_scenario(&data, &name, &options).map_err(anyhow::Error::msg)?;
+        std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    let Some(program) = &args.against else {
+        return Ok(true);
+    };
+    if !program.exists() {
+        bail!("the IUT adapter {} does not exist", program.display());
+    }
+    let seed = args.seed.or_else(|| {
+        comment
+            .split("seed ")
+            .nth(1)
+            .and_then(|s| s.trim_end_matches(')').parse().ok())
+    });
+    let work = std::env::temp_dir().join(format!("btls-replay-{}", std::process::id()));
+    let run = RunOptions::new(seed.unwrap_or(1), work.clone());
+    let iut = Iut {
+        name: "iut".into(),
+        program: program.clone(),
+        prefix_args: args.iut_arg.clone(),
+    };
+    let result = capture::replay::against(&data, &name, &options, &iut, &run);
+    let _ = std::fs::remove_dir_all(&work);
+    let result = result.map_err(anyhow::Error::msg)?;
+    print!("{}", result.transcript);
+    if !result.stderr.is_empty() {
+        eprintln!("IUT stderr:\n{}", result.stderr);
+    }
+    Ok(matches!(
+        result.verdict,
+        btls_harness::engine::Verdict::Pass | btls_harness::engine::Verdict::PassLenient(_)
+    ))
+}
+
+fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
     let keylog_path = args
         .keylog
         .clone()
@@ -212,7 +315,7 @@ fn replay(args: &ReplayArgs) -> Result<bool> {
         Some(p) => Some(KeyLog::load(p).map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let out = capture::replay::transcript(&data, &name, keys.as_ref())?;
+    let out = capture::replay::transcript(data, name, keys.as_ref())?;
     print!("{}", out.text);
     eprintln!(
         "{} stream(s), {} frame(s), {} problem(s){}",
