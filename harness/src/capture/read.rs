@@ -36,6 +36,8 @@ pub struct Segment<'a> {
     pub seq: u32,
     /// SYN flag.
     pub syn: bool,
+    /// ACK flag.
+    pub ack: bool,
     /// FIN flag.
     pub fin: bool,
     /// RST flag.
@@ -155,6 +157,7 @@ impl<'a> Reader<'a, '_> {
             dst: SocketAddr::new(dst, tcp.destination_port()),
             seq: tcp.sequence_number(),
             syn: tcp.syn(),
+            ack: tcp.ack(),
             fin: tcp.fin(),
             rst: tcp.rst(),
             payload: tcp.payload(),

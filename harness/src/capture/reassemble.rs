@@ -108,7 +108,8 @@ impl Half {
 pub struct Stream {
     /// Index from 0 in order of first appearance (Wireshark's `tcp.stream`).
     pub index: usize,
-    /// The side that opened the connection (sent the SYN; else the first packet's sender).
+    /// The side that opened the connection (sent the SYN, or received the SYN+ACK; else the
+    /// first packet's sender).
     pub client: SocketAddr,
     /// The other side.
     pub server: SocketAddr,
@@ -143,7 +144,12 @@ pub fn reassemble(segments: &[Segment<'_>]) -> Vec<Stream> {
             Some(i) if !reuse => i,
             _ => {
                 let index = streams.len();
-                let (client, server) = (seg.src, seg.dst);
+                // A SYN+ACK comes from the side that accepted the connection.
+                let (client, server) = if seg.syn && seg.ack {
+                    (seg.dst, seg.src)
+                } else {
+                    (seg.src, seg.dst)
+                };
                 streams.push(Stream {
                     index,
                     client,
