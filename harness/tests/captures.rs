@@ -65,7 +65,7 @@ fn recorded_streams(recording: &Recording) -> Vec<(Vec<u8>, Vec<u8>)> {
         .iter()
         .map(|c| {
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            for e in &c.events {
+            for e in c.events() {
                 if let TcpEvent::Data { from, bytes, .. } = e {
                     match from {
                         Direction::FromConnector => a.extend_from_slice(bytes),

@@ -128,6 +128,9 @@ struct ReplayArgs {
     /// The scenarios folder (to find --case).
     #[arg(long, default_value = "scenarios")]
     scenarios: PathBuf,
+    /// Print only the counts (streams, frames, problems) and the time taken, not the transcript.
+    #[arg(long)]
+    stats: bool,
     /// Seed given to the IUT (default: the seed a harness capture names, else 1).
     #[arg(long)]
     seed: Option<u64>,
@@ -315,13 +318,18 @@ fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
         Some(p) => Some(KeyLog::load(p).map_err(anyhow::Error::msg)?),
         None => None,
     };
+    let started = std::time::Instant::now();
     let out = capture::replay::transcript(data, name, keys.as_ref())?;
-    print!("{}", out.text);
+    let took = started.elapsed();
+    if !args.stats {
+        print!("{}", out.text);
+    }
     eprintln!(
-        "{} stream(s), {} frame(s), {} problem(s){}",
+        "{} stream(s), {} frame(s), {} problem(s) in {:.3} s{}",
         out.streams,
         out.frames,
         out.problems,
+        took.as_secs_f64(),
         if out.truncated.is_some() {
             "; the capture is truncated"
         } else {

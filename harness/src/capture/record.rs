@@ -51,8 +51,11 @@ pub struct Connection {
     pub connector: SocketAddrV4,
     /// The side that accepted it.
     pub listener: SocketAddrV4,
-    /// What happened, in order.
-    pub events: Vec<TcpEvent>,
+    /// What happened, in order (recorded through [`Connection::data`], [`Connection::fin`]
+    /// and [`Connection::reset`]).
+    events: Vec<TcpEvent>,
+    /// Whether each side has ended its direction: (connector, listener).
+    ended: (bool, bool),
     /// The session's secrets, when its handshake completed (for the key log).
     pub secrets: Option<KeyLogEntry>,
 }
@@ -64,15 +67,32 @@ impl Connection {
             connector,
             listener,
             events: Vec::new(),
+            ended: (false, false),
             secrets: None,
         }
     }
 
     /// Whether `from` has ended its direction (FIN or reset).
     pub fn ended(&self, from: Direction) -> bool {
-        self.events.iter().any(
-            |e| matches!(e, TcpEvent::Fin { from: f } | TcpEvent::Reset { from: f } if *f == from),
-        )
+        match from {
+            Direction::FromConnector => self.ended.0,
+            Direction::FromListener => self.ended.1,
+        }
+    }
+
+    /// What happened, in order.
+    pub fn events(&self) -> &[TcpEvent] {
+        &self.events
+    }
+
+    fn end(&mut self, from: Direction, event: TcpEvent) {
+        if !self.ended(from) {
+            self.events.push(event);
+            match from {
+                Direction::FromConnector => self.ended.0 = true,
+                Direction::FromListener => self.ended.1 = true,
+            }
+        }
     }
 
     /// Records payload bytes (empty payloads are not recorded).
@@ -88,16 +108,12 @@ impl Connection {
 
     /// Records the end of `from`'s direction, once.
     pub fn fin(&mut self, from: Direction) {
-        if !self.ended(from) {
-            self.events.push(TcpEvent::Fin { from });
-        }
+        self.end(from, TcpEvent::Fin { from });
     }
 
     /// Records an abortive close by `from`, unless that side already ended.
     pub fn reset(&mut self, from: Direction) {
-        if !self.ended(from) {
-            self.events.push(TcpEvent::Reset { from });
-        }
+        self.end(from, TcpEvent::Reset { from });
     }
 }
 

@@ -134,8 +134,9 @@ impl Packets {
         self.emit(&mut connector, &listener, Flags::Syn, &[], None)?;
         self.emit(&mut listener, &connector, Flags::SynAck, &[], None)?;
         self.emit(&mut connector, &listener, Flags::Ack, &[], None)?;
-        let mut fin = [false, false];
-        for event in &conn.events {
+        // (connector closed, listener closed)
+        let mut fin = (false, false);
+        for event in conn.events() {
             let (from, flags, payload, comment) = match event {
                 TcpEvent::Data {
                     from,
@@ -159,7 +160,10 @@ impl Packets {
                 Flags::Fin => {
                     self.emit(sender, receiver, Flags::Fin, &[], None)?;
                     self.emit(receiver, sender, Flags::Ack, &[], None)?;
-                    fin[usize::from(from == Direction::FromListener)] = true;
+                    match from {
+                        Direction::FromConnector => fin.0 = true,
+                        Direction::FromListener => fin.1 = true,
+                    }
                 }
                 _ => {
                     // A reset ends the connection for both sides.
@@ -169,8 +173,8 @@ impl Packets {
             }
         }
         // A side that never closed (its process was killed) is shown as a reset.
-        if !(fin[0] && fin[1]) {
-            let (sender, receiver) = if fin[0] {
+        if !(fin.0 && fin.1) {
+            let (sender, receiver) = if fin.0 {
                 (&mut listener, &mut connector)
             } else {
                 (&mut connector, &mut listener)
