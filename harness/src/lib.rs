@@ -8,10 +8,12 @@
 //! - [`fixtures`]: the named keys scenarios use;
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
-//! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them.
+//! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
+//! - [`bench`]: benchmarking any IUT over the adapter contract.
 #![forbid(unsafe_code)]
 
 pub mod alter;
+pub mod bench;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;

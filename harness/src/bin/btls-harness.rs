@@ -37,6 +37,9 @@ enum Command {
         #[command(subcommand)]
         action: VectorsAction,
     },
+    /// Benchmark an IUT over the adapter contract: full and resumed handshakes per second with N
+    /// adapter processes at once, and bulk throughput both ways; writes JSON for bench-report.
+    Bench(BenchArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -93,6 +96,46 @@ struct Selection {
     /// Run only shard K of N (for example 2/4), so several CI runners can split the suite.
     #[arg(long, value_name = "K/N")]
     partition: Option<String>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The IUT's adapter program.
+    #[arg(long, value_name = "PROGRAM")]
+    iut: PathBuf,
+    /// A name for the IUT in the results.
+    #[arg(long, default_value = "iut")]
+    iut_name: String,
+    /// An argument put before the contract's flags; repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    iut_arg: Vec<String>,
+    /// The IUT's role; the harness plays the other with the reference implementation.
+    #[arg(long, value_parser = ["client", "server"], default_value = "client")]
+    role: String,
+    /// The key algorithm of both parties.
+    #[arg(long, value_name = "NAME", default_value = "ED25519_X25519")]
+    key_algorithm: String,
+    /// The cipher suite.
+    #[arg(long, value_name = "NAME", default_value = "AES_256_GCM")]
+    cipher_suite: String,
+    /// Adapter processes running at once.
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Connections per handshake measurement, over all processes.
+    #[arg(long, default_value_t = 400)]
+    handshakes: u32,
+    /// Bytes per bulk direction (0: no bulk measurement).
+    #[arg(long, default_value_t = 64 << 20)]
+    bulk_bytes: u64,
+    /// Longest an adapter process may run, in seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_secs: u64,
+    /// Base seed of the adapters' randomness.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write the results (JSON, schema btls-iut-bench/1).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -241,10 +284,90 @@ fn run(args: RunArgs) -> Result<bool> {
     Ok(!report.failed())
 }
 
+fn bench(args: BenchArgs) -> Result<bool> {
+    use btls::msgs::{CipherSuite, KeyAlgorithm};
+    use btls_harness::scenario::Role;
+    if !args.iut.exists() {
+        bail!("the IUT adapter {} does not exist", args.iut.display());
+    }
+    let key_algorithm = KeyAlgorithm::from_name(&args.key_algorithm)
+        .with_context(|| format!("unknown key algorithm {}", args.key_algorithm))?;
+    let cipher_suite = CipherSuite::from_name(&args.cipher_suite)
+        .with_context(|| format!("unknown cipher suite {}", args.cipher_suite))?;
+    let work_dir = std::env::temp_dir().join(format!("btls-bench-{}", std::process::id()));
+    let opts = btls_harness::bench::BenchOptions {
+        iut: Iut {
+            name: args.iut_name,
+            program: args.iut,
+            prefix_args: args.iut_arg,
+        },
+        role: if args.role == "server" {
+            Role::Server
+        } else {
+            Role::Client
+        },
+        key_algorithm,
+        cipher_suite,
+        concurrency: args.concurrency,
+        handshakes: args.handshakes,
+        bulk_bytes: args.bulk_bytes,
+        timeout: std::time::Duration::from_secs(args.timeout_secs),
+        work_dir: work_dir.clone(),
+        seed: args.seed,
+    };
+    let result = btls_harness::bench::run(&opts).map_err(anyhow::Error::msg);
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let result = result?;
+    for run in [&result.full, &result.resumed] {
+        println!(
+            "{} handshakes: {:.0}/s ({} of {} completed, {} resumed, {:.3} s, {} process(es)) {}",
+            if run.resumption { "resumed" } else { "full" },
+            run.per_second,
+            run.completed,
+            run.requested,
+            run.resumed,
+            run.seconds,
+            result.concurrency,
+            run.status
+        );
+        for e in &run.errors {
+            eprintln!("  {e}");
+        }
+    }
+    for b in &result.bulk {
+        match b.mb_per_second {
+            Some(mbps) => println!("bulk {}: {mbps:.0} MB/s ({} bytes)", b.direction, b.bytes),
+            None => println!(
+                "bulk {}: {} ({})",
+                b.direction,
+                b.status,
+                b.detail.as_deref().unwrap_or("")
+            ),
+        }
+    }
+    let json = serde_json::to_string_pretty(&result)?;
+    match &args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, json + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => println!("{json}"),
+    }
+    let failed = [&result.full, &result.resumed]
+        .iter()
+        .any(|r| r.status == "failed")
+        || result.bulk.iter().any(|b| b.status == "failed");
+    Ok(!failed)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Bench(args) => bench(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
