@@ -303,13 +303,7 @@ fn adapter_flags(
     seed: u64,
     extra: &[String],
 ) -> Result<Vec<String>, String> {
-    let mut args = adapter_args(
-        opts.role,
-        config,
-        &addr.to_string(),
-        seed,
-        &opts.work_dir,
-    )?;
+    let mut args = adapter_args(opts.role, config, &addr.to_string(), seed, &opts.work_dir)?;
     args.extend(extra.iter().cloned());
     Ok(args)
 }
@@ -331,9 +325,7 @@ fn iut_config(opts: &BenchOptions, resumption: bool, connections: u32, close: bo
 }
 
 fn adapter_trouble(finished: &[Finished]) -> (bool, Vec<String>) {
-    let unsupported = finished
-        .iter()
-        .any(|f| f.code == Some(EXIT_UNSUPPORTED));
+    let unsupported = finished.iter().any(|f| f.code == Some(EXIT_UNSUPPORTED));
     let errors = finished
         .iter()
         .filter(|f| f.code != Some(0))
@@ -371,7 +363,10 @@ fn run_handshakes(opts: &BenchOptions, resumption: bool) -> Result<HandshakeRun,
         let args = adapter_flags(opts, acceptor.addr, &config, seed, &[])?;
         running.push(opts.iut.start(&args)?);
     }
-    let finished: Vec<Finished> = running.into_iter().map(|r| r.finish(opts.timeout)).collect();
+    let finished: Vec<Finished> = running
+        .into_iter()
+        .map(|r| r.finish(opts.timeout))
+        .collect();
     let served = acceptor.finish();
     let (unsupported, mut errors) = adapter_trouble(&finished);
     let ok: Vec<&Served> = served.iter().filter_map(|r| r.as_ref().ok()).collect();

@@ -9,11 +9,13 @@
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
 //! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
-//! - [`bench`]: benchmarking any IUT over the adapter contract.
+//! - [`bench`]: benchmarking any IUT over the adapter contract;
+//! - [`bench_report`]: the benchmark comparison report.
 #![forbid(unsafe_code)]
 
 pub mod alter;
 pub mod bench;
+pub mod bench_report;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;

@@ -141,6 +141,9 @@ fn main() -> ExitCode {
     };
     let start = std::time::Instant::now();
     measured(n, &mut *unit);
-    eprintln!("{name}: {n} units in {:.3} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "{name}: {n} units in {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
     ExitCode::SUCCESS
 }
