@@ -286,10 +286,12 @@ impl Results {
                 }
             }
             if let Some(f) = self.ns(&format!("handshake-full/floor-btls/{alg}")) {
+                // The issue's targets are stated for the configuration rustls is measured in;
+                // P-256's share is shown without one (its RFC 6979 signing is RustCrypto's).
                 ratios.push(Ratio {
                     against: "crypto floor (share reached)".into(),
                     value: f / full,
-                    target: Some(0.6),
+                    target: (alg == ED).then_some(0.6),
                 });
             }
             figures.push(Figure {
@@ -1313,11 +1315,11 @@ pub fn render(results: &Results, baseline: Option<(&Results, &Path)>) -> Rendere
         }
     }
     html.push_str("</table>");
-    let _ = writeln!(md, "\n{HOW_TO_READ}");
-    let _ = write!(
+    let _ = writeln!(md, "\n## How to read this\n\n{HOW_TO_READ}");
+    let _ = writeln!(
         html,
-        "<h2>How to read this</h2><p>{}</p></body></html>\n",
-        esc(HOW_TO_READ)
+        "<h2>How to read this</h2><p>{}</p></body></html>",
+        esc(&format!("\n{HOW_TO_READ}"))
             .replace("\n\n", "</p><p>")
             .replace("\n- ", "<br>• ")
     );
@@ -1328,9 +1330,7 @@ pub fn render(results: &Results, baseline: Option<(&Results, &Path)>) -> Rendere
     }
 }
 
-const HOW_TO_READ: &str = "## How to read this
-
-- Handshake pairs: one client and one server connection driven against each other in memory on one core, from nothing to both established; per CPU-second of the benchmark thread.
+const HOW_TO_READ: &str = "- Handshake pairs: one client and one server connection driven against each other in memory on one core, from nothing to both established; per CPU-second of the benchmark thread.
 - Crypto floor: only the primitives one pair needs (ephemeral keys, ECDH, signatures, verifications, HKDF, HMAC, SHA-256, AEAD key setup), from aws-lc-rs; the share reached is floor time ÷ measured time.
 - rustls: TLS 1.3 with aws-lc-rs, an Ed25519 certificate signed by an Ed25519 CA, X25519, AES-256-GCM-SHA384; server authentication as usually deployed (and a mutual variant, since every bTLS handshake is mutual).
 - Bulk: the client seals 16 KiB, the server opens it and the application reads it out, on one core. openssl speed measures one direction, so the limit for seal + open is half its rate.
@@ -1363,6 +1363,11 @@ pub fn read_results(path: &Path) -> Result<Results, String> {
 const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1a202c}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #e2e8f0;padding:4px 8px;text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2f855a}.bad{color:#c53030;font-weight:600}tr.bad td{background:#fff5f5}figure{margin:1em 0}code{background:#edf2f7;padding:0 3px}";
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 
