@@ -8,11 +8,15 @@
 //! - [`fixtures`]: the named keys scenarios use;
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
-//! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them.
+//! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
+//! - [`bench`]: benchmarking any IUT over the adapter contract;
+//! - [`bench_report`]: the benchmark comparison report.
 #![forbid(unsafe_code)]
 
 pub mod alter;
 pub mod capture;
+pub mod bench;
+pub mod bench_report;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;

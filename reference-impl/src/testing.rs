@@ -102,15 +102,21 @@ pub struct Outcome {
 impl Pair {
     /// Builds both connections with randomness from `seed` (client `seed`, server `seed + 1`).
     pub fn new(client: ClientConfig, server: ServerConfig, seed: u64) -> Result<Self, Error> {
+        Self::from_shared(Arc::new(client), Arc::new(server), seed)
+    }
+
+    /// Like [`Pair::new`], with configurations shared between pairs, as a client or a server
+    /// shares one configuration between its connections (the benchmarks use this).
+    pub fn from_shared(
+        client: Arc<ClientConfig>,
+        server: Arc<ServerConfig>,
+        seed: u64,
+    ) -> Result<Self, Error> {
         let now_ms = TEST_NOW_MS;
         Ok(Self {
-            client: Connection::client(
-                Arc::new(client),
-                Box::new(SeededRandom::new(seed)),
-                now_ms,
-            )?,
+            client: Connection::client(client, Box::new(SeededRandom::new(seed)), now_ms)?,
             server: Connection::server(
-                Arc::new(server),
+                server,
                 Box::new(SeededRandom::new(seed.wrapping_add(1))),
                 now_ms,
             )?,

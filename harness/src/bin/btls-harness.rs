@@ -41,6 +41,13 @@ enum Command {
     /// Read a capture (pcap or pcapng; ours or tcpdump's): reassemble every TCP stream, decode
     /// every bTLS frame and print the transcript; or play one side of it against an IUT.
     Replay(ReplayArgs),
+    /// Benchmark an IUT over the adapter contract: full and resumed handshakes per second with N
+    /// adapter processes at once, and bulk throughput both ways; writes JSON for bench-report.
+    Bench(BenchArgs),
+    /// Write the benchmark comparison report: criterion's estimates, instruction counts, the
+    /// machine and IUT bench results, with ratios to rustls, the crypto floor and openssl, and
+    /// this run against a saved baseline.
+    BenchReport(BenchReportArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -134,6 +141,78 @@ struct ReplayArgs {
     /// Seed given to the IUT (default: the seed a harness capture names, else 1).
     #[arg(long)]
     seed: Option<u64>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The IUT's adapter program.
+    #[arg(long, value_name = "PROGRAM")]
+    iut: PathBuf,
+    /// A name for the IUT in the results.
+    #[arg(long, default_value = "iut")]
+    iut_name: String,
+    /// An argument put before the contract's flags; repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    iut_arg: Vec<String>,
+    /// The IUT's role; the harness plays the other with the reference implementation.
+    #[arg(long, value_parser = ["client", "server"], default_value = "client")]
+    role: String,
+    /// The key algorithm of both parties.
+    #[arg(long, value_name = "NAME", default_value = "ED25519_X25519")]
+    key_algorithm: String,
+    /// The cipher suite.
+    #[arg(long, value_name = "NAME", default_value = "AES_256_GCM")]
+    cipher_suite: String,
+    /// Adapter processes running at once.
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Connections per handshake measurement, over all processes.
+    #[arg(long, default_value_t = 400)]
+    handshakes: u32,
+    /// Bytes per bulk direction (0: no bulk measurement).
+    #[arg(long, default_value_t = 64 << 20)]
+    bulk_bytes: u64,
+    /// Longest an adapter process may run, in seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_secs: u64,
+    /// Base seed of the adapters' randomness.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write the results (JSON, schema btls-iut-bench/1).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchReportArgs {
+    /// Criterion's output folder (default: $CARGO_TARGET_DIR/criterion, else target/criterion).
+    #[arg(long, value_name = "DIR")]
+    criterion: Option<PathBuf>,
+    /// The machine description from scripts/bench-machine.sh.
+    #[arg(long, value_name = "FILE")]
+    machine: Option<PathBuf>,
+    /// Instruction counts from scripts/bench-callgrind.sh.
+    #[arg(long, value_name = "FILE")]
+    callgrind: Option<PathBuf>,
+    /// A `btls-harness bench` result; repeatable (the first is the reference for ratios).
+    #[arg(long, value_name = "FILE")]
+    iut_bench: Vec<PathBuf>,
+    /// The baseline this run is compared with.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "reports/bench/baseline.json"
+    )]
+    baseline: PathBuf,
+    /// Where to write results.json, report.md, report.html and charts/.
+    #[arg(long, value_name = "DIR", default_value = "reports/bench/latest")]
+    out: PathBuf,
+    /// Also save this run as the baseline (after comparing with the old one).
+    #[arg(long)]
+    save_baseline: bool,
+    /// Exit 1 when a measurement regressed beyond the noise or a target is missed.
+    #[arg(long)]
+    fail_on_regression: bool,
 }
 
 #[derive(Args)]
@@ -403,11 +482,200 @@ fn run(args: RunArgs) -> Result<bool> {
     Ok(!report.failed())
 }
 
+fn bench(args: BenchArgs) -> Result<bool> {
+    use btls::msgs::{CipherSuite, KeyAlgorithm};
+    use btls_harness::scenario::Role;
+    if !args.iut.exists() {
+        bail!("the IUT adapter {} does not exist", args.iut.display());
+    }
+    let key_algorithm = KeyAlgorithm::from_name(&args.key_algorithm)
+        .with_context(|| format!("unknown key algorithm {}", args.key_algorithm))?;
+    let cipher_suite = CipherSuite::from_name(&args.cipher_suite)
+        .with_context(|| format!("unknown cipher suite {}", args.cipher_suite))?;
+    let work_dir = std::env::temp_dir().join(format!("btls-bench-{}", std::process::id()));
+    let opts = btls_harness::bench::BenchOptions {
+        iut: Iut {
+            name: args.iut_name,
+            program: args.iut,
+            prefix_args: args.iut_arg,
+        },
+        role: if args.role == "server" {
+            Role::Server
+        } else {
+            Role::Client
+        },
+        key_algorithm,
+        cipher_suite,
+        concurrency: args.concurrency,
+        handshakes: args.handshakes,
+        bulk_bytes: args.bulk_bytes,
+        timeout: std::time::Duration::from_secs(args.timeout_secs),
+        work_dir: work_dir.clone(),
+        seed: args.seed,
+    };
+    let result = btls_harness::bench::run(&opts).map_err(anyhow::Error::msg);
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let result = result?;
+    for run in [&result.full, &result.resumed] {
+        println!(
+            "{} handshakes: {:.0}/s ({} of {} completed, {} resumed, {:.3} s, {} process(es)) {}",
+            if run.resumption { "resumed" } else { "full" },
+            run.per_second,
+            run.completed,
+            run.requested,
+            run.resumed,
+            run.seconds,
+            result.concurrency,
+            run.status
+        );
+        for e in &run.errors {
+            eprintln!("  {e}");
+        }
+    }
+    for b in &result.bulk {
+        match b.mb_per_second {
+            Some(mbps) => println!("bulk {}: {mbps:.0} MB/s ({} bytes)", b.direction, b.bytes),
+            None => println!(
+                "bulk {}: {} ({})",
+                b.direction,
+                b.status,
+                b.detail.as_deref().unwrap_or("")
+            ),
+        }
+    }
+    let json = serde_json::to_string_pretty(&result)?;
+    match &args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, json + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => println!("{json}"),
+    }
+    let failed = [&result.full, &result.resumed]
+        .iter()
+        .any(|r| r.status == "failed")
+        || result.bulk.iter().any(|b| b.status == "failed");
+    Ok(!failed)
+}
+
+fn bench_report(args: BenchReportArgs) -> Result<bool> {
+    use btls_harness::bench_report as br;
+    let criterion_dir = args.criterion.unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+            .join("criterion")
+    });
+    let measurements = br::read_criterion(&criterion_dir).map_err(anyhow::Error::msg)?;
+    if measurements.is_empty() {
+        bail!(
+            "no criterion results in {}: run `cargo bench -p btls` first",
+            criterion_dir.display()
+        );
+    }
+    let read = |path: &Path| -> Result<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    };
+    let machine = match &args.machine {
+        Some(p) => read(p)?,
+        None => serde_json::json!({}),
+    };
+    let instructions = match &args.callgrind {
+        Some(p) => br::read_callgrind(p).map_err(anyhow::Error::msg)?,
+        None => Default::default(),
+    };
+    let iut_bench = args
+        .iut_bench
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = br::Results {
+        schema: br::SCHEMA.to_owned(),
+        machine,
+        measurements,
+        instructions,
+        iut_bench,
+        figures: Vec::new(),
+    };
+    results.compute_figures();
+    let baseline = if args.baseline.exists() {
+        Some(br::read_results(&args.baseline).map_err(anyhow::Error::msg)?)
+    } else {
+        eprintln!(
+            "no baseline at {}: the report compares with nothing",
+            args.baseline.display()
+        );
+        None
+    };
+    let rendered = br::render(
+        &results,
+        baseline.as_ref().map(|b| (b, args.baseline.as_path())),
+    );
+    br::write(&args.out, &results, &rendered).map_err(anyhow::Error::msg)?;
+    let regressions = baseline
+        .as_ref()
+        .map(|b| br::compare(&results, b))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.verdict == br::Verdict::Regression)
+        .collect::<Vec<_>>();
+    for f in &results.figures {
+        let ratios: Vec<String> = f
+            .ratios
+            .iter()
+            .map(|r| {
+                let met = match r.met() {
+                    Some(true) => " (target met)",
+                    Some(false) => " (TARGET MISSED)",
+                    None => "",
+                };
+                format!("{} {:.2}{met}", r.against, r.value)
+            })
+            .collect();
+        println!("{}: {:.0} {}; {}", f.id, f.value, f.unit, ratios.join(", "));
+    }
+    for c in &regressions {
+        println!(
+            "regression: {} ({}) {:+.1}%",
+            c.id,
+            c.kind,
+            c.better_by * 100.0
+        );
+    }
+    println!(
+        "report in {}/report.html ({} regression(s) beyond noise)",
+        args.out.display(),
+        regressions.len()
+    );
+    if args.save_baseline {
+        if let Some(dir) = args.baseline.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(
+            &args.baseline,
+            serde_json::to_string_pretty(&results)? + "\n",
+        )
+        .with_context(|| format!("writing {}", args.baseline.display()))?;
+        println!("saved the baseline {}", args.baseline.display());
+    }
+    let missed = results
+        .figures
+        .iter()
+        .any(|f| f.ratios.iter().any(|r| r.met() == Some(false)));
+    Ok(!args.fail_on_regression || (regressions.is_empty() && !missed))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Replay(args) => replay(&args),
+        Command::Bench(args) => bench(args),
+        Command::BenchReport(args) => bench_report(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);

@@ -76,9 +76,16 @@ struct Args {
     /// Send back every application byte received.
     #[arg(long)]
     echo: bool,
-    /// Send close_notify after the handshake (and after --send).
+    /// Send close_notify after the handshake (and after --send, --send-bytes).
     #[arg(long)]
     close: bool,
+    /// Bulk: after the handshake (and --send), send N bytes of application data.
+    #[arg(long, value_name = "N")]
+    send_bytes: Option<u64>,
+    /// Bulk: count received application data instead of reporting it; one `data_received`
+    /// event per connection.
+    #[arg(long)]
+    sink: bool,
     /// Handshake timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     handshake_timeout_ms: u64,
@@ -218,6 +225,7 @@ fn feed_frames(
     pending: &mut Vec<u8>,
     args: &Args,
     index: u32,
+    received: &mut u64,
 ) -> Result<(), Error> {
     loop {
         let len = match pending.get(2..4) {
@@ -233,20 +241,41 @@ fn feed_frames(
         if pending.len() < take {
             return Ok(());
         }
-        let frame: Vec<u8> = pending.drain(..take).collect();
-        let result = conn.receive(&frame, now_ms());
+        let result = conn.receive(pending.get(..take).unwrap_or_default(), now_ms());
+        pending.drain(..take);
         while let Some(ev) = conn.poll_event() {
             report(index, ev);
         }
         let data = conn.take_application_data();
         if !data.is_empty() {
-            emit(json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}));
+            if args.sink {
+                *received += data.len() as u64;
+            } else {
+                emit(
+                    json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}),
+                );
+            }
             if args.echo && conn.is_established() && !conn.close_notify_sent() {
                 conn.send(&data)?;
             }
         }
         result?;
     }
+}
+
+/// `--send-bytes`: `total` bytes of application data, one full record at a time, written as
+/// they are sealed. `Err` when the transport or the connection fails.
+fn send_bulk(conn: &mut Connection, stream: &mut TcpStream, total: u64) -> Result<(), ()> {
+    let chunk = vec![0x5a_u8; btls::msgs::MAX_PLAINTEXT];
+    let mut left = total;
+    while left > 0 {
+        let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
+        conn.send(chunk.get(..n).unwrap_or_default())
+            .map_err(|_| ())?;
+        stream.write_all(&conn.take_output()).map_err(|_| ())?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 /// Runs one connection to its end; `Err` carries the protocol error already reported.
@@ -257,6 +286,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
     let mut buf = vec![0u8; 64 * 1024];
     let mut after_handshake_done = false;
     let mut pending = Vec::new();
+    let mut received = 0u64;
     let result = loop {
         while let Some(ev) = conn.poll_event() {
             report(index, ev);
@@ -265,6 +295,11 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
             after_handshake_done = true;
             if let Some(data) = args.send.as_deref().and_then(|h| hex::decode(h).ok()) {
                 conn.send(&data)?;
+            }
+            if let Some(total) = args.send_bytes {
+                if send_bulk(&mut conn, &mut stream, total).is_err() {
+                    break conn.receive_eof();
+                }
             }
             if args.close {
                 conn.close();
@@ -285,7 +320,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
             Ok(0) => conn.receive_eof(),
             Ok(n) => {
                 pending.extend_from_slice(buf.get(..n).unwrap_or_default());
-                feed_frames(&mut conn, &mut pending, args, index)
+                feed_frames(&mut conn, &mut pending, args, index, &mut received)
             }
             Err(e)
                 if matches!(
@@ -303,6 +338,9 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
     };
     while let Some(ev) = conn.poll_event() {
         report(index, ev);
+    }
+    if args.sink {
+        emit(json!({"event": "data_received", "conn": index, "bytes": received}));
     }
     let out = conn.take_output();
     let _ = stream.write_all(&out);

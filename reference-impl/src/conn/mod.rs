@@ -333,23 +333,25 @@ impl Connection {
             return Ok(());
         }
         self.common.now_ms = now_ms;
-        self.common.input.extend_from_slice(data);
+        // The buffered bytes are taken out while frames are processed, so that protected frames
+        // open in place where they arrived, with no copy per frame.
+        let mut input = std::mem::take(&mut self.common.input);
+        input.extend_from_slice(data);
         let mut consumed = 0;
-        let result = self.process(&mut consumed);
-        self.common
-            .input
-            .drain(..consumed.min(self.common.input.len()));
+        let result = self.process(&mut input, &mut consumed);
+        input.drain(..consumed.min(input.len()));
+        self.common.input = input;
         result.map_err(|e| self.fail(e))
     }
 
-    fn process(&mut self, consumed: &mut usize) -> Result<(), Error> {
+    fn process(&mut self, input: &mut [u8], consumed: &mut usize) -> Result<(), Error> {
         loop {
             if self.common.phase == Phase::Closed {
-                *consumed = self.common.input.len();
+                *consumed = input.len();
                 return Ok(());
             }
-            let input = self.common.input.get(*consumed..).unwrap_or_default();
-            let Some(header) = input.get(..FRAME_HEADER_LEN) else {
+            let rest = input.get_mut(*consumed..).unwrap_or_default();
+            let Some(header) = rest.get(..FRAME_HEADER_LEN) else {
                 return Ok(());
             };
             let mut header_bytes = [0u8; FRAME_HEADER_LEN];
@@ -361,21 +363,20 @@ impl Connection {
                     length: header.length,
                 }); // BT-FRAME-2
             }
-            let Some(frame) = input.get(..FRAME_HEADER_LEN + len) else {
+            let Some(frame) = rest.get_mut(..FRAME_HEADER_LEN + len) else {
                 return Ok(());
             };
-            let frame = frame.to_vec();
             *consumed += frame.len();
             self.process_frame(header, frame)?;
         }
     }
 
-    fn process_frame(&mut self, header: FrameHeader, mut frame: Vec<u8>) -> Result<(), Error> {
+    fn process_frame(&mut self, header: FrameHeader, frame: &mut [u8]) -> Result<(), Error> {
         if self.role.awaiting_failure_alert() && header.content_type != ContentType::ALERT {
             return Ok(()); // BT-HS-11
         }
         match header.content_type {
-            ContentType::HANDSHAKE => self.process_handshake(header, &frame),
+            ContentType::HANDSHAKE => self.process_handshake(header, frame),
             ContentType::ALERT => {
                 let body = frame.get_mut(FRAME_HEADER_LEN..).unwrap_or_default();
                 let plain: &[u8] = match self.common.read_key.as_mut() {
@@ -510,10 +511,8 @@ impl Connection {
             .as_mut()
             .ok_or(Error::HandshakeNotComplete)?;
         for chunk in data.chunks(MAX_PLAINTEXT) {
-            let frame = key
-                .seal(ContentType::APPLICATION, 0, chunk)
+            key.seal_into(ContentType::APPLICATION, 0, chunk, &mut self.common.output)
                 .ok_or(Error::Internal("sequence number exhausted"))?; // BT-REC-5
-            self.common.output.extend_from_slice(&frame);
         }
         Ok(())
     }

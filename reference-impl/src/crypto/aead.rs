@@ -1,7 +1,7 @@
 //! Record protection (SPEC §7).
 
 use super::schedule::expand_label;
-use crate::msgs::{CipherSuite, FrameHeader};
+use crate::msgs::{CipherSuite, FrameHeader, FRAME_HEADER_LEN};
 use aws_lc_rs::aead;
 use zeroize::Zeroizing;
 
@@ -61,6 +61,20 @@ impl RecordKey {
         subcode: u8,
         plaintext: &[u8],
     ) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(FRAME_HEADER_LEN + plaintext.len() + TAG_LEN);
+        self.seal_into(content_type, subcode, plaintext, &mut out)?;
+        Some(out)
+    }
+
+    /// Like [`RecordKey::seal`], appending the frame to `out` and sealing it there (no copy of
+    /// its own). On `None` nothing is appended.
+    pub fn seal_into(
+        &mut self,
+        content_type: crate::msgs::ContentType,
+        subcode: u8,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
         let next = self.seq.checked_add(1)?;
         let len = u16::try_from(plaintext.len() + TAG_LEN).ok()?;
         let header = FrameHeader {
@@ -69,20 +83,22 @@ impl RecordKey {
             length: len,
         }
         .to_bytes();
-        let mut out = Vec::with_capacity(header.len() + usize::from(len));
+        let start = out.len();
+        out.reserve(header.len() + usize::from(len));
         out.extend_from_slice(&header);
         out.extend_from_slice(plaintext);
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(
-                self.nonce(),
-                aead::Aad::from(header),
-                out.get_mut(header.len()..)?,
-            )
-            .ok()?;
+        let sealed = out.get_mut(start + header.len()..).and_then(|body| {
+            self.key
+                .seal_in_place_separate_tag(self.nonce(), aead::Aad::from(header), body)
+                .ok()
+        });
+        let Some(tag) = sealed else {
+            out.truncate(start);
+            return None;
+        };
         out.extend_from_slice(tag.as_ref());
         self.seq = next;
-        Some(out)
+        Some(())
     }
 
     /// Opens a protected body in place and returns the plaintext; `None` if it does not

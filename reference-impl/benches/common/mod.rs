@@ -1,0 +1,24 @@
+//! Workloads shared by the criterion benchmarks and the instruction-count runner
+//! (`examples/bench_work.rs`), so that time and instruction counts measure the same work.
+#![allow(
+    dead_code,
+    reason = "each benchmark target uses a part of the shared workloads"
+)]
+
+pub mod btls_work;
+pub mod floor;
+pub mod measure;
+pub mod rustls_work;
+
+use btls::msgs::KeyAlgorithm;
+
+/// The short name of a key algorithm in benchmark names and reports.
+pub fn alg_name(alg: KeyAlgorithm) -> String {
+    alg.to_string()
+}
+
+/// The record sizes the record benchmarks measure: a small message, a typical write, a full record.
+pub const RECORD_SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (16384, "16KiB")];
+
+/// The size of one bulk-transfer write: one full record (BT-REC-7), as in the rustls baseline.
+pub const BULK_RECORD: usize = 16384;
