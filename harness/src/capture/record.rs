@@ -127,6 +127,30 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// A synthetic recording for speed measurements: one connection carrying `frames`
+    /// APPLICATION frames with 512-byte bodies, alternately from each side, then a FIN from each.
+    /// Written out it is `2 * frames + 7` packets (handshake, each segment and its ACK, FINs).
+    pub fn synthetic(frames: usize) -> Self {
+        let mut recording = Self::default();
+        recording.open(None);
+        if let Some(conn) = recording.current() {
+            for i in 0..frames {
+                let from = if i % 2 == 0 {
+                    Direction::FromConnector
+                } else {
+                    Direction::FromListener
+                };
+                let fill = u8::try_from(i % 251).unwrap_or(0);
+                let mut frame = vec![3, 0, 0x02, 0x00];
+                frame.resize(4 + 512, fill);
+                conn.data(from, &frame, String::new());
+            }
+            conn.fin(Direction::FromConnector);
+            conn.fin(Direction::FromListener);
+        }
+        recording
+    }
+
     /// Opens connection number `self.connections.len()`: with canonical addresses unless
     /// `real` gives the real ones.
     pub fn open(&mut self, real: Option<(SocketAddrV4, SocketAddrV4)>) {
