@@ -44,7 +44,12 @@ fn tshark() -> Command {
             "lua_script:{}",
             root().join("harness/wireshark/btls.lua").display()
         ))
-        .args(["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"]);
+        .args([
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-o",
+            "tcp.check_checksum:TRUE",
+        ]);
     cmd
 }
 
@@ -72,10 +77,8 @@ fn all_connections() -> Recording {
         );
         for conn in result.capture.connections {
             let port = 10_000 + u16::try_from(all.connections.len()).unwrap();
-            let mut moved = Connection::new(
-                SocketAddrV4::new(Ipv4Addr::LOCALHOST, port),
-                conn.listener,
-            );
+            let mut moved =
+                Connection::new(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port), conn.listener);
             for event in conn.events() {
                 match event {
                     TcpEvent::Data {
@@ -148,7 +151,14 @@ fn tshark_packets(file: &Path, client_ports: &BTreeMap<usize, u16>) -> Vec<Packe
     for f in fields {
         cmd.args(["-e", f]);
     }
-    cmd.args(["-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]);
+    cmd.args([
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]);
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -199,17 +209,24 @@ fn tshark_reads_every_case_capture_as_the_harness_does() {
     let capture = read_capture(&bytes, "all-cases.pcapng").unwrap();
     let streams = reassemble(&capture.segments);
     assert_eq!(streams.len(), recording.connections.len());
-    let client_ports: BTreeMap<usize, u16> = streams
-        .iter()
-        .map(|s| (s.index, s.client.port()))
-        .collect();
+    let client_ports: BTreeMap<usize, u16> =
+        streams.iter().map(|s| (s.index, s.client.port())).collect();
 
     let packets = tshark_packets(&file, &client_ports);
     assert_eq!(packets.len(), capture.segments.len(), "packet count");
     for p in &packets {
         assert!(!p.bad_checksum, "packet {}: bad checksum", p.number);
-        assert!(!p.analysis, "packet {}: tshark's TCP analysis flags it", p.number);
-        assert!(!p.malformed, "packet {}: malformed ({})", p.number, file.display());
+        assert!(
+            !p.analysis,
+            "packet {}: tshark's TCP analysis flags it",
+            p.number
+        );
+        assert!(
+            !p.malformed,
+            "packet {}: malformed ({})",
+            p.number,
+            file.display()
+        );
     }
 
     let mut frames_compared = 0;
