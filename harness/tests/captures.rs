@@ -318,3 +318,46 @@ fn a_capture_replays_against_the_reference_and_a_divergence_names_the_field() {
     );
     assert!(f.actual.contains("now ALERT"), "{f:?}");
 }
+
+/// Real captures, taken by dumpcap on loopback while the harness ran a case with its real ports
+/// (`tests/data/capture-real.sh`): `-i lo` as pcapng (Ethernet) and `-i any` as pcap (Linux
+/// cooked, loopback hardware type). Read back, each holds exactly the bytes the same case sends
+/// today with the same seed, connection by connection and direction by direction.
+#[test]
+fn real_captures_hold_the_bytes_of_a_fresh_run() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for (file, id) in [
+        ("real-lo.pcapng", "client/handshake/resumption"),
+        ("real-any.pcap", "server/handshake/known-keys"),
+    ] {
+        let bytes = std::fs::read(data.join(file)).unwrap();
+        let capture = read_capture(&bytes, file).unwrap();
+        assert!(
+            capture.warnings.is_empty(),
+            "{file}: {:?}",
+            capture.warnings
+        );
+        let seen: Vec<(Vec<u8>, Vec<u8>)> = reassemble(&capture.segments)
+            .into_iter()
+            .map(|s| (s.from_client.data, s.from_server.data))
+            .collect();
+        let dir = temp_dir("real");
+        let now = recorded_streams(&run(id, &dir).capture);
+        // When the case or the reference changed on purpose, run tests/data/capture-real.sh.
+        assert_eq!(seen.len(), now.len(), "{file}: connections");
+        for (i, (a, b)) in seen.iter().zip(&now).enumerate() {
+            assert_eq!(
+                hex::encode(&a.0),
+                hex::encode(&b.0),
+                "{file}: connection {i}, IUT → harness"
+            );
+            assert_eq!(
+                hex::encode(&a.1),
+                hex::encode(&b.1),
+                "{file}: connection {i}, harness → IUT"
+            );
+        }
+        let replay = transcript(&bytes, file, None).unwrap();
+        assert_eq!(replay.problems, 0, "{file}:\n{}", replay.text);
+    }
+}

@@ -90,17 +90,20 @@ fn slice(link: DataLink, data: &[u8]) -> Result<SlicedPacket<'_>, String> {
         data.get(n..)
             .ok_or_else(|| "shorter than its link header".to_owned())
     };
+    // Linux cooked captures (`-i any`) carry the protocol in a fixed place of their header,
+    // whatever the device's hardware type (loopback's 772 included).
+    let cooked = |at: usize, len: usize| {
+        let proto = data
+            .get(at..at + 2)
+            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+            .map(u16::from_be_bytes)
+            .ok_or("shorter than its link header")?;
+        Ok::<_, String>(SlicedPacket::from_ether_type(EtherType(proto), after(len)?))
+    };
     let r = match link {
         DataLink::ETHERNET => SlicedPacket::from_ethernet(data),
-        DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data),
-        DataLink::LINUX_SLL2 => {
-            let proto = data
-                .get(..2)
-                .and_then(|b| <[u8; 2]>::try_from(b).ok())
-                .map(u16::from_be_bytes)
-                .ok_or("shorter than its link header")?;
-            SlicedPacket::from_ether_type(EtherType(proto), after(20)?)
-        }
+        DataLink::LINUX_SLL => cooked(14, 16)?,
+        DataLink::LINUX_SLL2 => cooked(0, 20)?,
         DataLink::NULL | DataLink::LOOP => SlicedPacket::from_ip(after(4)?),
         _ => SlicedPacket::from_ip(data),
     };
