@@ -15,7 +15,7 @@ use btls::msgs::{
 };
 use btls::testing::{fixture_keys, split_frames};
 use common::btls_work::Handshakes;
-use common::measure::ThreadCpu;
+use common::measure::{cpu_time, ThreadCpu};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
@@ -69,11 +69,7 @@ fn decode(c: &mut Criterion<ThreadCpu>) {
 }
 
 fn config() -> Criterion<ThreadCpu> {
-    Criterion::default()
-        .with_measurement(ThreadCpu)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
+    cpu_time(Duration::from_millis(500), Duration::from_secs(2))
 }
 
 criterion_group! {

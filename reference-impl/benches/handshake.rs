@@ -15,7 +15,7 @@ use btls::crypto::{validate_public_key, SigningKey};
 use btls::msgs::KeyAlgorithm;
 use btls::SeededRandom;
 use common::floor::Floor;
-use common::measure::ThreadCpu;
+use common::measure::{cpu_time, ThreadCpu};
 use common::{btls_work, rustls_work};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -124,11 +124,7 @@ fn primitives(c: &mut Criterion<ThreadCpu>) {
 }
 
 fn config() -> Criterion<ThreadCpu> {
-    Criterion::default()
-        .with_measurement(ThreadCpu)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-        .sample_size(50)
+    cpu_time(Duration::from_secs(1), Duration::from_secs(4))
 }
 
 criterion_group! {

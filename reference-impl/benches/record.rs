@@ -13,7 +13,7 @@ mod common;
 use btls::crypto::RecordKey;
 use btls::msgs::{CipherSuite, ContentType, FrameHeader};
 use common::floor::AeadFloor;
-use common::measure::ThreadCpu;
+use common::measure::{cpu_time, ThreadCpu};
 use common::{btls_work, rustls_work, BULK_RECORD, RECORD_SIZES};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -87,11 +87,7 @@ fn bulk(c: &mut Criterion<ThreadCpu>) {
 }
 
 fn config() -> Criterion<ThreadCpu> {
-    Criterion::default()
-        .with_measurement(ThreadCpu)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50)
+    cpu_time(Duration::from_secs(1), Duration::from_secs(3))
 }
 
 criterion_group! {

@@ -6,7 +6,7 @@
 
 use cpu_time::ThreadTime;
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::Throughput;
+use criterion::{Criterion, Throughput};
 use std::time::Duration;
 
 /// The CPU time the measuring thread spent, in nanoseconds.
@@ -90,4 +90,13 @@ impl ValueFormatter for CpuFormatter {
     fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
         "ns"
     }
+}
+
+/// Criterion measuring [`ThreadCpu`], 50 samples, with these warm-up and measurement times.
+pub fn cpu_time(warm_up: Duration, measurement: Duration) -> Criterion<ThreadCpu> {
+    Criterion::default()
+        .with_measurement(ThreadCpu)
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
+        .sample_size(50)
 }
