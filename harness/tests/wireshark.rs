@@ -2,8 +2,9 @@
 //! pcapng, are read by tshark with the bTLS dissector (`harness/wireshark/btls.lua`) and must
 //! agree with the harness's own reading packet for packet and frame for frame: checksums good,
 //! sequence numbers continuous (no lost, retransmitted or out-of-order segment in tshark's TCP
-//! analysis), each direction's payload the bytes the harness recorded, and the same frames
-//! (content type, subcode, length) in the same order.
+//! analysis), each direction's payload the bytes the harness recorded, "Follow TCP stream"
+//! giving the same bytes as the harness's reassembly, and the same frames (content type,
+//! subcode, length) in the same order.
 //!
 //! tshark is installed by `scripts/install-tshark.sh` (which `scripts/test.sh` runs); without it
 //! this test fails and says so.
@@ -196,6 +197,49 @@ fn tshark_packets(file: &Path, client_ports: &BTreeMap<usize, u16>) -> Vec<Packe
         .collect()
 }
 
+/// tshark's "Follow TCP stream" (raw) of every stream: per stream, the bytes from node 0 (the
+/// side that sent first) and from node 1, with node 0's address.
+fn tshark_follow(file: &Path, streams: usize) -> BTreeMap<usize, (String, Vec<u8>, Vec<u8>)> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(file).arg("-q");
+    for i in 0..streams {
+        cmd.arg("-z").arg(format!("follow,tcp,raw,{i}"));
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "tshark follow failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut followed = BTreeMap::new();
+    let mut current: Option<(usize, String, Vec<u8>, Vec<u8>)> = None;
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        if let Some(n) = line.strip_prefix("Filter: tcp.stream eq ") {
+            current = Some((
+                n.trim().parse().unwrap(),
+                String::new(),
+                Vec::new(),
+                Vec::new(),
+            ));
+        } else if let Some(addr) = line.strip_prefix("Node 0: ") {
+            if let Some(c) = current.as_mut() {
+                c.1 = addr.trim().to_owned();
+            }
+        } else if line.starts_with("====") {
+            if let Some((n, addr, a, b)) = current.take() {
+                followed.insert(n, (addr, a, b));
+            }
+        } else if let Some(c) = current.as_mut() {
+            if let Some(hex1) = line.strip_prefix('\t') {
+                c.3.extend(hex::decode(hex1).unwrap());
+            } else if !line.starts_with("Follow:") && !line.starts_with("Node 1:") {
+                c.2.extend(hex::decode(line).unwrap());
+            }
+        }
+    }
+    followed
+}
+
 #[test]
 fn tshark_reads_every_case_capture_as_the_harness_does() {
     let recording = all_connections();
@@ -226,6 +270,30 @@ fn tshark_reads_every_case_capture_as_the_harness_does() {
             "packet {}: malformed ({})",
             p.number,
             file.display()
+        );
+    }
+
+    // "Follow TCP stream" shows exactly the bytes each side sent.
+    let followed = tshark_follow(&file, streams.len());
+    assert_eq!(followed.len(), streams.len(), "streams tshark follows");
+    for stream in &streams {
+        let (node0, a, b) = &followed[&stream.index];
+        let (first, second) = if *node0 == stream.client.to_string() {
+            (&stream.from_client, &stream.from_server)
+        } else {
+            (&stream.from_server, &stream.from_client)
+        };
+        assert_eq!(
+            hex::encode(a),
+            hex::encode(&first.data),
+            "stream {}: follow, node 0",
+            stream.index
+        );
+        assert_eq!(
+            hex::encode(b),
+            hex::encode(&second.data),
+            "stream {}: follow, node 1",
+            stream.index
         );
     }
 
