@@ -14,9 +14,9 @@
 #![forbid(unsafe_code)]
 
 pub mod alter;
-pub mod capture;
 pub mod bench;
 pub mod bench_report;
+pub mod capture;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;
