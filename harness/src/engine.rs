@@ -12,7 +12,7 @@ use crate::wire::{
 };
 use btls::conn::{ClientSessionStore, ServerSessionCache};
 use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
-use btls::msgs::{CipherSuite, KeyAlgorithm};
+use btls::msgs::{AlertDescription, AlertLevel, CipherSuite, KeyAlgorithm};
 use btls::testing::split_frames;
 use btls::{ClientConfig, Connection, SeededRandom, ServerConfig};
 use std::collections::VecDeque;
@@ -718,6 +718,14 @@ fn run_step(
         }
         Action::SendRaw(bytes) | Action::SendFrame(bytes) => {
             s.write(log, step, index, bytes)
+                .map_err(|e| f("to send", e))?;
+        }
+        Action::SendAlert(alert) => {
+            s.peer.send_alert_with_level(
+                AlertDescription(alert.description),
+                AlertLevel(alert.level),
+            );
+            s.flush_peer(log, step, index)
                 .map_err(|e| f("to send", e))?;
         }
         Action::ExpectFrame(shape) => {

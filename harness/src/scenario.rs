@@ -162,6 +162,17 @@ pub enum FrameShape {
     Like(Vec<u8>),
 }
 
+/// An alert given by its two bytes, sent by the reference peer (protected once it has sent its
+/// READY): any level, so that a case can break BT-ALERT-1 on purpose.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    /// Description (the frame's subcode).
+    pub description: u8,
+    /// Level (the body byte).
+    pub level: u8,
+}
+
 /// A frame given field by field.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,6 +212,7 @@ struct StepSpec {
     inject: Option<String>,
     send_raw: Option<String>,
     send_frame: Option<RawFrame>,
+    send_alert: Option<RawAlert>,
     expect: Option<OneOrMany>,
     expect_frame: Option<FrameShapeSpec>,
     expect_alert: Option<OneOrMany>,
@@ -235,6 +247,8 @@ pub enum Action {
     SendRaw(Vec<u8>),
     /// Send a frame built from fields.
     SendFrame(Vec<u8>),
+    /// The reference peer sends this alert through its record layer (`send_alert`).
+    SendAlert(RawAlert),
     /// Expect a handshake message: any of these codes.
     Expect(Vec<HandshakeCode>),
     /// Expect a frame with this header, whatever the reference peer makes of it.
@@ -550,6 +564,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
         bytes.extend_from_slice(&body);
         actions.push(Action::SendFrame(bytes));
     }
+    if let Some(alert) = spec.send_alert {
+        actions.push(Action::SendAlert(alert));
+    }
     if let Some(expect) = spec.expect.clone() {
         let codes = expect
             .into_vec()
@@ -620,7 +637,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, send_frame, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

@@ -670,7 +670,7 @@ local function dissect_frame(tvb, pinfo, tree, offset, avail, st)
                     summary = string.format("Alert: %s (%s)", desc, lname)
                     if not ALERT_LEVELS[level] then
                         flag(ctx, E.protocol, item, string.format(
-                            "unknown alert level %d: treated as fatal (BT-ALERT-2)", level))
+                            "unknown alert level %d: breaks BT-ALERT-1; a receiver ignores the level and the description decides (BT-ALERT-2)", level))
                     elseif ALERT_DESCRIPTIONS[sub] then
                         local want = (sub == 0) and 1 or 2
                         if level ~= want then

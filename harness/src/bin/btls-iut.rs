@@ -184,20 +184,26 @@ fn build(args: &Args) -> Result<Roles, String> {
     })
 }
 
+/// A registry value as the contract writes it: its specification name, or the number when the
+/// value is unknown.
+fn named(name: Option<&str>, value: u8) -> serde_json::Value {
+    name.map_or_else(|| json!(value), |n| json!(n))
+}
+
 fn report(conn_index: u32, event: Event) {
     let c = conn_index;
     emit(match event {
         Event::HandshakeSent(code) => {
-            json!({"event": "handshake_sent", "conn": c, "code": code.to_string()})
+            json!({"event": "handshake_sent", "conn": c, "code": named(code.name(), code.0)})
         }
         Event::HandshakeReceived(code) => {
-            json!({"event": "handshake_received", "conn": c, "code": code.to_string()})
+            json!({"event": "handshake_received", "conn": c, "code": named(code.name(), code.0)})
         }
         Event::RejectedPeerKey(r) => {
-            json!({"event": "validation_failed", "conn": c, "by": "local", "reason": r.to_string()})
+            json!({"event": "validation_failed", "conn": c, "by": "local", "reason": named(r.name(), r.0)})
         }
         Event::PeerRejectedKey(r) => {
-            json!({"event": "validation_failed", "conn": c, "by": "peer", "reason": r.to_string()})
+            json!({"event": "validation_failed", "conn": c, "by": "peer", "reason": named(r.name(), r.0)})
         }
         Event::HandshakeComplete(s) => json!({
             "event": "handshake_complete", "conn": c,
@@ -209,10 +215,10 @@ fn report(conn_index: u32, event: Event) {
             "peer_key_handle": String::from_utf8_lossy(&s.peer_key.key_handle),
         }),
         Event::AlertSent(a) => {
-            json!({"event": "alert_sent", "conn": c, "description": a.description.to_string(), "level": a.level.0})
+            json!({"event": "alert_sent", "conn": c, "description": named(a.description.name(), a.description.0), "level": a.level.0})
         }
         Event::AlertReceived(a) => {
-            json!({"event": "alert_received", "conn": c, "description": a.description.to_string(), "level": a.level.0})
+            json!({"event": "alert_received", "conn": c, "description": named(a.description.name(), a.description.0), "level": a.level.0})
         }
         Event::Closed => json!({"event": "closed", "conn": c}),
     });

@@ -108,7 +108,7 @@ fn sample_handshakes() -> Vec<Recorded> {
             vec!["FullHandshake", "CannotSendKey"],
             KeyAlgorithm::ED25519_X25519,
             CipherSuite::AES_256_GCM,
-            true,
+            false,
             false,
             false,
         ),
@@ -395,30 +395,41 @@ fn key_schedule() -> Value {
             (hex::encode(key), hex::encode(iv))
         };
         let ((ck, civ), (sk, siv)) = (key_iv(c.as_ref()), key_iv(s.as_ref()));
-        tests.push(json!({
+        let mut test = json!({
             "comment": format!("{} handshake, example {}", if resumed { "resumed" } else { "full" }, i + 1),
             "flags": [if resumed { "Resumed" } else { "Full" }],
             "shared": hex::encode(shared),
             "psk": hex::encode(psk.unwrap_or([0; 32])),
             "h_k": hex::encode(h_k),
-            "h_f": hex::encode(h_f),
             "master": hex::encode(ks.master()),
             "c_ready_key": hex::encode(ks.client_ready_key().as_ref()),
             "s_ready_key": hex::encode(ks.server_ready_key().as_ref()),
             "c_traffic": hex::encode(c.as_ref()),
             "s_traffic": hex::encode(s.as_ref()),
             "c_key": ck, "c_iv": civ, "s_key": sk, "s_iv": siv,
-            "resumption_secret": hex::encode(ks.resumption_secret(&h_f).as_ref()),
             "result": "valid",
-        }));
+        });
+        // BT-KS-6: only a full handshake creates a session, so only it has H_f and a
+        // resumption secret; a resumed handshake keeps the session's.
+        if let (false, Some(map)) = (resumed, test.as_object_mut()) {
+            map.insert("h_f".into(), json!(hex::encode(h_f)));
+            map.insert(
+                "resumption_secret".into(),
+                json!(hex::encode(ks.resumption_secret(&h_f).as_ref())),
+            );
+        }
+        tests.push(test);
     }
     document(
         "bTLS 1.0 key schedule (SPEC §6)",
         "key_schedule_schema.json",
-        &["master = HKDF-Extract(psk, shared); the rest by Expand-Label with the labels of SPEC §6."],
+        &[
+            "master = HKDF-Extract(psk, shared); the rest by Expand-Label with the labels of SPEC §6.",
+            "Only full-handshake tests have h_f and resumption_secret: a resumed handshake creates no session and derives no resumption secret (BT-KS-6).",
+        ],
         json!({
             "Full": {"bugType": "BASIC", "description": "psk is 32 zero bytes (BT-KS-2)."},
-            "Resumed": {"bugType": "BASIC", "description": "psk is the session's resumption secret (BT-KS-2)."},
+            "Resumed": {"bugType": "BASIC", "description": "psk is the session's resumption secret (BT-KS-2); no resumption_secret is derived (BT-KS-6)."},
         }),
         vec![json!({"type": "KeySchedule", "tests": tests})],
     )

@@ -199,14 +199,14 @@ fn key_schedule(test: &Value) -> Result<Answer, String> {
         .unwrap_or_default();
     let resumed = flags.iter().any(|f| f == "Resumed");
     let ks = KeySchedule::new(resumed.then_some(&psk), &array32(test, "shared")?);
-    let (h_k, h_f) = (array32(test, "h_k")?, array32(test, "h_f")?);
+    let h_k = array32(test, "h_k")?;
     let (c, s) = (ks.client_traffic(&h_k), ks.server_traffic(&h_k));
     let derive = |t: &[u8], label: &str, n: usize| {
         let mut out = vec![0u8; n];
         expand_label(t, label, b"", &mut out);
         hex::encode(out)
     };
-    let checks = [
+    let mut checks = vec![
         ("master", hex::encode(ks.master())),
         ("c_ready_key", hex::encode(ks.client_ready_key().as_ref())),
         ("s_ready_key", hex::encode(ks.server_ready_key().as_ref())),
@@ -216,11 +216,22 @@ fn key_schedule(test: &Value) -> Result<Answer, String> {
         ("c_iv", derive(c.as_ref(), "iv", 12)),
         ("s_key", derive(s.as_ref(), "key", 32)),
         ("s_iv", derive(s.as_ref(), "iv", 12)),
-        (
+    ];
+    // BT-KS-6: a full handshake derives the resumption secret; a resumed one has none.
+    if resumed {
+        if test.get("h_f").is_some() || test.get("resumption_secret").is_some() {
+            return Ok(reject(
+                None,
+                "a resumed handshake derives no resumption_secret (BT-KS-6)",
+            ));
+        }
+    } else {
+        let h_f = array32(test, "h_f")?;
+        checks.push((
             "resumption_secret",
             hex::encode(ks.resumption_secret(&h_f).as_ref()),
-        ),
-    ];
+        ));
+    }
     for (field, got) in checks {
         if text(test, field)? != got {
             return Ok(reject(None, format!("`{field}`: derived {got}")));

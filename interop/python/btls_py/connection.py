@@ -134,6 +134,9 @@ class Connection:
     def handshake_timed_out(self) -> None:
         """The handshake timeout has passed (BT-TIME-1)."""
         if self.status == HANDSHAKING:
+            # BT-HS-11, BT-TIME-1: also after the peer's FAILED_VALIDATION, the timeout is the
+            # one frame still sent.
+            self._silenced = False
             self._fail(ProtocolError(
                 AlertDescription.HANDSHAKE_TIMEOUT, "BT-TIME-1", "the handshake did not complete in time"
             ))
@@ -274,7 +277,8 @@ class Connection:
         self._event(
             "alert_received", description=display(AlertDescription, description), level=level
         )
-        if description == AlertDescription.CLOSE_NOTIFY and level == AlertLevel.WARNING:
+        # BT-ALERT-2: the description alone decides; the level byte is not examined.
+        if description == AlertDescription.CLOSE_NOTIFY:
             if self.status == ESTABLISHED:
                 if not self._close_sent:
                     self._send_alert(AlertDescription.CLOSE_NOTIFY)  # BT-CLOSE-2

@@ -55,6 +55,7 @@ class ServerConnection(Connection):
         self._suite = CipherSuite.AES_256_GCM
         self._ephemeral: Optional[EphemeralKey] = None
         self._shared = b""
+        self._client_share = b""
         self._client_named: Optional[Named] = None
         self._client_key: Optional[PublishedKey] = None
         self._learned: Optional[PublishedKey] = None
@@ -107,10 +108,7 @@ class ServerConnection(Connection):
         if not is_valid_share(own.algorithm, hello.key_share):
             raise ProtocolError(ILLEGAL, "BT-MSG-4", "the key share is not a valid public key")
         self._ephemeral = EphemeralKey(own.algorithm, self.config.rng)
-        try:
-            self._shared = self._ephemeral.agree(hello.key_share)
-        except InvalidShare as exc:
-            raise ProtocolError(ILLEGAL, "BT-KS-1", str(exc)) from exc
+        self._client_share = hello.key_share
         self._own, self._suite = own, suite
         self._client_named = Named(hello.reg_handle, hello.key_handle, hello.key_algorithm)
         session = self._resumable(hello)
@@ -157,6 +155,12 @@ class ServerConnection(Connection):
     def _send_server_hello(self, session_id: bytes) -> None:
         """BT-HS-8: our key of the client's algorithm and the fresh share."""
         assert self._own is not None and self._ephemeral is not None
+        # BT-KS-1: the shared secret is computed here, once the client key is accepted (or the
+        # session chosen); an all-zero result is an illegal_parameter and no SERVER_HELLO is sent.
+        try:
+            self._shared = self._ephemeral.agree(self._client_share)
+        except InvalidShare as exc:
+            raise ProtocolError(ILLEGAL, "BT-KS-1", str(exc)) from exc
         self._send_handshake(ServerHello(
             VERSION,
             self.config.rng.bytes(32),

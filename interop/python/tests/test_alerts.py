@@ -176,8 +176,11 @@ class ServerAlerts(AlertCase):
         pair.server.receive(self.hello(pair).encode())
         pair.server.take_output()
         pair.server.receive(Frame(1, 7, b"\x01").encode() + Frame(1, 9, b"junk").encode() + Frame(9, 9, b"").encode())
+        self.assertEqual(pair.server.take_output(), b"")  # ignored, unanswered (BT-HS-11)
         pair.server.handshake_timed_out()
-        self.assert_silent_failure(pair.server)
+        # BT-HS-11, BT-TIME-1: the timeout alert is the one frame still sent.
+        self.assertEqual(pair.server.status, FAILED)
+        self.assertEqual(sent_alerts(pair.server), ["handshake_timeout"])
 
 
 class ClientAlerts(AlertCase):

@@ -25,7 +25,7 @@ pub use session::{ClientSessionStore, ServerSessionCache, StoredSession};
 use crate::crypto::{RandomSource, RecordKey, Secret, Transcript};
 use crate::error::Error;
 use crate::msgs::{
-    Alert, AlertDescription, CipherSuite, ContentType, FrameHeader, HandshakeCode,
+    Alert, AlertDescription, AlertLevel, CipherSuite, ContentType, FrameHeader, HandshakeCode,
     HandshakeMessage, KeyAlgorithm, PublishedKey, ValidationFailure, FRAME_HEADER_LEN,
     MAX_FRAME_BODY, MAX_PLAINTEXT, SESSION_ID_LEN,
 };
@@ -217,7 +217,11 @@ impl Common {
     }
 
     fn send_alert(&mut self, description: AlertDescription) {
-        let alert = Alert::new(description);
+        self.send_alert_frame(Alert::new(description));
+    }
+
+    fn send_alert_frame(&mut self, alert: Alert) {
+        let description = alert.description;
         let frame = match self.write_key.as_mut() {
             Some(key) => key.seal(ContentType::ALERT, description.0, &alert.body()),
             None => Some(FrameHeader::frame(
@@ -530,6 +534,21 @@ impl Connection {
         if self.common.phase == Phase::Handshaking {
             self.common.phase = Phase::Closed;
         }
+    }
+
+    /// Sends an alert with any description and level, protected once this party has sent its
+    /// READY (BT-REC-1). For test harnesses: it lets a peer break BT-ALERT-1 on purpose, to
+    /// check how the other side reads the alert (BT-ALERT-2). A close_notify counts as sent
+    /// (BT-CLOSE-1); nothing else about the connection changes.
+    #[doc(hidden)]
+    pub fn send_alert_with_level(&mut self, description: AlertDescription, level: AlertLevel) {
+        if self.common.failure.is_some() || self.common.sent_close_notify {
+            return;
+        }
+        if description == AlertDescription::CLOSE_NOTIFY {
+            self.common.sent_close_notify = true;
+        }
+        self.common.send_alert_frame(Alert { level, description });
     }
 
     /// Takes the bytes to write to the transport.
