@@ -124,8 +124,19 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
         prefix_args: Vec::new(),
     };
     // Each job is (quirk index or None for the clean build, scenario index).
-    let mut jobs: Vec<(Option<usize>, usize)> =
-        (0..options.scenarios.len()).map(|i| (None, i)).collect();
+    // The clean build runs every case some quirk runs.
+    let mut jobs: Vec<(Option<usize>, usize)> = options
+        .scenarios
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            options
+                .quirks
+                .iter()
+                .any(|q| selected(*q, s, options.selection))
+        })
+        .map(|(i, _)| (None, i))
+        .collect();
     for (qi, quirk) in options.quirks.iter().enumerate() {
         for (si, s) in options.scenarios.iter().enumerate() {
             if selected(*quirk, s, options.selection) {
@@ -180,7 +191,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
         .scenarios
         .iter()
         .enumerate()
-        .filter(|(si, _)| cell(0, *si).is_none_or(|(pass, _)| !pass))
+        .filter(|(si, _)| cell(0, *si).is_some_and(|(pass, _)| !pass))
         .map(|(_, s)| s.id.clone())
         .collect();
     let quirks: Vec<QuirkResult> = options

@@ -200,6 +200,7 @@ struct StepSpec {
     alter: Option<Alter>,
     inject: Option<String>,
     send_raw: Option<String>,
+    resend: Option<bool>,
     send_frame: Option<RawFrame>,
     expect: Option<OneOrMany>,
     expect_frame: Option<FrameShapeSpec>,
@@ -233,6 +234,8 @@ pub enum Action {
     Inject(HandshakeCode),
     /// Send raw bytes.
     SendRaw(Vec<u8>),
+    /// Send the last frame sent again, byte for byte (a replay).
+    Resend,
     /// Send a frame built from fields.
     SendFrame(Vec<u8>),
     /// Expect a handshake message: any of these codes.
@@ -580,6 +583,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             lenient: spec.lenient.unwrap_or(false),
         });
     }
+    if spec.resend == Some(true) {
+        actions.push(Action::Resend);
+    }
     if spec.expect_close == Some(true) {
         actions.push(Action::ExpectClose);
     }
@@ -620,7 +626,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, send_frame, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }
