@@ -153,29 +153,30 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
             prefix_args: vec!["--quirk".into(), q.name().into()],
         })
         .collect();
-    let run_options = |qi: Option<usize>| {
-        let sub = qi.map_or_else(|| "clean".to_owned(), |i| format!("q{i}"));
-        RunOptions::new(options.seed, options.work_dir.join(sub))
-    };
     // Verdicts: [clean, quirk 0, quirk 1, …] × scenarios, with each case's wall time.
     let width = options.scenarios.len();
     let results: Mutex<Vec<Option<(bool, Duration)>>> =
         Mutex::new(vec![None; width * (options.quirks.len() + 1)]);
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
-            scope.spawn(|| loop {
+        for thread in 0..options.jobs.max(1) {
+            // One scratch folder per thread: a case's key files depend only on the case, so a
+            // thread writes them once and reuses them for every build it runs the case against.
+            let run_options =
+                RunOptions::new(options.seed, options.work_dir.join(format!("j{thread}")));
+            let (next, jobs, results, clean, iuts) = (&next, &jobs, &results, &clean, &iuts);
+            scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&(qi, si)) = jobs.get(i) else {
                     break;
                 };
                 let (Some(scenario), Some(iut)) = (
                     options.scenarios.get(si),
-                    qi.map_or(Some(&clean), |q| iuts.get(q)),
+                    qi.map_or(Some(clean), |q| iuts.get(q)),
                 ) else {
                     continue;
                 };
-                let result = run_case(scenario, iut, &run_options(qi));
+                let result = run_case(scenario, iut, &run_options);
                 let slot = qi.map_or(0, |q| q + 1) * width + si;
                 if let Ok(mut r) = results.lock() {
                     if let Some(cell) = r.get_mut(slot) {
