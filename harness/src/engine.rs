@@ -12,7 +12,7 @@ use crate::wire::{
 };
 use btls::conn::{ClientSessionStore, ServerSessionCache};
 use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
-use btls::msgs::{AlertDescription, AlertLevel, CipherSuite, KeyAlgorithm};
+use btls::msgs::{AlertDescription, AlertLevel, CipherSuite, KeyAlgorithm, FRAME_HEADER_LEN};
 use btls::testing::split_frames;
 use btls::{ClientConfig, Connection, SeededRandom, ServerConfig};
 use std::collections::VecDeque;
@@ -281,6 +281,8 @@ struct Session {
     reader: FrameReader,
     peer: Connection,
     pending: VecDeque<Vec<u8>>,
+    /// The last frame the harness wrote, for `resend`.
+    last_sent: Vec<u8>,
 }
 
 impl Session {
@@ -299,6 +301,7 @@ impl Session {
         frame: &[u8],
     ) -> Result<(), String> {
         log.frame(index, true, frame);
+        self.last_sent = frame.to_vec();
         let what = frame_name(frame);
         let comment = |piece: &[u8]| {
             let part = if piece.len() == frame.len() {
@@ -576,6 +579,7 @@ fn new_session(
         reader: FrameReader::default(),
         peer,
         pending: VecDeque::new(),
+        last_sent: Vec::new(),
     })
 }
 
@@ -710,6 +714,14 @@ fn run_step(
             s.write(log, step, index, &frame)
                 .map_err(|e| f("to send", e))?;
         }
+        Action::Resend => {
+            let frame = s.last_sent.clone();
+            if frame.is_empty() {
+                return Err(f("a frame sent before to send again", "none".into()));
+            }
+            s.write(log, step, index, &frame)
+                .map_err(|e| f("to send", e))?;
+        }
         Action::Inject(code) => {
             let frame = crate::samples::frame(*code)
                 .ok_or_else(|| f("a known message", code.to_string()))?;
@@ -782,8 +794,17 @@ fn run_step(
             let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
             let want = format!("alert {}", names.join(" or "));
             match s.read(log, index, timeout) {
-                Ok((frame, _)) => match alert_description(&frame) {
-                    Some(d) if allowed.contains(&d) => {}
+                Ok((frame, peer)) => match alert_description(&frame) {
+                    Some(d) if allowed.contains(&d) => {
+                        // BT-ALERT-1: the level goes with the description.
+                        let level = alert_level(&mut s.peer, &frame, &peer);
+                        if let Some(level) = level.filter(|l| *l != d.level()) {
+                            return Err(f(
+                                &format!("{want} at level {}", d.level().0),
+                                format!("alert {d} at level {} (BT-ALERT-1)", level.0),
+                            ));
+                        }
+                    }
                     Some(d) => return Err(f(&want, format!("alert {d}"))),
                     None => return Err(f(&want, describe(&frame))),
                 },
@@ -905,6 +926,28 @@ fn run_step(
         Action::NextConnection => return Ok(StepOutcome::NextConnection),
     }
     Ok(StepOutcome::Done)
+}
+
+/// The level of an alert frame the reference peer just received: from the peer's view (it opens a
+/// protected alert), else from a plaintext body.
+fn alert_level(
+    peer: &mut Connection,
+    frame: &[u8],
+    verdict: &Result<(), btls::Error>,
+) -> Option<btls::msgs::AlertLevel> {
+    if let Err(btls::Error::AlertReceived(alert)) = verdict {
+        return Some(alert.level);
+    }
+    let mut seen = None;
+    while let Some(event) = peer.poll_event() {
+        if let btls::Event::AlertReceived(alert) = event {
+            seen = Some(alert.level);
+        }
+    }
+    seen.or_else(|| match frame.get(FRAME_HEADER_LEN..) {
+        Some(&[level]) if verdict.is_ok() => Some(btls::msgs::AlertLevel(level)),
+        _ => None,
+    })
 }
 
 /// The IUT's events as the transcript shows them: consecutive `application_data` events merged

@@ -10,7 +10,8 @@
 //! - [`engine`]: running one scenario against one IUT and judging it;
 //! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
 //! - [`bench`]: benchmarking any IUT over the adapter contract;
-//! - [`bench_report`]: the benchmark comparison report.
+//! - [`bench_report`]: the benchmark comparison report;
+//! - [`quirks`]: the suite's self-test against deliberately buggy builds of the reference.
 #![forbid(unsafe_code)]
 
 pub mod alter;
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod expectations;
 pub mod fixtures;
 pub mod iut;
+pub mod quirks;
 pub mod report;
 pub mod runner;
 pub mod samples;

@@ -211,6 +211,7 @@ struct StepSpec {
     alter: Option<Alter>,
     inject: Option<String>,
     send_raw: Option<String>,
+    resend: Option<bool>,
     send_frame: Option<RawFrame>,
     send_alert: Option<RawAlert>,
     expect: Option<OneOrMany>,
@@ -245,6 +246,8 @@ pub enum Action {
     Inject(HandshakeCode),
     /// Send raw bytes.
     SendRaw(Vec<u8>),
+    /// Send the last frame sent again, byte for byte (a replay).
+    Resend,
     /// Send a frame built from fields.
     SendFrame(Vec<u8>),
     /// The reference peer sends this alert through its record layer (`send_alert`).
@@ -597,6 +600,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             lenient: spec.lenient.unwrap_or(false),
         });
     }
+    if spec.resend == Some(true) {
+        actions.push(Action::Resend);
+    }
     if spec.expect_close == Some(true) {
         actions.push(Action::ExpectClose);
     }
@@ -637,7 +643,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

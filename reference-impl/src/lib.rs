@@ -7,7 +7,8 @@
 //! - [`crypto`]: signatures, key agreement, key schedule and record protection (aws-lc-rs);
 //! - [`keys`]: key stores, the registry, validation policy, the bounded key cache, key files;
 //! - [`conn`]: the sans-IO client and server state machines;
-//! - [`socket`]: [`socket::SecureSocket`], plain `Read`/`Write` streams over TCP.
+//! - [`socket`]: [`socket::SecureSocket`], plain `Read`/`Write` streams over TCP;
+//! - [`quirks`]: deliberate bugs, off by default, that prove the conformance suite catches them.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     test,
@@ -25,9 +26,11 @@ pub mod crypto;
 pub mod error;
 pub mod keys;
 pub mod msgs;
+pub mod quirks;
 
 pub use conn::{ClientConfig, Connection, Event, HandshakeSummary, ServerConfig, Side};
 pub use crypto::{OsRandom, RandomSource, SeededRandom};
 pub use error::Error;
+pub use quirks::{Quirk, Quirks};
 pub mod socket;
 pub mod testing;

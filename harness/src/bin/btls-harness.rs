@@ -48,6 +48,9 @@ enum Command {
     /// machine and IUT bench results, with ratios to rustls, the crypto floor and openssl, and
     /// this run against a saved baseline.
     BenchReport(BenchReportArgs),
+    /// The suite's self-test: run it against the reference adapter with each deliberate bug
+    /// (quirk) on, report which cases caught each, and fail unless every quirk is caught.
+    Quirks(btls_harness::quirks::QuirksArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -676,6 +679,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay(&args),
         Command::Bench(args) => bench(args),
         Command::BenchReport(args) => bench_report(args),
+        Command::Quirks(args) => btls_harness::quirks::main(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);

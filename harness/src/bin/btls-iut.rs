@@ -1,11 +1,13 @@
 //! `btls-iut`: the reference implementation's adapter for the conformance harness. It implements
-//! every option of the IUT adapter contract, version 1 (`harness/IUT-ADAPTER.md`).
+//! every option of the IUT adapter contract, version 1 (`harness/IUT-ADAPTER.md`), and one
+//! extension of its own: `--quirk NAME` turns on a deliberate bug ([`btls::quirks`]) for
+//! `btls-harness quirks`; `--list-quirks` lists them.
 
 use btls::conn::{Connection, Event};
 use btls::crypto::{OsRandom, RandomSource, SeededRandom};
 use btls::keys::{load_private_key, load_published_key, DirectoryRegistry};
 use btls::msgs::{CipherSuite, KeyAlgorithm};
-use btls::{ClientConfig, Error, ServerConfig};
+use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 use std::io::{self, Read, Write};
@@ -29,13 +31,13 @@ enum Role {
 #[command(version, about, long_about = None)]
 struct Args {
     /// The bTLS role.
-    #[arg(long, value_enum, required_unless_present = "vectors")]
+    #[arg(long, value_enum, required_unless_present_any = ["vectors", "list_quirks"])]
     role: Option<Role>,
     /// Where the harness listens; the adapter always opens the TCP connection.
-    #[arg(long, value_name = "HOST:PORT", required_unless_present = "vectors")]
+    #[arg(long, value_name = "HOST:PORT", required_unless_present_any = ["vectors", "list_quirks"])]
     connect: Option<String>,
     /// Own private key file; repeatable, in preference order.
-    #[arg(long = "key", value_name = "FILE", required_unless_present = "vectors")]
+    #[arg(long = "key", value_name = "FILE", required_unless_present_any = ["vectors", "list_quirks"])]
     keys: Vec<PathBuf>,
     /// Vector mode: answer every test of this vector file and exit.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["role", "connect"])]
@@ -92,6 +94,13 @@ struct Args {
     /// Derive all randomness from this seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Reference adapter only, not part of the contract: turn on a deliberate bug (a name
+    /// from --list-quirks); repeatable.
+    #[arg(long = "quirk", value_name = "NAME")]
+    quirks: Vec<String>,
+    /// Print every quirk (name, requirement it breaks, what it does) and exit.
+    #[arg(long)]
+    list_quirks: bool,
 }
 
 fn emit(value: serde_json::Value) {
@@ -162,6 +171,13 @@ fn build(args: &Args) -> Result<Roles, String> {
         "cipher suite",
     )?;
     let timeout = Duration::from_millis(args.handshake_timeout_ms);
+    let quirks = args
+        .quirks
+        .iter()
+        .map(|n| {
+            Quirk::from_name(n).ok_or_else(|| format!("unknown quirk {n:?} (see --list-quirks)"))
+        })
+        .collect::<Result<Quirks, String>>()?;
     Ok(match args.role.unwrap_or(Role::Client) {
         Role::Client => {
             let mut c = ClientConfig::new(keys);
@@ -170,6 +186,7 @@ fn build(args: &Args) -> Result<Roles, String> {
             c.resumption = !args.no_resumption;
             c.expected_server = args.expect_server.clone().map(String::into_bytes);
             c.handshake_timeout = timeout;
+            c.quirks = quirks;
             Roles::Client(Arc::new(c))
         }
         Role::Server => {
@@ -179,6 +196,7 @@ fn build(args: &Args) -> Result<Roles, String> {
             s.resumption = !args.no_resumption;
             s.may_send_key = !args.no_send_key;
             s.handshake_timeout = timeout;
+            s.quirks = quirks;
             Roles::Server(Arc::new(s))
         }
     })
@@ -399,6 +417,12 @@ fn answer_vectors(path: &std::path::Path) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.list_quirks {
+        for q in Quirk::ALL {
+            println!("{}\t{}\t{}", q.name(), q.requirement(), q.description());
+        }
+        return ExitCode::SUCCESS;
+    }
     emit(json!({"event": "adapter", "contract": CONTRACT, "name": "btls reference"}));
     if let Some(path) = &args.vectors {
         return answer_vectors(path);

@@ -31,6 +31,7 @@ use crate::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, PublishedKey,
     ServerHello, SessionDetails, ValidationFailure, PROTOCOL_VERSION,
 };
+use crate::quirks::Quirk;
 use std::sync::Arc;
 
 /// One CLIENT_HELLO and what came with it.
@@ -164,8 +165,9 @@ impl Client {
         let state_name = self.state_name();
         let state = std::mem::replace(&mut self.state, State::Failed);
         self.state = match (state, msg) {
+            // The quirk AcceptSecondSendKey breaks BT-TIME-4.
             (State::ExpectServerHello(mut attempt), HandshakeMessage::SendKey)
-                if !attempt.key_sent =>
+                if !attempt.key_sent || common.quirk(Quirk::AcceptSecondSendKey) =>
             {
                 common.send_handshake(&HandshakeMessage::SendingKey(attempt.key.published.clone()));
                 attempt.key_sent = true;
@@ -198,6 +200,9 @@ impl Client {
                     hello.key_algorithm,
                 );
                 common_validate(common, &self.config, &key, KeySource::Peer, named)?;
+                if common.quirk(Quirk::CacheBeforeCompletion) {
+                    self.config.peer_keys.cache.insert(key.clone()); // quirk: breaks BT-CACHE-1
+                }
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation);
                 State::ExpectSessionDetails {
                     attempt,
@@ -244,22 +249,21 @@ impl Client {
             return Err(Error::UnsupportedVersion(hello.version));
         }
         let algorithm = attempt.key.published.key_algorithm;
-        if hello.key_algorithm != algorithm {
+        if hello.key_algorithm != algorithm && !common.quirk(Quirk::AcceptAlgorithmMismatch) {
             return Err(IllegalParameter::KeyAlgorithmMismatch.into()); // BT-MSG-6
         }
         let offered = attempt.session.as_ref().map(|s| s.session_id);
         let resumed = match (hello.session_id, offered) {
             (None, _) => false,
             (Some(id), Some(offered)) if id == offered => true,
+            (Some(_), _) if common.quirk(Quirk::AcceptUnofferedSessionId) => false, // quirk
             (Some(_), _) => return Err(IllegalParameter::SessionIdNotEchoed.into()), // BT-MSG-7
         };
-        if !validate_key_share(algorithm, &hello.key_share) {
+        let lax = common.quirk(Quirk::SkipKeyShareValidation);
+        if !lax && !validate_key_share(algorithm, &hello.key_share) {
             return Err(IllegalParameter::InvalidKeyShare.into()); // BT-MSG-4
         }
-        let shared = attempt
-            .ephemeral
-            .agree(&hello.key_share)
-            .ok_or(IllegalParameter::InvalidKeyShare)?; // BT-KS-1
+        let shared = super::agree(&attempt.ephemeral, &hello.key_share, lax)?; // BT-KS-1
         if let (true, Some(session)) = (resumed, attempt.session.as_ref()) {
             let key = &session.server_key;
             if !key.matches(&hello.reg_handle, &hello.key_handle, hello.key_algorithm) {
@@ -282,7 +286,7 @@ impl Client {
             self.config.sessions.remove(server); // BT-RES-5: not resumed, discard
         }
         if let Some(expected) = &self.config.expected_server {
-            if *expected != hello.reg_handle {
+            if *expected != hello.reg_handle && !common.quirk(Quirk::SkipExpectedServer) {
                 return Err(common.reject_peer_key(ValidationFailure::UNEXPECTED_IDENTITY));
                 // BT-KEY-11
             }
@@ -345,16 +349,20 @@ impl Client {
         details: SessionDetails,
         before: [u8; 32],
     ) -> Result<State, Error> {
-        if !self.suites.contains(&details.cipher_suite) {
+        if !self.suites.contains(&details.cipher_suite)
+            && !common.quirk(Quirk::AcceptUnofferedSuite)
+        {
             return Err(IllegalParameter::UnofferedCipherSuite.into()); // BT-MSG-9
         }
         let tbs = SessionDetails::to_be_signed(&before, &details.session_id, details.cipher_suite);
-        if !verify_signature(
-            server_key.key_algorithm,
-            &server_key.public_key,
-            &tbs,
-            &details.signature,
-        ) {
+        if !common.quirk(Quirk::SkipSessionDetailsSignature)
+            && !verify_signature(
+                server_key.key_algorithm,
+                &server_key.public_key,
+                &tbs,
+                &details.signature,
+            )
+        {
             return Err(Error::BadSessionDetailsSignature); // BT-HS-20
         }
         let schedule = KeySchedule::new(None, &shared);
@@ -386,11 +394,13 @@ impl Client {
         verify_data: &[u8],
         before: [u8; 32],
     ) -> Result<State, Error> {
-        if !hmac_verify(
-            neg.schedule.server_ready_key().as_ref(),
-            &before,
-            verify_data,
-        ) {
+        if !common.quirk(Quirk::SkipServerReadyMac)
+            && !hmac_verify(
+                neg.schedule.server_ready_key().as_ref(),
+                &before,
+                verify_data,
+            )
+        {
             return Err(Error::BadReadyMac(HandshakeCode::SERVER_READY)); // BT-HS-23
         }
         if neg.resumed {
@@ -423,8 +433,9 @@ fn common_validate(
     named: (&[u8], &[u8], crate::msgs::KeyAlgorithm),
 ) -> Result<(), Error> {
     let now = common.now_secs();
+    let quirks = common.quirks;
     config
         .peer_keys
-        .validate(key, source, named, now)
+        .validate_with_quirks(key, source, named, now, quirks)
         .map_err(|reason| common.reject_peer_key(reason))
 }

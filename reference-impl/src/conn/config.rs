@@ -3,6 +3,7 @@
 use super::session::{ClientSessionStore, ServerSessionCache};
 use crate::keys::{OwnKey, PeerKeys};
 use crate::msgs::{CipherSuite, KeyAlgorithm};
+use crate::quirks::Quirks;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub struct ClientConfig {
     pub sessions: Arc<ClientSessionStore>,
     /// BT-TIME-1.
     pub handshake_timeout: Duration,
+    /// Deliberate bugs for testing the conformance suite; none by default ([`crate::quirks`]).
+    pub quirks: Quirks,
 }
 
 /// A server's configuration.
@@ -50,6 +53,8 @@ pub struct ServerConfig {
     pub session_lifetime: Duration,
     /// BT-TIME-1.
     pub handshake_timeout: Duration,
+    /// Deliberate bugs for testing the conformance suite; none by default ([`crate::quirks`]).
+    pub quirks: Quirks,
 }
 
 impl ClientConfig {
@@ -63,6 +68,7 @@ impl ClientConfig {
             resumption: true,
             sessions: Arc::new(ClientSessionStore::new(64)),
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            quirks: Quirks::NONE,
         }
     }
 }
@@ -79,6 +85,7 @@ impl ServerConfig {
             sessions: Arc::new(ServerSessionCache::new(1024)),
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            quirks: Quirks::NONE,
         }
     }
 

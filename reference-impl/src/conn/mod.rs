@@ -29,6 +29,7 @@ use crate::msgs::{
     HandshakeMessage, KeyAlgorithm, PublishedKey, ValidationFailure, FRAME_HEADER_LEN,
     MAX_FRAME_BODY, MAX_PLAINTEXT, SESSION_ID_LEN,
 };
+use crate::quirks::{Quirk, Quirks};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -114,6 +115,8 @@ pub(crate) struct Common {
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) transcript: Transcript,
     pub(crate) now_ms: u64,
+    /// Deliberate bugs for testing the conformance suite ([`crate::quirks`]); none by default.
+    pub(crate) quirks: Quirks,
     input: Vec<u8>,
     output: Vec<u8>,
     plaintext: Vec<u8>,
@@ -129,12 +132,18 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn new(rng: Box<dyn RandomSource>, now_ms: u64, timeout: std::time::Duration) -> Self {
+    fn new(
+        rng: Box<dyn RandomSource>,
+        now_ms: u64,
+        timeout: std::time::Duration,
+        quirks: Quirks,
+    ) -> Self {
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         Self {
             rng,
             transcript: Transcript::default(),
             now_ms,
+            quirks,
             input: Vec::new(),
             output: Vec::new(),
             plaintext: Vec::new(),
@@ -216,8 +225,18 @@ impl Common {
         self.secrets = Some(secrets);
     }
 
+    /// Whether `quirk` is on.
+    #[inline]
+    pub(crate) fn quirk(&self, quirk: Quirk) -> bool {
+        self.quirks.has(quirk)
+    }
+
     fn send_alert(&mut self, description: AlertDescription) {
-        self.send_alert_frame(Alert::new(description));
+        let mut alert = Alert::new(description);
+        if self.quirk(Quirk::WrongAlertLevel) {
+            alert.level = AlertLevel::WARNING; // quirk: breaks BT-ALERT-1
+        }
+        self.send_alert_frame(alert);
     }
 
     fn send_alert_frame(&mut self, alert: Alert) {
@@ -234,6 +253,20 @@ impl Common {
             self.output.extend_from_slice(&frame);
             self.events.push_back(Event::AlertSent(alert));
         }
+    }
+}
+
+/// The ephemeral agreement (BT-KS-1). `lax` is the quirk SkipKeyShareValidation: a share that
+/// does not agree (an all-zero X25519 result) yields an all-zero secret instead of an error.
+pub(crate) fn agree(
+    ephemeral: &crate::crypto::EphemeralKey,
+    share: &[u8],
+    lax: bool,
+) -> Result<crate::crypto::Secret, Error> {
+    match ephemeral.agree(share) {
+        Some(shared) => Ok(shared),
+        None if lax => Ok(zeroize::Zeroizing::new([0u8; 32])),
+        None => Err(crate::error::IllegalParameter::InvalidKeyShare.into()),
     }
 }
 
@@ -296,7 +329,7 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         now_ms: u64,
     ) -> Result<Self, Error> {
-        let mut common = Common::new(rng, now_ms, config.handshake_timeout);
+        let mut common = Common::new(rng, now_ms, config.handshake_timeout, config.quirks);
         let client = client::Client::start(config, &mut common)?;
         Ok(Self {
             common,
@@ -310,7 +343,7 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         now_ms: u64,
     ) -> Result<Self, Error> {
-        let common = Common::new(rng, now_ms, config.handshake_timeout);
+        let common = Common::new(rng, now_ms, config.handshake_timeout, config.quirks);
         let server = server::Server::new(config)?;
         Ok(Self {
             common,
@@ -362,7 +395,7 @@ impl Connection {
             header_bytes.copy_from_slice(header);
             let header = FrameHeader::parse(header_bytes);
             let len = usize::from(header.length);
-            if len > MAX_FRAME_BODY {
+            if len > MAX_FRAME_BODY && !self.common.quirk(Quirk::AcceptOversizeFrame) {
                 return Err(Error::FrameTooLarge {
                     length: header.length,
                 }); // BT-FRAME-2
@@ -383,22 +416,46 @@ impl Connection {
             ContentType::HANDSHAKE => self.process_handshake(header, frame),
             ContentType::ALERT => {
                 let body = frame.get_mut(FRAME_HEADER_LEN..).unwrap_or_default();
-                let plain: &[u8] = match self.common.read_key.as_mut() {
-                    Some(key) => key.open(header, body).ok_or(Error::BadRecordMac)?,
-                    None => body,
+                // quirk: AcceptPlaintextAlert breaks BT-REC-4 (a copy, since a failed open may
+                // leave the body garbled).
+                let copy = self
+                    .common
+                    .quirk(Quirk::AcceptPlaintextAlert)
+                    .then(|| body.to_vec());
+                let plain: Vec<u8> = match (self.common.read_key.as_mut(), copy) {
+                    (Some(key), copy) => match key.open(header, body) {
+                        Some(plain) => plain.to_vec(),
+                        None => copy.ok_or(Error::BadRecordMac)?,
+                    },
+                    (None, _) => body.to_vec(),
                 };
-                let alert = Alert::from_body(header.subcode, plain).map_err(|error| {
-                    Error::MalformedBody {
-                        frame: "ALERT".into(),
-                        error,
+                let alert = match Alert::from_body(header.subcode, &plain) {
+                    Ok(alert) => alert,
+                    // quirk: breaks BT-ALERT-5
+                    Err(_) if self.common.quirk(Quirk::AcceptLongAlert) && plain.len() > 1 => {
+                        Alert {
+                            level: AlertLevel(plain.first().copied().unwrap_or(2)),
+                            description: AlertDescription(header.subcode),
+                        }
                     }
-                })?;
+                    Err(error) => {
+                        return Err(Error::MalformedBody {
+                            frame: "ALERT".into(),
+                            error,
+                        })
+                    }
+                };
+                if self.common.quirk(Quirk::IgnoreUnknownAlert) && !alert.description.is_known() {
+                    return Ok(()); // quirk: breaks BT-ALERT-2
+                }
                 self.common.events.push_back(Event::AlertReceived(alert));
                 if alert.description == AlertDescription::CLOSE_NOTIFY
                     && self.common.phase == Phase::Established
                 {
-                    // BT-CLOSE-2
-                    if !self.common.sent_close_notify {
+                    // BT-CLOSE-2 (the quirk NoCloseNotifyReply breaks it)
+                    if !self.common.sent_close_notify
+                        && !self.common.quirk(Quirk::NoCloseNotifyReply)
+                    {
                         self.common.sent_close_notify = true;
                         self.common.send_alert(AlertDescription::CLOSE_NOTIFY);
                     }
@@ -409,11 +466,19 @@ impl Connection {
                 Err(Error::AlertReceived(alert)) // BT-ALERT-2, BT-CLOSE-5
             }
             ContentType::APPLICATION => {
-                if header.subcode != 0 {
+                if header.subcode != 0 && !self.common.quirk(Quirk::IgnoreApplicationSubcode) {
                     return Err(Error::ApplicationSubcodeNotZero(header.subcode));
                     // BT-FRAME-6
                 }
                 if self.common.phase != Phase::Established {
+                    if self.common.quirk(Quirk::AcceptEarlyApplicationData)
+                        && self.common.read_key.is_none()
+                    {
+                        // quirk: breaks BT-HS-25, delivers the body as plaintext
+                        let body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default();
+                        self.common.plaintext.extend_from_slice(body);
+                        return Ok(());
+                    }
                     return Err(Error::ApplicationDataBeforeHandshakeComplete); // BT-HS-25
                 }
                 let key = self
@@ -422,17 +487,37 @@ impl Connection {
                     .as_mut()
                     .ok_or(Error::ApplicationDataBeforeHandshakeComplete)?;
                 let body = frame.get_mut(FRAME_HEADER_LEN..).unwrap_or_default();
+                if self.common.quirks.has(Quirk::AcceptReplayedRecord) {
+                    // quirk: breaks BT-REC-2, a frame may repeat the previous sequence number
+                    let copy = body.to_vec();
+                    if let Some(plain) = key.open(header, body) {
+                        self.common.plaintext.extend_from_slice(plain);
+                        return Ok(());
+                    }
+                    let seq = key.sequence();
+                    let mut again = copy;
+                    key.set_sequence(seq.saturating_sub(1));
+                    let opened = key.open(header, &mut again).map(|p| p.to_vec());
+                    key.set_sequence(seq);
+                    let plain = opened.ok_or(Error::BadRecordMac)?;
+                    self.common.plaintext.extend_from_slice(&plain);
+                    return Ok(());
+                }
                 let plain = key.open(header, body).ok_or(Error::BadRecordMac)?; // BT-REC-4
                 self.common.plaintext.extend_from_slice(plain);
                 Ok(())
             }
-            other => Err(Error::UnknownContentType(other)), // BT-FRAME-3
+            _ if self.common.quirk(Quirk::IgnoreUnknownContentType) => Ok(()), // quirk
+            other => Err(Error::UnknownContentType(other)),                    // BT-FRAME-3
         }
     }
 
     fn process_handshake(&mut self, header: FrameHeader, frame: &[u8]) -> Result<(), Error> {
         let code = HandshakeCode(header.subcode);
         if !code.is_known() {
+            if self.common.quirk(Quirk::IgnoreUnknownHandshakeCode) {
+                return Ok(()); // quirk: breaks BT-FRAME-5
+            }
             return Err(Error::UnknownHandshakeCode(code)); // BT-FRAME-5
         }
         if self.common.read_key.is_some() || self.common.phase != Phase::Handshaking {
@@ -443,7 +528,17 @@ impl Connection {
             });
         }
         let body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default();
-        let msg = HandshakeMessage::decode(code, body)
+        let decoded = match HandshakeMessage::decode(code, body) {
+            Err(crate::codec::DecodeError::TrailingBytes { count, .. })
+                if self.common.quirk(Quirk::IgnoreTrailingBytes) =>
+            {
+                // quirk: breaks BT-FRAME-7, decodes the body without its last `count` bytes
+                let end = body.len().saturating_sub(count);
+                HandshakeMessage::decode(code, body.get(..end).unwrap_or_default())
+            }
+            other => other,
+        };
+        let msg = decoded
             .map_err(|error| Error::MalformedBody {
                 frame: code.to_string(),
                 error,
@@ -459,7 +554,23 @@ impl Connection {
     /// and closes the connection.
     fn fail(&mut self, err: Error) -> Error {
         if self.common.failure.is_none() {
-            if let Some(description) = err.alert() {
+            let q = self.common.quirks;
+            let description = match &err {
+                // quirk: breaks BT-HS-10
+                Error::PeerKeyRejected(_) if q.has(Quirk::SkipFailedHandshake) => None,
+                // quirk: breaks BT-ALERT-4
+                Error::AlertReceived(_) if q.has(Quirk::AnswerFatalAlert) => {
+                    Some(AlertDescription::CLOSE_NOTIFY)
+                }
+                // quirk: breaks BT-ALERT-3 (the error table)
+                _ if q.has(Quirk::DecodeErrorAsIllegalParameter)
+                    && err.alert() == Some(AlertDescription::DECODE_ERROR) =>
+                {
+                    Some(AlertDescription::ILLEGAL_PARAMETER)
+                }
+                _ => err.alert(),
+            };
+            if let Some(description) = description {
                 self.common.send_alert(description);
             }
             self.common.phase = Phase::Closed;
@@ -476,6 +587,12 @@ impl Connection {
         }
         match self.common.phase {
             Phase::Closed => Ok(()),
+            Phase::Established if self.common.quirk(Quirk::TruncationAsClose) => {
+                // quirk: breaks BT-CLOSE-3
+                self.common.phase = Phase::Closed;
+                self.common.events.push_back(Event::Closed);
+                Ok(())
+            }
             Phase::Established => Err(self.fail(Error::Truncated)), // BT-CLOSE-3
             Phase::Handshaking => Err(self.fail(Error::PeerClosedDuringHandshake)), // BT-CLOSE-4
         }
@@ -484,7 +601,9 @@ impl Connection {
     /// The instant (ms since the Unix epoch) at which [`Connection::handle_timeout`] must be
     /// called, while the handshake is in progress.
     pub fn timeout(&self) -> Option<u64> {
-        (self.common.phase == Phase::Handshaking).then_some(self.common.deadline_ms)
+        // The quirk NoHandshakeTimeout breaks BT-TIME-1.
+        (self.common.phase == Phase::Handshaking && !self.common.quirk(Quirk::NoHandshakeTimeout))
+            .then_some(self.common.deadline_ms)
     }
 
     /// Aborts the handshake with `handshake_timeout` if its deadline has passed (BT-TIME-1).
@@ -492,7 +611,10 @@ impl Connection {
         if let Some(err) = &self.common.failure {
             return Err(err.clone());
         }
-        if self.common.phase == Phase::Handshaking && now_ms >= self.common.deadline_ms {
+        if self.common.phase == Phase::Handshaking
+            && now_ms >= self.common.deadline_ms
+            && !self.common.quirk(Quirk::NoHandshakeTimeout)
+        {
             return Err(self.fail(Error::HandshakeTimeout));
         }
         Ok(())

@@ -28,6 +28,7 @@ use crate::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, KeyAlgorithm,
     PublishedKey, ServerHello, ServerReady, SessionDetails, PROTOCOL_VERSION, SESSION_ID_LEN,
 };
+use crate::quirks::Quirk;
 use std::sync::Arc;
 
 /// An accepted CLIENT_HELLO and the server's answers to it.
@@ -60,6 +61,8 @@ pub(crate) struct Server {
     config: Arc<ServerConfig>,
     state: State,
     tried: Vec<KeyAlgorithm>,
+    /// The quirk EarlyServerReady sent SERVER_READY already.
+    sent_ready: bool,
 }
 
 impl Server {
@@ -71,6 +74,7 @@ impl Server {
             config,
             state: State::ExpectClientHello,
             tried: Vec::new(),
+            sent_ready: false,
         })
     }
 
@@ -112,8 +116,11 @@ impl Server {
                 let now = common.now_secs();
                 self.config
                     .peer_keys
-                    .validate(&key, KeySource::Peer, named, now)
+                    .validate_with_quirks(&key, KeySource::Peer, named, now, common.quirks)
                     .map_err(|reason| common.reject_peer_key(reason))?; // BT-HS-7
+                if common.quirk(Quirk::CacheBeforeCompletion) {
+                    self.config.peer_keys.cache.insert(key.clone()); // quirk: breaks BT-CACHE-1
+                }
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation);
                 let hello = self.send_server_hello(common, offer, None, key, true)?;
                 State::ExpectClientVerdict(hello)
@@ -154,21 +161,25 @@ impl Server {
 
     fn on_client_hello(&mut self, common: &mut Common, hello: ClientHello) -> Result<State, Error> {
         // BT-HS-28: the order of the checks decides the alert.
-        if hello.version != PROTOCOL_VERSION {
+        if hello.version != PROTOCOL_VERSION && !common.quirk(Quirk::AcceptAnyVersion) {
             return Err(Error::UnsupportedVersion(hello.version)); // BT-HS-3
         }
+        let check_duplicates = !common.quirk(Quirk::AcceptDuplicateSuites);
         for (i, suite) in hello.cipher_suites.iter().enumerate() {
-            if hello
-                .cipher_suites
-                .get(..i)
-                .unwrap_or_default()
-                .contains(suite)
+            if check_duplicates
+                && hello
+                    .cipher_suites
+                    .get(..i)
+                    .unwrap_or_default()
+                    .contains(suite)
             {
                 return Err(IllegalParameter::DuplicateCipherSuite.into()); // BT-MSG-3
             }
         }
         let algorithm = hello.key_algorithm;
-        if !self.tried.is_empty() && (self.tried.contains(&algorithm) || hello.session_id.is_some())
+        if !self.tried.is_empty()
+            && (self.tried.contains(&algorithm) || hello.session_id.is_some())
+            && !common.quirk(Quirk::IgnoreRetryLimit)
         {
             return Err(IllegalParameter::InvalidRetry.into()); // BT-HS-16
         }
@@ -184,12 +195,15 @@ impl Server {
             .copied()
             .find(|s| s.is_known() && hello.cipher_suites.contains(s))
             .ok_or(Error::NoCommonCipherSuite)?; // BT-HS-5, BT-HS-14
-        if !validate_key_share(algorithm, &hello.key_share) {
+        if !validate_key_share(algorithm, &hello.key_share)
+            && !common.quirk(Quirk::SkipKeyShareValidation)
+        {
             return Err(IllegalParameter::InvalidKeyShare.into()); // BT-MSG-4
         }
         self.tried.push(algorithm);
 
-        if let Some(session) = self.resumable(&hello, common.now_ms) {
+        let lax_resumption = common.quirk(Quirk::ResumeWithChangedParameters);
+        if let Some(session) = self.resumable(&hello, common.now_ms, lax_resumption) {
             return self.resume(common, hello, session);
         }
         let offer = Offer { hello, key, suite };
@@ -207,7 +221,7 @@ impl Server {
                 );
                 let now = common.now_secs();
                 peer_keys
-                    .validate(&client_key, source, named, now)
+                    .validate_with_quirks(&client_key, source, named, now, common.quirks)
                     .map_err(|reason| common.reject_peer_key(reason))?;
                 let learned = source.is_learned();
                 let hello = self.send_server_hello(common, offer, None, client_key, learned)?;
@@ -216,8 +230,9 @@ impl Server {
         }
     }
 
-    /// BT-RES-3: the stored session this hello may resume, if any.
-    fn resumable(&self, hello: &ClientHello, now_ms: u64) -> Option<StoredSession> {
+    /// BT-RES-3: the stored session this hello may resume, if any. `lax` is the quirk
+    /// ResumeWithChangedParameters: the hello's client key and suites are not compared.
+    fn resumable(&self, hello: &ClientHello, now_ms: u64, lax: bool) -> Option<StoredSession> {
         let id = hello.session_id?;
         if !self.config.resumption {
             return None;
@@ -236,7 +251,7 @@ impl Server {
             .keys
             .iter()
             .any(|k| k.published == session.server_key);
-        (fresh && same_client && suite_ok && key_held).then_some(session)
+        (fresh && ((same_client && suite_ok) || lax) && key_held).then_some(session)
     }
 
     fn resume(
@@ -254,9 +269,8 @@ impl Server {
             .ok_or(Error::Internal("session key no longer held"))?;
         let ephemeral = EphemeralKey::generate(hello.key_algorithm, common.rng.as_mut())
             .ok_or(Error::Internal("ephemeral key generation failed"))?;
-        let shared = ephemeral
-            .agree(&hello.key_share)
-            .ok_or(IllegalParameter::InvalidKeyShare)?;
+        let lax = common.quirk(Quirk::SkipKeyShareValidation);
+        let shared = super::agree(&ephemeral, &hello.key_share, lax)?;
         let server_hello = ServerHello {
             version: PROTOCOL_VERSION,
             random: common.random::<32>(),
@@ -297,9 +311,8 @@ impl Server {
         let algorithm = offer.hello.key_algorithm;
         let ephemeral = EphemeralKey::generate(algorithm, common.rng.as_mut())
             .ok_or(Error::Internal("ephemeral key generation failed"))?;
-        let shared = ephemeral
-            .agree(&offer.hello.key_share)
-            .ok_or(IllegalParameter::InvalidKeyShare)?; // BT-KS-1
+        let lax = common.quirk(Quirk::SkipKeyShareValidation);
+        let shared = super::agree(&ephemeral, &offer.hello.key_share, lax)?; // BT-KS-1
         let server_hello = ServerHello {
             version: PROTOCOL_VERSION,
             random: common.random::<32>(),
@@ -331,13 +344,20 @@ impl Server {
             signature,
         }));
         let schedule = KeySchedule::new(None, &hello.shared);
+        let h_k = common.transcript.current();
+        if common.quirk(Quirk::EarlyServerReady) {
+            // quirk: breaks BT-HS-23, SERVER_READY before CLIENT_READY, over what was sent so far
+            let verify_data = hmac_sha256(schedule.server_ready_key().as_ref(), &h_k);
+            common.send_handshake(&HandshakeMessage::ServerReady(ServerReady { verify_data }));
+            self.sent_ready = true;
+        }
         Ok(State::ExpectClientReady(Box::new(Negotiated {
             key: hello.offer.key,
             client_random: hello.offer.hello.random,
             peer_key: hello.client_key,
             peer_key_learned: hello.client_key_learned,
             schedule,
-            h_k: common.transcript.current(),
+            h_k,
             session_id,
             suite,
             resumed: false,
@@ -356,6 +376,8 @@ impl Server {
                 return Err(IllegalParameter::SignatureInResumedHandshake.into());
                 // BT-RES-6
             }
+        } else if common.quirk(Quirk::SkipClientSignature) {
+            // quirk: breaks BT-HS-21
         } else if ready.signature.is_empty()
             || !verify_signature(
                 neg.peer_key.key_algorithm,
@@ -366,18 +388,22 @@ impl Server {
         {
             return Err(Error::BadClientSignature); // BT-HS-21
         }
-        if !hmac_verify(
-            neg.schedule.client_ready_key().as_ref(),
-            &before,
-            &ready.verify_data,
-        ) {
+        if !common.quirk(Quirk::SkipClientReadyMac)
+            && !hmac_verify(
+                neg.schedule.client_ready_key().as_ref(),
+                &before,
+                &ready.verify_data,
+            )
+        {
             return Err(Error::BadReadyMac(HandshakeCode::CLIENT_READY)); // BT-HS-22
         }
         common.enable_read(neg.suite, &neg.client_traffic())?;
-        if !neg.resumed {
+        if !neg.resumed && !self.sent_ready {
             let mac_input = common.transcript.current();
             let verify_data = hmac_sha256(neg.schedule.server_ready_key().as_ref(), &mac_input);
             common.send_handshake(&HandshakeMessage::ServerReady(ServerReady { verify_data }));
+            common.enable_write(neg.suite, &neg.server_traffic())?;
+        } else if !neg.resumed {
             common.enable_write(neg.suite, &neg.server_traffic())?;
         }
         let config = self.config.clone();

@@ -134,6 +134,18 @@ impl PeerKeys {
         named: (&[u8], &[u8], KeyAlgorithm),
         now_unix_secs: u64,
     ) -> Result<(), ValidationFailure> {
+        self.validate_with_quirks(key, source, named, now_unix_secs, crate::Quirks::NONE)
+    }
+
+    /// [`PeerKeys::validate`] with deliberate bugs ([`crate::quirks`]).
+    pub fn validate_with_quirks(
+        &self,
+        key: &PublishedKey,
+        source: KeySource,
+        named: (&[u8], &[u8], KeyAlgorithm),
+        now_unix_secs: u64,
+        quirks: crate::Quirks,
+    ) -> Result<(), ValidationFailure> {
         let trusted_by_config = match source {
             KeySource::Cache => self.cache.contains_exact(key),
             KeySource::Known => true,
@@ -143,6 +155,6 @@ impl PeerKeys {
                 .is_some_and(|k| k == key),
         };
         self.policy
-            .validate(key, named, trusted_by_config, now_unix_secs)
+            .validate_with_quirks(key, named, trusted_by_config, now_unix_secs, quirks)
     }
 }

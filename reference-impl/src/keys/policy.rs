@@ -2,6 +2,7 @@
 
 use crate::crypto::{registry_verify, validate_public_key};
 use crate::msgs::{KeyAlgorithm, PublishedKey, ValidationFailure};
+use crate::quirks::{Quirk, Quirks};
 use std::collections::HashMap;
 
 /// How a party judges the peer's published key.
@@ -34,20 +35,38 @@ impl ValidationPolicy {
     pub fn validate(
         &self,
         key: &PublishedKey,
-        (reg_handle, key_handle, algorithm): (&[u8], &[u8], KeyAlgorithm),
+        named: (&[u8], &[u8], KeyAlgorithm),
         trusted_by_config: bool,
         now_unix_secs: u64,
     ) -> Result<(), ValidationFailure> {
-        if !key.matches(reg_handle, key_handle, algorithm) {
+        self.validate_with_quirks(key, named, trusted_by_config, now_unix_secs, Quirks::NONE)
+    }
+
+    /// [`ValidationPolicy::validate`] with deliberate bugs ([`crate::quirks`]): `SkipHandleCheck`,
+    /// `SkipAlgorithmPolicy`, `SkipExpiryCheck`, `TrustUnsignedKeys`,
+    /// `IgnoreBadRegistrySignature`.
+    pub fn validate_with_quirks(
+        &self,
+        key: &PublishedKey,
+        (reg_handle, key_handle, algorithm): (&[u8], &[u8], KeyAlgorithm),
+        trusted_by_config: bool,
+        now_unix_secs: u64,
+        quirks: Quirks,
+    ) -> Result<(), ValidationFailure> {
+        if !key.matches(reg_handle, key_handle, algorithm) && !quirks.has(Quirk::SkipHandleCheck) {
             return Err(ValidationFailure::HANDLE_MISMATCH); // BT-KEY-5
         }
         if !validate_public_key(key.key_algorithm, &key.public_key) {
             return Err(ValidationFailure::MALFORMED_KEY); // BT-KEY-6
         }
-        if !self.allowed_algorithms.contains(&key.key_algorithm) {
+        if !self.allowed_algorithms.contains(&key.key_algorithm)
+            && !quirks.has(Quirk::SkipAlgorithmPolicy)
+        {
             return Err(ValidationFailure::ALGORITHM_NOT_ALLOWED); // BT-KEY-7
         }
-        if now_unix_secs < key.not_before || now_unix_secs > key.not_after {
+        if (now_unix_secs < key.not_before || now_unix_secs > key.not_after)
+            && !quirks.has(Quirk::SkipExpiryCheck)
+        {
             return Err(ValidationFailure::EXPIRED_KEY); // BT-KEY-8
         }
         let id = (key.reg_handle.clone(), key.key_handle.clone());
@@ -68,13 +87,14 @@ impl ValidationPolicy {
                 .trusted_registries
                 .iter()
                 .any(|reg| registry_verify(reg, &tbs, &key.registry_signature));
-            return if verified {
-                Ok(())
-            } else {
-                Err(ValidationFailure::BAD_REGISTRY_SIGNATURE)
-            }; // BT-KEY-10
+            if verified {
+                return Ok(());
+            }
+            if !quirks.has(Quirk::IgnoreBadRegistrySignature) {
+                return Err(ValidationFailure::BAD_REGISTRY_SIGNATURE); // BT-KEY-10
+            }
         }
-        if self.accept_unsigned {
+        if self.accept_unsigned || quirks.has(Quirk::TrustUnsignedKeys) {
             Ok(())
         } else {
             Err(ValidationFailure::UNTRUSTED_KEY)

@@ -1,0 +1,439 @@
+//! The suite's self-test (`btls-harness quirks`): runs the conformance suite against the
+//! reference adapter with each deliberate bug of [`btls::quirks`] turned on, one at a time, and
+//! reports which cases caught each one. A case *catches* a quirk when it passes against the clean
+//! reference and fails against the quirk build. Every quirk must be caught by at least one case;
+//! one that is not shows a gap in the suite.
+
+use crate::engine::{run_case, RunOptions, Verdict};
+use crate::iut::Iut;
+use crate::scenario::{load_dir, Scenario};
+use btls::Quirk;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The JSON report's schema name.
+pub const SCHEMA: &str = "btls-quirks/1";
+
+/// Which cases run against each quirk build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseSelection {
+    /// Every selected case against every quirk.
+    All,
+    /// Against each quirk, only the cases that cite the requirement the quirk breaks (fast).
+    Relevant,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The reference adapter (`btls-iut`), which understands `--quirk NAME`.
+    pub adapter: PathBuf,
+    /// The quirks to test.
+    pub quirks: Vec<Quirk>,
+    /// The cases.
+    pub scenarios: Vec<Scenario>,
+    /// Which cases run against each quirk.
+    pub selection: CaseSelection,
+    /// Cases run at once.
+    pub jobs: usize,
+    /// Seed of both sides' randomness.
+    pub seed: u64,
+    /// Scratch folder for the cases' key files.
+    pub work_dir: PathBuf,
+}
+
+/// One quirk's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuirkResult {
+    /// The quirk's name.
+    pub name: &'static str,
+    /// The requirement it breaks.
+    pub requirement: &'static str,
+    /// What it does wrong.
+    pub description: &'static str,
+    /// Cases run against it.
+    pub cases_run: usize,
+    /// The cases that caught it, in suite order.
+    pub caught_by: Vec<String>,
+    /// Wall time of its cases, added up.
+    pub case_seconds: f64,
+}
+
+impl QuirkResult {
+    /// Whether at least one case caught the quirk.
+    pub fn caught(&self) -> bool {
+        !self.caught_by.is_empty()
+    }
+}
+
+/// The whole self-test.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfTest {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// Cases in the suite (as selected).
+    pub cases: usize,
+    /// `all` or `relevant`.
+    pub selection: &'static str,
+    /// Cases that fail against the clean reference (they cannot catch anything).
+    pub baseline_failures: Vec<String>,
+    /// One entry per quirk.
+    pub quirks: Vec<QuirkResult>,
+    /// Wall time of the whole run, in seconds.
+    pub seconds: f64,
+    /// Cases run at once.
+    pub jobs: usize,
+}
+
+impl SelfTest {
+    /// The quirks no case caught.
+    pub fn uncaught(&self) -> Vec<&QuirkResult> {
+        self.quirks.iter().filter(|q| !q.caught()).collect()
+    }
+
+    /// Whether every quirk was caught and the clean reference passed every case.
+    pub fn passed(&self) -> bool {
+        self.baseline_failures.is_empty() && self.uncaught().is_empty()
+    }
+}
+
+fn passes(verdict: &Verdict) -> bool {
+    matches!(verdict, Verdict::Pass | Verdict::PassLenient(_))
+}
+
+/// Whether `scenario` runs against `quirk` under `selection`.
+pub fn selected(quirk: Quirk, scenario: &Scenario, selection: CaseSelection) -> bool {
+    selection == CaseSelection::All
+        || scenario
+            .requirements
+            .iter()
+            .any(|r| r == quirk.requirement())
+}
+
+/// Runs the self-test: the clean reference and every (quirk, case) pair, on `jobs` threads.
+/// `progress` is then called once per quirk, in order.
+pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTest {
+    let started = Instant::now();
+    let clean = Iut {
+        name: "reference".into(),
+        program: options.adapter.clone(),
+        prefix_args: Vec::new(),
+    };
+    // Each job is (quirk index or None for the clean build, scenario index).
+    // The clean build runs every case some quirk runs.
+    let mut jobs: Vec<(Option<usize>, usize)> = options
+        .scenarios
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            options
+                .quirks
+                .iter()
+                .any(|q| selected(*q, s, options.selection))
+        })
+        .map(|(i, _)| (None, i))
+        .collect();
+    for (qi, quirk) in options.quirks.iter().enumerate() {
+        for (si, s) in options.scenarios.iter().enumerate() {
+            if selected(*quirk, s, options.selection) {
+                jobs.push((Some(qi), si));
+            }
+        }
+    }
+    let iuts: Vec<Iut> = options
+        .quirks
+        .iter()
+        .map(|q| Iut {
+            name: format!("quirk-{}", q.name()),
+            program: options.adapter.clone(),
+            prefix_args: vec!["--quirk".into(), q.name().into()],
+        })
+        .collect();
+    // Verdicts: [clean, quirk 0, quirk 1, …] × scenarios, with each case's wall time.
+    let width = options.scenarios.len();
+    let results: Mutex<Vec<Option<(bool, Duration)>>> =
+        Mutex::new(vec![None; width * (options.quirks.len() + 1)]);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for thread in 0..options.jobs.max(1) {
+            // One scratch folder per thread: a case's key files depend only on the case, so a
+            // thread writes them once and reuses them for every build it runs the case against.
+            let run_options =
+                RunOptions::new(options.seed, options.work_dir.join(format!("j{thread}")));
+            let (next, jobs, results, clean, iuts) = (&next, &jobs, &results, &clean, &iuts);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(qi, si)) = jobs.get(i) else {
+                    break;
+                };
+                let (Some(scenario), Some(iut)) = (
+                    options.scenarios.get(si),
+                    qi.map_or(Some(clean), |q| iuts.get(q)),
+                ) else {
+                    continue;
+                };
+                let result = run_case(scenario, iut, &run_options);
+                let slot = qi.map_or(0, |q| q + 1) * width + si;
+                if let Ok(mut r) = results.lock() {
+                    if let Some(cell) = r.get_mut(slot) {
+                        *cell = Some((passes(&result.verdict), result.duration));
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let cell = |row: usize, si: usize| results.get(row * width + si).copied().flatten();
+    let baseline_failures: Vec<String> = options
+        .scenarios
+        .iter()
+        .enumerate()
+        .filter(|(si, _)| cell(0, *si).is_some_and(|(pass, _)| !pass))
+        .map(|(_, s)| s.id.clone())
+        .collect();
+    let quirks: Vec<QuirkResult> = options
+        .quirks
+        .iter()
+        .enumerate()
+        .map(|(qi, quirk)| {
+            let mut caught_by = Vec::new();
+            let mut cases_run = 0;
+            let mut case_seconds = 0.0;
+            for (si, s) in options.scenarios.iter().enumerate() {
+                let Some((pass, took)) = cell(qi + 1, si) else {
+                    continue;
+                };
+                cases_run += 1;
+                case_seconds += took.as_secs_f64();
+                let clean_pass = cell(0, si).is_some_and(|(p, _)| p);
+                if clean_pass && !pass {
+                    caught_by.push(s.id.clone());
+                }
+            }
+            QuirkResult {
+                name: quirk.name(),
+                requirement: quirk.requirement(),
+                description: quirk.description(),
+                cases_run,
+                caught_by,
+                case_seconds,
+            }
+        })
+        .collect();
+    for q in &quirks {
+        progress(q);
+    }
+    SelfTest {
+        schema: SCHEMA,
+        cases: options.scenarios.len(),
+        selection: match options.selection {
+            CaseSelection::All => "all",
+            CaseSelection::Relevant => "relevant",
+        },
+        baseline_failures,
+        quirks,
+        seconds: started.elapsed().as_secs_f64(),
+        jobs: options.jobs.max(1),
+    }
+}
+
+/// The report as JSON (schema [`SCHEMA`]).
+pub fn json(test: &SelfTest) -> String {
+    serde_json::to_string_pretty(test).unwrap_or_default() + "\n"
+}
+
+/// The report as Markdown: the quirk-detection table.
+pub fn markdown(test: &SelfTest) -> String {
+    let mut out = String::new();
+    let caught = test.quirks.iter().filter(|q| q.caught()).count();
+    let _ = writeln!(out, "# Quirk self-test\n");
+    let _ = writeln!(
+        out,
+        "{caught} of {} quirks caught; {} case(s) ({} per quirk), {:.1} s with {} job(s).\n",
+        test.quirks.len(),
+        test.cases,
+        test.selection,
+        test.seconds,
+        test.jobs
+    );
+    let _ = writeln!(
+        out,
+        "A case catches a quirk when it passes against the clean reference and fails with the \
+         quirk on (`btls-iut --quirk NAME`).\n"
+    );
+    if !test.baseline_failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Cases failing against the clean reference:** {}\n",
+            test.baseline_failures.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| quirk | breaks | what it does | caught by | cases |\n|---|---|---|---|---|"
+    );
+    for q in &test.quirks {
+        let shown: Vec<String> = q
+            .caught_by
+            .iter()
+            .take(6)
+            .map(|c| format!("`{c}`"))
+            .collect();
+        let more = q.caught_by.len().saturating_sub(shown.len());
+        let cases = if q.caught_by.is_empty() {
+            "**NOT CAUGHT**".to_owned()
+        } else if more > 0 {
+            format!("{} … and {more} more", shown.join(", "))
+        } else {
+            shown.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} of {} | {} |",
+            q.name,
+            q.requirement,
+            q.description,
+            q.caught_by.len(),
+            q.cases_run,
+            cases
+        );
+    }
+    out
+}
+
+/// Writes `quirks.json` and `quirks.md` into `dir`.
+pub fn write(test: &SelfTest, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("quirks.json"), json(test))?;
+    std::fs::write(dir.join("quirks.md"), markdown(test))
+}
+
+/// `btls-harness quirks`: the command line.
+#[derive(Debug, clap::Args)]
+pub struct QuirksArgs {
+    /// The reference adapter (default: btls-iut beside this program).
+    #[arg(long, value_name = "PROGRAM")]
+    pub adapter: Option<PathBuf>,
+    /// Only this quirk; repeatable (default: every quirk).
+    #[arg(long = "quirk", value_name = "NAME")]
+    pub quirks: Vec<String>,
+    /// Against each quirk run only the cases that cite the requirement it breaks.
+    #[arg(long)]
+    pub relevant_only: bool,
+    /// The scenarios folder.
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// Only cases whose id contains this text; repeatable (any matches).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Vec<String>,
+    /// Cases run at once.
+    #[arg(long, short = 'j', default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Seed of both sides' randomness.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to write quirks.json and quirks.md.
+    #[arg(long, value_name = "DIR", default_value = "reports/quirks")]
+    pub report_dir: PathBuf,
+    /// Print the quirks and the requirement each breaks, and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 4)
+}
+
+/// Runs `btls-harness quirks`; `Ok(true)` when every quirk was caught.
+pub fn main(args: QuirksArgs) -> anyhow::Result<bool> {
+    use anyhow::Context;
+    if args.list {
+        for q in Quirk::ALL {
+            println!(
+                "{:<36} {:<11} {}",
+                q.name(),
+                q.requirement(),
+                q.description()
+            );
+        }
+        return Ok(true);
+    }
+    let adapter = match args.adapter {
+        Some(a) => a,
+        None => std::env::current_exe()
+            .context("locating btls-iut")?
+            .with_file_name(format!("btls-iut{}", std::env::consts::EXE_SUFFIX)),
+    };
+    if !adapter.exists() {
+        anyhow::bail!(
+            "the reference adapter {} does not exist (cargo build --bin btls-iut)",
+            adapter.display()
+        );
+    }
+    let quirks = if args.quirks.is_empty() {
+        Quirk::ALL.to_vec()
+    } else {
+        args.quirks
+            .iter()
+            .map(|n| Quirk::from_name(n).with_context(|| format!("unknown quirk {n}")))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let scenarios = load_dir(&args.scenarios)
+        .map_err(|e| anyhow::anyhow!("{} malformed scenario file(s)", e.len()))?
+        .into_iter()
+        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| s.id.contains(f.as_str())))
+        .collect::<Vec<_>>();
+    if scenarios.is_empty() {
+        anyhow::bail!("the filters select no case");
+    }
+    let work_dir = std::env::temp_dir().join(format!("btls-quirks-{}", std::process::id()));
+    let options = Options {
+        adapter,
+        quirks,
+        scenarios,
+        selection: if args.relevant_only {
+            CaseSelection::Relevant
+        } else {
+            CaseSelection::All
+        },
+        jobs: args.jobs,
+        seed: args.seed,
+        work_dir: work_dir.clone(),
+    };
+    eprintln!(
+        "running {} case(s) against the clean reference and {} quirk build(s) with {} job(s)",
+        options.scenarios.len(),
+        options.quirks.len(),
+        options.jobs
+    );
+    let test = run(&options, &mut |q| {
+        eprintln!(
+            "{:<36} {:<11} {}",
+            q.name,
+            q.requirement,
+            if q.caught() {
+                format!("caught by {} of {} case(s)", q.caught_by.len(), q.cases_run)
+            } else {
+                format!("NOT CAUGHT ({} case(s) run)", q.cases_run)
+            }
+        );
+    });
+    let _ = std::fs::remove_dir_all(&work_dir);
+    write(&test, &args.report_dir)
+        .with_context(|| format!("writing reports to {}", args.report_dir.display()))?;
+    for case in &test.baseline_failures {
+        eprintln!("the clean reference fails {case}");
+    }
+    println!(
+        "{} of {} quirks caught — {:.1} s; reports in {}",
+        test.quirks.iter().filter(|q| q.caught()).count(),
+        test.quirks.len(),
+        test.seconds,
+        args.report_dir.display()
+    );
+    Ok(test.passed())
+}
