@@ -9,18 +9,20 @@
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
 //! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
+//! - [`interop`]: the interop matrix (every client implementation × every server one);
 //! - [`bench`]: benchmarking any IUT over the adapter contract;
 //! - [`bench_report`]: the benchmark comparison report.
 #![forbid(unsafe_code)]
 
 pub mod alter;
-pub mod capture;
 pub mod bench;
 pub mod bench_report;
+pub mod capture;
 pub mod coverage;
 pub mod engine;
 pub mod expectations;
 pub mod fixtures;
+pub mod interop;
 pub mod iut;
 pub mod report;
 pub mod runner;
