@@ -427,16 +427,24 @@ fn judge(case: &InteropCase, cell: &CellResult, limit: Duration) -> (CellStatus,
     } else {
         format!("; proxy: {}", cell.notes.join("; "))
     };
-    for (role, party, expect) in parties {
-        let who = format!("{role} `{}`", party.implementation);
-        let Some(f) = &party.finished else {
-            return (
-                CellStatus::Failed,
-                Some(format!("{who}: its process could not be reaped{notes}")),
-            );
-        };
-        if let Err(e) = check_party(f, expect, limit) {
-            return (CellStatus::Failed, Some(format!("{who}: {e}{notes}")));
+    // A party that hung or broke the contract is named before a peer that only reacted to it.
+    for phase in 0..3 {
+        for (role, party, expect) in parties {
+            let who = format!("{role} `{}`", party.implementation);
+            let Some(f) = &party.finished else {
+                return (
+                    CellStatus::Failed,
+                    Some(format!("{who}: its process could not be reaped{notes}")),
+                );
+            };
+            let checked = match phase {
+                0 => check_alive(f, limit),
+                1 => check_contract(f),
+                _ => check_party(f, expect),
+            };
+            if let Err(e) = checked {
+                return (CellStatus::Failed, Some(format!("{who}: {e}{notes}")));
+            }
         }
     }
     if let Err(e) = check_bulk(case, cell) {
@@ -445,8 +453,8 @@ fn judge(case: &InteropCase, cell: &CellResult, limit: Duration) -> (CellStatus,
     (CellStatus::Succeeded, None)
 }
 
-/// Checks one party's exit status and events against `expect`.
-fn check_party(f: &Finished, expect: &Expect, limit: Duration) -> Result<(), String> {
+/// A party must exit by itself within the cell's time limit.
+fn check_alive(f: &Finished, limit: Duration) -> Result<(), String> {
     if f.killed {
         return Err(format!(
             "still running at the cell's time limit ({} ms) and killed{}",
@@ -454,22 +462,29 @@ fn check_party(f: &Finished, expect: &Expect, limit: Duration) -> Result<(), Str
             why(f)
         ));
     }
+    Ok(())
+}
+
+/// A party's first line must name contract version 1.
+fn check_contract(f: &Finished) -> Result<(), String> {
     match events(f, "adapter").next() {
-        None => {
-            return Err(format!(
-                "exit status {:?} without the contract's first line {{\"event\":\"adapter\",…}}{}",
-                f.code,
-                why(f)
-            ))
-        }
+        None => Err(format!(
+            "exit status {:?} without the contract's first line {{\"event\":\"adapter\",…}}{}",
+            f.code,
+            why(f)
+        )),
         Some(e) if e.get("contract").and_then(Value::as_u64) != Some(CONTRACT_VERSION) => {
-            return Err(format!(
+            Err(format!(
                 "speaks adapter contract {}, expected {CONTRACT_VERSION}",
                 e.get("contract").unwrap_or(&Value::Null)
             ))
         }
-        Some(_) => {}
+        Some(_) => Ok(()),
     }
+}
+
+/// Checks one party's exit status and events against `expect`.
+fn check_party(f: &Finished, expect: &Expect) -> Result<(), String> {
     let want_failure = expect.wants_failure();
     let want_code = i32::from(want_failure);
     if f.code != Some(want_code) {
