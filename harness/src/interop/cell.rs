@@ -386,8 +386,8 @@ fn text<'a>(e: &'a Value, field: &str) -> &'a str {
     e.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// The adapter's own explanation of a failure: its first `error` event, else its first line of
-/// standard error.
+/// The adapter's own explanation of a failure: its first `error` event, else its last line of
+/// standard error (where an interpreter puts the exception that ended a traceback).
 fn why(f: &Finished) -> String {
     events(f, "error")
         .next()
@@ -395,8 +395,9 @@ fn why(f: &Finished) -> String {
         .or_else(|| {
             f.stderr
                 .lines()
+                .rev()
                 .find(|l| !l.trim().is_empty())
-                .map(str::to_owned)
+                .map(|l| l.trim().to_owned())
         })
         .map(|w| format!(" ({w})"))
         .unwrap_or_default()
@@ -469,8 +470,8 @@ fn check_alive(f: &Finished, limit: Duration) -> Result<(), String> {
 fn check_contract(f: &Finished) -> Result<(), String> {
     match events(f, "adapter").next() {
         None => Err(format!(
-            "exit status {:?} without the contract's first line {{\"event\":\"adapter\",…}}{}",
-            f.code,
+            "exit status {} without the contract's first line {{\"event\":\"adapter\",…}}{}",
+            f.code.map_or("none".into(), |c| c.to_string()),
             why(f)
         )),
         Some(e) if e.get("contract").and_then(Value::as_u64) != Some(CONTRACT_VERSION) => {
