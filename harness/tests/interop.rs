@@ -345,3 +345,27 @@ fn the_cli_writes_the_reports_and_fails_when_a_cell_fails() {
     assert!(html.contains("chip ok") && html.contains("chip bad"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_deviation_names_the_side_what_was_expected_and_what_was_seen() {
+    let opts = options("deviation", Duration::from_secs(10));
+    let mut sk = case("SK");
+    sk.expect_client.handshake = Some(
+        ["CLIENT_HELLO", "SUCCESSFUL_VALIDATION", "CLIENT_READY"]
+            .map(String::from)
+            .to_vec(),
+    );
+    let cell = run_cell(&sk, &reference(), &reference(), &opts);
+    assert_eq!(cell.status, CellStatus::Failed);
+    assert_eq!(
+        cell.reason.as_deref().unwrap(),
+        "client `reference`: expected to send the handshake messages [CLIENT_HELLO, SUCCESSFUL_VALIDATION, CLIENT_READY] on the wire, sent [CLIENT_HELLO, SEND_KEY, SUCCESSFUL_VALIDATION, CLIENT_READY]"
+    );
+    let mut ha = case("HA");
+    ha.expect_server.exit = Some(btls_harness::scenario::ExitClass::Failure);
+    let cell = run_cell(&ha, &reference(), &reference(), &opts);
+    assert_eq!(
+        cell.reason.as_deref().unwrap(),
+        "server `reference`: expected exit status 1 (failure), got 0"
+    );
+}

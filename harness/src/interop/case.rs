@@ -35,6 +35,10 @@ pub struct Expect {
     /// Bytes the party's `data_received` event (`--sink`) reports; its `sha256` must equal the
     /// peer's `data_sent` one.
     pub data_received: Option<u64>,
+    /// The handshake messages the party puts on the wire, in order, over all connections, as
+    /// the proxy recorded them (`["CLIENT_HELLO", "SEND_KEY", …]`): the flow the case is about
+    /// really happened, whatever the adapter reports.
+    pub handshake: Option<Vec<String>>,
 }
 
 impl Expect {

@@ -448,6 +448,31 @@ fn judge(case: &InteropCase, cell: &CellResult, limit: Duration) -> (CellStatus,
             }
         }
     }
+    for (role, side, expect) in [
+        ("client", Direction::FromConnector, &case.expect_client),
+        ("server", Direction::FromListener, &case.expect_server),
+    ] {
+        if let Some(want) = &expect.handshake {
+            let got = handshakes_sent(&cell.recording, side);
+            let want: Vec<String> = want.iter().map(|w| w.to_ascii_uppercase()).collect();
+            if got != want {
+                let party = if role == "client" {
+                    &cell.client
+                } else {
+                    &cell.server
+                };
+                return (
+                    CellStatus::Failed,
+                    Some(format!(
+                        "{role} `{}`: expected to send the handshake messages [{}] on the wire, sent [{}]{notes}",
+                        party.implementation,
+                        want.join(", "),
+                        got.join(", ")
+                    )),
+                );
+            }
+        }
+    }
     if let Err(e) = check_bulk(case, cell) {
         return (CellStatus::Failed, Some(format!("{e}{notes}")));
     }
@@ -607,6 +632,21 @@ fn check_party(f: &Finished, expect: &Expect) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The handshake messages `from` put on the wire, in order, over every connection.
+pub fn handshakes_sent(recording: &Recording, from: Direction) -> Vec<String> {
+    recording
+        .connections
+        .iter()
+        .flat_map(|c| c.events())
+        .filter_map(|e| match e {
+            crate::capture::TcpEvent::Data { from: f, bytes, .. } if *f == from => {
+                crate::wire::handshake_code(bytes).map(|c| c.to_string())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The checksums of bulk data: a receiver's `data_received.sha256` must equal the sender's
