@@ -369,3 +369,35 @@ fn a_deviation_names_the_side_what_was_expected_and_what_was_seen() {
         "server `reference`: expected exit status 1 (failure), got 0"
     );
 }
+
+#[test]
+fn malformed_case_files_are_reported_with_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("btls-interop-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write(
+        "a.toml",
+        "[case]\ncode = \"A\"\ntitle = \"a\"\n[client]\nkeyz = []\n",
+    );
+    write(
+        "sub/b.toml",
+        "[case]\ncode = \"B\"\ntitle = \"b\"\n[expect.server]\nhandshake = [\"CLIENT_HELO\"]\n",
+    );
+    write(
+        "c.toml",
+        "[case]\ncode = \"C\"\ntitle = \"c\"\n[server]\nkeys = [\"nobody\"]\n",
+    );
+    write("d.toml", "[case]\ncode = \"D\"\ntitle = \"d\"\n");
+    write("e.toml", "[case]\ncode = \"D\"\ntitle = \"e\"\n");
+    let errors = load_cases(&dir).unwrap_err().join("\n");
+    for want in [
+        "a.toml:5: unknown field `keyz`",
+        "b.toml: [expect.server] handshake: \"CLIENT_HELO\" is not a name of the specification",
+        "c.toml: [server]: unknown fixture key \"nobody\"",
+        "cases d and e share the code D",
+    ] {
+        assert!(errors.contains(want), "{want} not in\n{errors}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,6 +3,7 @@
 //! must report.
 
 use crate::scenario::{ExitClass, PartyConfig};
+use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -118,6 +119,23 @@ impl InteropCase {
     }
 }
 
+/// `name` must be a name of the specification's registry that `lookup` searches.
+fn known_name<T>(
+    path: &Path,
+    table: &str,
+    field: &str,
+    name: &str,
+    lookup: fn(&str) -> Option<T>,
+) -> Result<(), String> {
+    match lookup(name) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{}: [{table}] {field}: {name:?} is not a name of the specification",
+            path.display()
+        )),
+    }
+}
+
 fn check_names(path: &Path, case: &CaseFile) -> Result<(), String> {
     let fixtures = crate::fixtures::Fixtures::get();
     for (side, config) in [("client", &case.client), ("server", &case.server)] {
@@ -132,6 +150,50 @@ fn check_names(path: &Path, case: &CaseFile) -> Result<(), String> {
                     path.display()
                 ));
             }
+        }
+    }
+    for (side, config) in [("client", &case.client), ("server", &case.server)] {
+        for name in config.allow_algorithms.iter().flatten() {
+            known_name::<KeyAlgorithm>(
+                path,
+                side,
+                "allow_algorithms",
+                name,
+                KeyAlgorithm::from_name,
+            )?;
+        }
+        for name in config.cipher_suites.iter().flatten() {
+            known_name(path, side, "cipher_suites", name, CipherSuite::from_name)?;
+        }
+    }
+    for (side, e) in [
+        ("expect.client", &case.expect.client),
+        ("expect.server", &case.expect.server),
+    ] {
+        if let Some(n) = &e.key_algorithm {
+            known_name(path, side, "key_algorithm", n, KeyAlgorithm::from_name)?;
+        }
+        if let Some(n) = &e.cipher_suite {
+            known_name(path, side, "cipher_suite", n, CipherSuite::from_name)?;
+        }
+        for (field, n) in [
+            ("validation_failed", &e.validation_failed),
+            ("peer_validation_failed", &e.peer_validation_failed),
+        ] {
+            if let Some(n) = n {
+                known_name(path, side, field, n, ValidationFailure::from_name)?;
+            }
+        }
+        for (field, n) in [
+            ("alert_sent", &e.alert_sent),
+            ("alert_received", &e.alert_received),
+        ] {
+            if let Some(n) = n {
+                known_name(path, side, field, n, AlertDescription::from_name)?;
+            }
+        }
+        for n in e.handshake.iter().flatten() {
+            known_name(path, side, "handshake", n, HandshakeCode::from_name)?;
         }
     }
     if case.case.code.is_empty() || case.case.code.len() > 4 {
@@ -151,9 +213,9 @@ pub fn load_case(root: &Path, path: &Path) -> Result<InteropCase, String> {
         let line = e.span().map(|s| {
             text.get(..s.start)
                 .unwrap_or_default()
-                .lines()
+                .matches('\n')
                 .count()
-                .max(1)
+                + 1
         });
         format!("{}:{}: {}", path.display(), line.unwrap_or(0), e.message())
     })?;
