@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Why interop cells have no key log.
-pub const NO_KEYLOG: &str = "no key log: the adapter contract has no event that reports traffic secrets, and the proxy sees only ciphertext";
+pub const NO_KEYLOG: &str = "none: the adapter contract has no event that reports traffic secrets, and the proxy sees only ciphertext";
 
 /// The capture of a cell, relative to the report folder.
 pub fn capture_file(cell: &CellResult, format: Format) -> String {
@@ -88,7 +88,7 @@ pub fn transcript_text(cell: &CellResult, capture: &[u8], file: &str) -> String 
     for n in &cell.notes {
         let _ = writeln!(out, "proxy: {n}");
     }
-    let _ = writeln!(out, "{NO_KEYLOG}");
+    let _ = writeln!(out, "key log: {NO_KEYLOG}");
     party_text(&mut out, "client", &cell.client);
     party_text(&mut out, "server", &cell.server);
     let _ = writeln!(out, "\n## on the wire ({file})");
@@ -356,7 +356,7 @@ pub fn html(m: &Matrix, format: Format) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bTLS interop matrix</title><style>{STYLE}.matrix td{{min-width:12rem}} .chip{{text-decoration:none}}</style></head><body><h1>bTLS interop matrix</h1><p>{}</p><p class=legend><span class="b ok">succeeded</span><span class="b bad">failed</span><span class="b grey">unsupported</span> Rows: client implementation; columns: server implementation. Each code is one case (hover for its title and the reason of a failure) and links to the cell's transcript.</p>"#,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bTLS interop matrix</title><style>{STYLE}.matrix td{{min-width:12rem}} .chip{{text-decoration:none}} .tally{{font-size:.8rem;color:#57606a}} .cases td:nth-child(n+4){{white-space:nowrap}}</style></head><body><h1>bTLS interop matrix</h1><p>{}</p><p class=legend><span class="b ok">succeeded</span><span class="b bad">failed</span><span class="b grey">unsupported</span> Rows: client implementation; columns: server implementation. Each code is one case (hover for its title and the reason of a failure) and links to the cell's transcript.</p>"#,
         esc(&headline(m))
     );
     h.push_str("<table class=matrix><tr><th>client \\ server</th>");
@@ -368,7 +368,8 @@ pub fn html(m: &Matrix, format: Format) -> String {
         let _ = write!(h, "<tr><th>{}</th>", esc(&c.name));
         for s in &m.implementations {
             h.push_str("<td>");
-            for cell in m.pair(&c.name, &s.name) {
+            let cells: Vec<&CellResult> = m.pair(&c.name, &s.name).collect();
+            for cell in cells.iter().copied() {
                 let title = m
                     .cases
                     .iter()
@@ -387,7 +388,15 @@ pub fn html(m: &Matrix, format: Format) -> String {
                     esc(&cell.code)
                 );
             }
-            h.push_str("</td>");
+            let ok = cells
+                .iter()
+                .filter(|c| c.status == CellStatus::Succeeded)
+                .count();
+            let _ = write!(
+                h,
+                "<div class=tally>{ok} of {} succeeded</div></td>",
+                cells.len()
+            );
         }
         h.push_str("</tr>");
     }
@@ -409,7 +418,7 @@ pub fn html(m: &Matrix, format: Format) -> String {
         }
         h.push_str("</table>");
     }
-    h.push_str("<h2>Cases</h2><table><tr><th>code</th><th>case</th><th>title</th>");
+    h.push_str("<h2>Cases</h2><table class=cases><tr><th>code</th><th>case</th><th>title</th>");
     for c in &m.implementations {
         for s in &m.implementations {
             let _ = write!(h, "<th>{} × {}</th>", esc(&c.name), esc(&s.name));
@@ -430,14 +439,14 @@ pub fn html(m: &Matrix, format: Format) -> String {
                     Some(cell) => {
                         let _ = write!(
                             h,
-                            "<td><span class=\"b {}\" title=\"{}\">{}</span> <a href=\"{}\">txt</a> <a href=\"{}\">{}</a> {:.0} ms</td>",
+                            "<td><span class=\"b {}\" title=\"{:.0} ms{}\">{}</span> <a href=\"{}\">txt</a> <a href=\"{}\">{}</a></td>",
                             class(cell.status),
-                            esc(cell.reason.as_deref().unwrap_or_default()),
+                            cell.duration.as_secs_f64() * 1000.0,
+                            esc(&cell.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()),
                             cell.status.as_str(),
                             esc(&transcript_file(cell)),
                             esc(&capture_file(cell, format)),
-                            format.extension(),
-                            cell.duration.as_secs_f64() * 1000.0
+                            format.extension()
                         );
                     }
                     None => h.push_str("<td>—</td>"),
