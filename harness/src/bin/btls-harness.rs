@@ -231,14 +231,16 @@ struct BenchReportArgs {
 #[derive(Args)]
 struct InteropArgs {
     /// An implementation: NAME=PROGRAM[,ARG...] (ARGs go before the contract's flags), or just
-    /// `reference` (the btls-iut next to this program) or `python` (interop/python/btls-iut-py);
+    /// `reference` (the btls-iut next to this program) or `python` (interop/python/btls-iut-py,
+    /// from the repository root);
     /// repeatable, in row/column order. Default: reference and python.
     #[arg(long = "impl", value_name = "NAME=PROGRAM[,ARG...]")]
     implementations: Vec<String>,
     /// The folder of interop case files.
     #[arg(long, value_name = "DIR", default_value = "scenarios/interop")]
     cases: PathBuf,
-    /// Only cases whose id or code contains this text; repeatable (any matches).
+    /// Only cases whose id contains this text or whose code is this text (`R`, `bulk`);
+    /// repeatable (any matches).
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
     /// Where to write results.json, report.md, report.html, junit.xml and cells/.
