@@ -288,15 +288,15 @@ fn misbehaving_adapters_fail_their_cell_with_a_clear_reason_and_nothing_hangs() 
         "{}",
         reasons[4]
     );
-    // Every process was reaped within its cell: the hanging one at the 1.5 s limit.
+    // Every process was reaped within its cell: the hanging one 2 s after the 1.5 s limit.
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(15),
         "took {:?}",
         started.elapsed()
     );
     for c in &cells {
         assert!(
-            c.duration < Duration::from_secs(4),
+            c.duration < Duration::from_secs(6),
             "{}: {:?}",
             c.client.implementation,
             c.duration

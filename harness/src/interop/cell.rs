@@ -13,6 +13,11 @@ use std::net::TcpStream;
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a party may take to exit after the proxy gave up on the cell (and closed its
+/// connections) before it is killed: a party that was only waiting for its peer exits at once,
+/// so the one still running at the end is the one that hung.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
+
 /// How a cell ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -305,7 +310,7 @@ pub fn run_cell(
                             .map_err(|e| format!("{}: {e}", party_dir.display()))?;
                         adapter_args(role, config, &addr.to_string(), seed, &party_dir)
                     })
-                    .and_then(|args| start_party(iut, &args, side, limit, &tx));
+                    .and_then(|args| start_party(iut, &args, side, limit + KILL_GRACE, &tx));
                 match started {
                     Ok(h) => waiters.push((side, h)),
                     Err(e) => {
@@ -483,7 +488,8 @@ fn judge(case: &InteropCase, cell: &CellResult, limit: Duration) -> (CellStatus,
 fn check_alive(f: &Finished, limit: Duration) -> Result<(), String> {
     if f.killed {
         return Err(format!(
-            "still running at the cell's time limit ({} ms) and killed{}",
+            "still running {} ms after the cell's time limit ({} ms) and killed{}",
+            KILL_GRACE.as_millis(),
             limit.as_millis(),
             why(f)
         ));
