@@ -151,6 +151,12 @@ pub fn adapter_args(
     if config.close {
         args.push("--close".into());
     }
+    if let Some(n) = config.send_bytes {
+        args.extend(["--send-bytes".into(), n.to_string()]);
+    }
+    if config.sink {
+        args.push("--sink".into());
+    }
     if let Some(ms) = config.handshake_timeout_ms {
         args.extend(["--handshake-timeout-ms".into(), ms.to_string()]);
     }

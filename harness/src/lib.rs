@@ -9,6 +9,7 @@
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
 //! - [`wire`], [`alter`]: frames on the wire and how scenarios alter them;
+//! - [`interop`]: the interop matrix (every client implementation × every server one);
 //! - [`bench`]: benchmarking any IUT over the adapter contract;
 //! - [`bench_report`]: the benchmark comparison report;
 //! - [`quirks`]: the suite's self-test against deliberately buggy builds of the reference.
@@ -22,6 +23,7 @@ pub mod coverage;
 pub mod engine;
 pub mod expectations;
 pub mod fixtures;
+pub mod interop;
 pub mod iut;
 pub mod quirks;
 pub mod report;

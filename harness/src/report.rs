@@ -267,7 +267,18 @@ pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
     md
 }
 
-fn esc(s: &str) -> String {
+/// The style sheet of the HTML reports (conformance and interop).
+pub const STYLE: &str = r#"body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1f2328} table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
+td,th{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
+.b{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;color:#fff;white-space:nowrap}
+.ok{background:#2da44e} .bad{background:#cf222e} .warn{background:#bf8700} .grey{background:#8c959f}
+.chip{display:inline-block;margin:2px;padding:1px 6px;border-radius:4px;font:12px ui-monospace,monospace;color:#fff}
+code{font-size:.85rem} pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}
+details summary{cursor:pointer;font-weight:600;margin:.4rem 0} .legend span{margin-right:1rem}
+"#;
+
+/// Escapes text for HTML (element content and quoted attribute values).
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -329,15 +340,8 @@ pub fn html(run: &RunReport, coverage: Option<&Coverage>) -> String {
     let _ = write!(
         h,
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bTLS conformance: {iut}</title><style>
-body{{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1f2328}} table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}}
-td,th{{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}}
-.b{{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;color:#fff;white-space:nowrap}}
-.ok{{background:#2da44e}} .bad{{background:#cf222e}} .warn{{background:#bf8700}} .grey{{background:#8c959f}}
-.chip{{display:inline-block;margin:2px;padding:1px 6px;border-radius:4px;font:12px ui-monospace,monospace;color:#fff}}
-code{{font-size:.85rem}} pre{{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}}
-details summary{{cursor:pointer;font-weight:600;margin:.4rem 0}} .legend span{{margin-right:1rem}}
-</style></head><body><h1>bTLS conformance: <code>{iut}</code></h1>"#,
-        iut = esc(&run.iut)
+{STYLE}</style></head><body><h1>bTLS conformance: <code>{iut}</code></h1>"#,
+        iut = esc(&run.iut),
     );
     let _ = write!(
         h,

@@ -88,6 +88,11 @@ pub struct PartyConfig {
     pub close: bool,
     /// Handshake timeout in milliseconds.
     pub handshake_timeout_ms: Option<u64>,
+    /// Adapter only (interop, bench): the contract's optional `--send-bytes N`.
+    pub send_bytes: Option<u64>,
+    /// Adapter only (interop, bench): the contract's optional `--sink`.
+    #[serde(default)]
+    pub sink: bool,
 }
 
 /// How the IUT must end.
@@ -648,7 +653,8 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
 }
 
-/// Loads every `*.toml` below `root` (sorted), except `untestable.toml`.
+/// Loads every `*.toml` below `root` (sorted), except `untestable.toml` and the interop cases
+/// of `interop/` folders.
 pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
     let mut files = Vec::new();
     collect(root, &mut files);
@@ -675,7 +681,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            collect(&path, out);
+            // `interop/` holds the interop matrix's cases, another format (harness/INTEROP.md).
+            if path.file_name().is_some_and(|n| n != "interop") {
+                collect(&path, out);
+            }
         } else if path.extension().is_some_and(|e| e == "toml")
             && path.file_name().is_some_and(|n| n != "untestable.toml")
         {

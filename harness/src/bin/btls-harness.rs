@@ -51,6 +51,19 @@ enum Command {
     /// The suite's self-test: run it against the reference adapter with each deliberate bug
     /// (quirk) on, report which cases caught each, and fail unless every quirk is caught.
     Quirks(btls_harness::quirks::QuirksArgs),
+    /// The interop matrix: every client implementation against every server implementation on
+    /// every interop case, with the harness as a recording proxy between them (harness/INTEROP.md).
+    ///
+    /// For each (client, server, case) cell the server's and the client's adapters are started
+    /// with the case's flags; both connect to the harness, which joins and relays their
+    /// connections and records every frame. A cell is succeeded, failed (with a one-line reason
+    /// naming the side) or unsupported (an adapter exited 89). Writes results.json, report.md,
+    /// report.html, junit.xml and cells/ (a capture and a transcript per cell). Exit status 1
+    /// when a cell failed; unsupported cells do not fail the run.
+    #[command(
+        after_help = "Examples:\n  btls-harness interop\n  btls-harness interop --filter resumption --filter bulk\n  btls-harness interop --impl reference --impl mine=./my-adapter,--verbose\n  btls-harness interop --impl python=python3,interop/python/btls-iut-py"
+    )]
+    Interop(InteropArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage {
         /// The specification.
@@ -216,6 +229,44 @@ struct BenchReportArgs {
     /// Exit 1 when a measurement regressed beyond the noise or a target is missed.
     #[arg(long)]
     fail_on_regression: bool,
+}
+
+#[derive(Args)]
+struct InteropArgs {
+    /// An implementation: NAME=PROGRAM[,ARG...] (ARGs go before the contract's flags), or just
+    /// `reference` (the btls-iut next to this program) or `python` (interop/python/btls-iut-py,
+    /// from the repository root);
+    /// repeatable, in row/column order. Default: reference and python.
+    #[arg(long = "impl", value_name = "NAME=PROGRAM[,ARG...]")]
+    implementations: Vec<String>,
+    /// The folder of interop case files.
+    #[arg(long, value_name = "DIR", default_value = "scenarios/interop")]
+    cases: PathBuf,
+    /// Only cases whose id contains this text or whose code is this text (`R`, `bulk`);
+    /// repeatable (any matches).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Where to write results.json, report.md, report.html, junit.xml and cells/.
+    #[arg(long, value_name = "DIR", default_value = "reports/interop-latest")]
+    out: PathBuf,
+    /// Base seed; each party's seed is derived from it, the case and the role.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Cells run at once.
+    #[arg(long, short = 'j', default_value_t = 2)]
+    jobs: usize,
+    /// A cell's time limit in seconds (a case's `timeout_ms` overrides it).
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+    /// The format of the cell captures.
+    #[arg(long, value_enum, default_value_t = Format::Pcapng)]
+    capture_format: Format,
+    /// List the cases the filters select and exit.
+    #[arg(long)]
+    list: bool,
+    /// Print nothing per cell.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -672,10 +723,125 @@ fn bench_report(args: BenchReportArgs) -> Result<bool> {
     Ok(!args.fail_on_regression || (regressions.is_empty() && !missed))
 }
 
+/// The implementation a `--impl` value names.
+fn implementation(spec: &str) -> Result<Iut> {
+    let (name, rest) = match spec.split_once('=') {
+        Some((name, rest)) => (name, Some(rest)),
+        None => (spec, None),
+    };
+    if name.is_empty() || name.contains(['/', '\\', ' ']) {
+        bail!("--impl {spec}: the name must be non-empty, without '/', '\\' or spaces");
+    }
+    let (program, args) = match rest {
+        Some(rest) => {
+            let mut parts = rest.split(',').map(str::to_owned);
+            let program = parts.next().unwrap_or_default();
+            if program.is_empty() {
+                bail!("--impl {spec}: no program after '='");
+            }
+            (PathBuf::from(program), parts.collect())
+        }
+        None => match name {
+            "reference" => (
+                std::env::current_exe()
+                    .context("locating btls-harness")?
+                    .with_file_name("btls-iut"),
+                Vec::new(),
+            ),
+            "python" => (PathBuf::from("interop/python/btls-iut-py"), Vec::new()),
+            _ => bail!("--impl {spec}: give NAME=PROGRAM (only `reference` and `python` have a default program)"),
+        },
+    };
+    Ok(Iut {
+        name: name.to_owned(),
+        program,
+        prefix_args: args,
+    })
+}
+
+fn interop(args: &InteropArgs) -> Result<bool> {
+    use btls_harness::interop::{self, case::load_cases, cell::CellOptions};
+    let specs = if args.implementations.is_empty() {
+        vec!["reference".to_owned(), "python".to_owned()]
+    } else {
+        args.implementations.clone()
+    };
+    let implementations = specs
+        .iter()
+        .map(|s| implementation(s))
+        .collect::<Result<Vec<_>>>()?;
+    for (i, a) in implementations.iter().enumerate() {
+        if implementations.iter().skip(i + 1).any(|b| b.name == a.name) {
+            bail!("--impl: the name {} is given twice", a.name);
+        }
+    }
+    let cases: Vec<_> = load_cases(&args.cases)
+        .map_err(|errors| anyhow::anyhow!("interop cases:\n{}", errors.join("\n")))?
+        .into_iter()
+        .filter(|c| {
+            args.filter.is_empty()
+                || args
+                    .filter
+                    .iter()
+                    .any(|f| c.id.contains(f.as_str()) || c.code == *f)
+        })
+        .collect();
+    if cases.is_empty() {
+        bail!("the filters select no interop case");
+    }
+    if args.list {
+        for c in &cases {
+            println!("{:<4} {}  {}", c.code, c.id, c.title);
+        }
+        return Ok(true);
+    }
+    let work_dir = args.out.join("work");
+    let options = CellOptions {
+        seed: args.seed,
+        timeout: std::time::Duration::from_secs(args.timeout_secs),
+        work_dir: work_dir.clone(),
+    };
+    let n = implementations.len();
+    eprintln!(
+        "interop: {n} implementation(s) ({}), {} case(s), {} cell(s), {} job(s)",
+        implementations
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        cases.len(),
+        n * n * cases.len(),
+        args.jobs
+    );
+    let progress: Mutex<std::io::Stderr> = Mutex::new(std::io::stderr());
+    let matrix = interop::run_matrix(
+        &implementations,
+        &cases,
+        &options,
+        args.jobs,
+        (!args.quiet).then_some(&progress as &Mutex<dyn std::io::Write + Send>),
+    );
+    let _ = std::fs::remove_dir_all(&work_dir);
+    interop::report::write_all(&matrix, args.capture_format, &args.out)
+        .with_context(|| format!("writing reports to {}", args.out.display()))?;
+    use btls_harness::interop::cell::CellStatus;
+    eprintln!(
+        "{} cells in {:.1} s: {} succeeded, {} failed, {} unsupported; report: {}",
+        matrix.cells.len(),
+        matrix.duration.as_secs_f64(),
+        matrix.count(CellStatus::Succeeded),
+        matrix.count(CellStatus::Failed),
+        matrix.count(CellStatus::Unsupported),
+        args.out.join("report.html").display()
+    );
+    Ok(!matrix.failed())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Interop(args) => interop(&args),
         Command::Replay(args) => replay(&args),
         Command::Bench(args) => bench(args),
         Command::BenchReport(args) => bench_report(args),

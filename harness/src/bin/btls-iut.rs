@@ -10,6 +10,7 @@ use btls::msgs::{CipherSuite, KeyAlgorithm};
 use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -249,7 +250,7 @@ fn feed_frames(
     pending: &mut Vec<u8>,
     args: &Args,
     index: u32,
-    received: &mut u64,
+    received: &mut Tally,
 ) -> Result<(), Error> {
     loop {
         let len = match pending.get(2..4) {
@@ -273,7 +274,7 @@ fn feed_frames(
         let data = conn.take_application_data();
         if !data.is_empty() {
             if args.sink {
-                *received += data.len() as u64;
+                received.add(&data);
             } else {
                 emit(
                     json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}),
@@ -287,18 +288,52 @@ fn feed_frames(
     }
 }
 
+/// A count and SHA-256 of application bytes (the `data_sent` and `data_received` events).
+struct Tally {
+    bytes: u64,
+    hash: Sha256,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self {
+            bytes: 0,
+            hash: Sha256::new(),
+        }
+    }
+
+    fn add(&mut self, data: &[u8]) {
+        self.bytes += data.len() as u64;
+        self.hash.update(data);
+    }
+
+    /// The event `name` for connection `index`: `bytes` and `sha256` (hex).
+    fn event(&self, name: &str, index: u32) -> serde_json::Value {
+        json!({"event": name, "conn": index, "bytes": self.bytes, "sha256": hex::encode(self.hash.clone().finalize())})
+    }
+}
+
 /// `--send-bytes`: `total` bytes of application data, one full record at a time, written as
-/// they are sealed. `Err` when the transport or the connection fails.
-fn send_bulk(conn: &mut Connection, stream: &mut TcpStream, total: u64) -> Result<(), ()> {
+/// they are sealed; reports `data_sent` when all are written. `Err` when the transport or the
+/// connection fails.
+fn send_bulk(
+    conn: &mut Connection,
+    stream: &mut TcpStream,
+    total: u64,
+    index: u32,
+) -> Result<(), ()> {
     let chunk = vec![0x5a_u8; btls::msgs::MAX_PLAINTEXT];
+    let mut sent = Tally::new();
     let mut left = total;
     while left > 0 {
         let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
-        conn.send(chunk.get(..n).unwrap_or_default())
-            .map_err(|_| ())?;
+        let data = chunk.get(..n).unwrap_or_default();
+        conn.send(data).map_err(|_| ())?;
         stream.write_all(&conn.take_output()).map_err(|_| ())?;
+        sent.add(data);
         left -= n as u64;
     }
+    emit(sent.event("data_sent", index));
     Ok(())
 }
 
@@ -310,7 +345,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
     let mut buf = vec![0u8; 64 * 1024];
     let mut after_handshake_done = false;
     let mut pending = Vec::new();
-    let mut received = 0u64;
+    let mut received = Tally::new();
     let result = loop {
         while let Some(ev) = conn.poll_event() {
             report(index, ev);
@@ -321,7 +356,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
                 conn.send(&data)?;
             }
             if let Some(total) = args.send_bytes {
-                if send_bulk(&mut conn, &mut stream, total).is_err() {
+                if send_bulk(&mut conn, &mut stream, total, index).is_err() {
                     break conn.receive_eof();
                 }
             }
@@ -364,7 +399,7 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
         report(index, ev);
     }
     if args.sink {
-        emit(json!({"event": "data_received", "conn": index, "bytes": received}));
+        emit(received.event("data_received", index));
     }
     let out = conn.take_output();
     let _ = stream.write_all(&out);

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every connection completed its handshake and closed cleanly, 1 when one
 failed, 2 when the adapter cannot start (bad flags, unreadable key file). Every option of the
-contract is supported, so status 89 is never needed.
+contract is supported (revision 1.1: ``data_sent`` and ``data_received`` carry SHA-256), so
+status 89 is never needed.
 
 One extension: a password-protected ``--key`` file is opened with the password in the
 environment variable ``BTLS_KEY_PASSWORD`` (the contract has no password flag).
@@ -92,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--send", type=_hex, default=b"")
     p.add_argument("--echo", action="store_true")
     p.add_argument("--close", action="store_true")
+    p.add_argument("--send-bytes", type=int, default=0, metavar="N")
+    p.add_argument("--sink", action="store_true")
     p.add_argument("--handshake-timeout-ms", type=_positive, default=10000)
     p.add_argument("--seed", type=int)
     return p
@@ -131,7 +134,9 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """All connections one after another, sharing the key cache and sessions."""
-    app = AppBehaviour(send=args.send, echo=args.echo, close=args.close)
+    app = AppBehaviour(
+        send=args.send, echo=args.echo, close=args.close, send_bytes=args.send_bytes, sink=args.sink
+    )
     role = ClientConnection if args.role == "client" else ServerConnection
     all_clean = True
     for index in range(args.connections):

@@ -5,12 +5,14 @@ connection was created), an established connection by an idle limit, the final d
 short linger. The socket is always closed.
 """
 
+import hashlib
 import socket
 import time
 from dataclasses import dataclass
 from typing import Callable, Tuple
 
 from .connection import CLOSED, HANDSHAKING, Connection, Event
+from .frame import MAX_PLAINTEXT
 
 CONNECT_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0
@@ -30,6 +32,28 @@ class AppBehaviour:
     send: bytes = b""
     echo: bool = False
     close: bool = False
+    send_bytes: int = 0
+    """``--send-bytes``: bulk bytes to send after ``send`` (reported by a ``data_sent`` event)."""
+    sink: bool = False
+    """``--sink``: count received data (one ``data_received`` event) instead of reporting it."""
+
+
+BULK_BYTE = b"\x5a"
+
+
+class Tally:
+    """A count and SHA-256 of application bytes (contract revision 1.1)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self._hash = hashlib.sha256()
+
+    def add(self, data: bytes) -> None:
+        self.bytes += len(data)
+        self._hash.update(data)
+
+    def event(self, name: str) -> Event:
+        return {"event": name, "bytes": self.bytes, "sha256": self._hash.hexdigest()}
 
 
 def run_connection(
@@ -46,10 +70,18 @@ def run_connection(
         emit({"event": "error", "message": f"cannot connect to {address[0]}:{address[1]}: {exc}"})
         return False
     created = time.monotonic()
+    received = Tally()
+
+    def report(event: Event) -> None:
+        if not (app.sink and event.get("event") == "application_data"):
+            emit(event)
+
     try:
-        _drive(sock, connection, created + handshake_timeout, app, emit)
+        _drive(sock, connection, created + handshake_timeout, app, report, received)
     finally:
         _linger_and_close(sock)
+    if app.sink:
+        emit(received.event("data_received"))
     return connection.status == CLOSED
 
 
@@ -59,14 +91,26 @@ def _drive(
     deadline: float,
     app: AppBehaviour,
     emit: Callable[[Event], None],
+    received: Tally,
 ) -> None:
     def after_handshake() -> None:
         if app.send:
             conn.send_application(app.send)
+        if app.send_bytes:
+            sent = Tally()
+            left = app.send_bytes
+            while left > 0:
+                chunk = BULK_BYTE * min(left, MAX_PLAINTEXT)
+                conn.send_application(chunk)
+                sent.add(chunk)
+                left -= len(chunk)
+            emit(sent.event("data_sent"))
         if app.close:
             conn.close()
 
     def on_data(data: bytes) -> None:
+        if app.sink:
+            received.add(data)
         if app.echo and conn.can_send:
             conn.send_application(data)
 

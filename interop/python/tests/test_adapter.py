@@ -1,5 +1,6 @@
 """The adapter executable over real TCP: flags, exit statuses, events and vector mode."""
 
+import hashlib
 import json
 import socket
 import subprocess
@@ -80,6 +81,22 @@ class AdapterProcess(unittest.TestCase):
         self.assertEqual(events[-1], {"event": "closed", "conn": 0})
         data = [e["hex"] for e in events if e["event"] == "application_data"]
         self.assertEqual(data, ["68656c6c6f"])  # our echo, received before close_notify
+
+    def test_bulk_data_is_sent_counted_and_hashed(self) -> None:
+        """--send-bytes and --sink, with the data_sent / data_received events of revision 1.1."""
+        size = 40000  # three frames: 16384 + 16384 + 7232
+        process = self.spawn(
+            "--role", "client", "--key", str(DATA / "client-ed25519.key.json"),
+            "--known", str(DATA / "server-ed25519.pub.json"), "--send-bytes", str(size), "--sink",
+            "--close", "--seed", "3",
+        )
+        serve(self.listener, ServerConnection(server_config()))  # echoes every byte
+        status, events = self.finish(process)
+        self.assertEqual(status, 0)
+        digest = hashlib.sha256(b"\x5a" * size).hexdigest()
+        self.assertIn({"event": "data_sent", "conn": 0, "bytes": size, "sha256": digest}, events)
+        self.assertIn({"event": "data_received", "conn": 0, "bytes": size, "sha256": digest}, events)
+        self.assertNotIn("application_data", [e["event"] for e in events])
 
     def test_a_server_that_times_out(self) -> None:
         process = self.spawn(
