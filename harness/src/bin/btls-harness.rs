@@ -91,12 +91,8 @@ enum VectorsAction {
     },
     /// Feed every vector file to an IUT in the adapter's vector mode and judge its answers.
     Check {
-        /// The IUT's adapter program.
-        #[arg(long, value_name = "PROGRAM")]
-        iut: PathBuf,
-        /// An argument put before `--vectors FILE`; repeatable.
-        #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-        iut_arg: Vec<String>,
+        #[command(flatten)]
+        iut: IutArgs,
         /// The vectors folder.
         #[arg(long, default_value = "vectors")]
         dir: PathBuf,
@@ -161,15 +157,8 @@ struct ReplayArgs {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// The IUT's adapter program.
-    #[arg(long, value_name = "PROGRAM")]
-    iut: PathBuf,
-    /// A name for the IUT in the results.
-    #[arg(long, default_value = "iut")]
-    iut_name: String,
-    /// An argument put before the contract's flags; repeatable.
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-    iut_arg: Vec<String>,
+    #[command(flatten)]
+    iut: IutArgs,
     /// The IUT's role; the harness plays the other with the reference implementation.
     #[arg(long, value_parser = ["client", "server"], default_value = "client")]
     role: String,
@@ -269,8 +258,9 @@ struct InteropArgs {
     quiet: bool,
 }
 
+/// The implementation under test: its adapter and how to start it.
 #[derive(Args)]
-struct RunArgs {
+struct IutArgs {
     /// The IUT's adapter program.
     #[arg(long, value_name = "PROGRAM")]
     iut: PathBuf,
@@ -281,6 +271,26 @@ struct RunArgs {
     /// repeatable.
     #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
     iut_arg: Vec<String>,
+}
+
+impl IutArgs {
+    /// The IUT, once its adapter program is known to exist.
+    fn iut(&self) -> Result<Iut> {
+        if !self.iut.exists() {
+            bail!("the IUT adapter {} does not exist", self.iut.display());
+        }
+        Ok(Iut {
+            name: self.iut_name.clone(),
+            program: self.iut.clone(),
+            prefix_args: self.iut_arg.clone(),
+        })
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    iut: IutArgs,
     /// The IUT's known deviations (TOML: [[deviation]] case = "…", reason = "…").
     #[arg(long, value_name = "FILE")]
     expectations: Option<PathBuf>,
@@ -473,9 +483,7 @@ fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
 }
 
 fn run(args: RunArgs) -> Result<bool> {
-    if !args.iut.exists() {
-        bail!("the IUT adapter {} does not exist", args.iut.display());
-    }
+    let iut = args.iut.iut()?;
     let scenarios = select(&args.selection)?;
     if scenarios.is_empty() {
         bail!("the filters select no case");
@@ -483,11 +491,6 @@ fn run(args: RunArgs) -> Result<bool> {
     let expectations = match &args.expectations {
         Some(path) => Expectations::load(path).map_err(anyhow::Error::msg)?,
         None => Expectations::default(),
-    };
-    let iut = Iut {
-        name: args.iut_name.clone(),
-        program: args.iut.clone(),
-        prefix_args: args.iut_arg.clone(),
     };
     let work_dir = args.report_dir.join("work");
     let mut options = RunOptions::new(args.seed, work_dir.clone());
@@ -539,20 +542,14 @@ fn run(args: RunArgs) -> Result<bool> {
 fn bench(args: BenchArgs) -> Result<bool> {
     use btls::msgs::{CipherSuite, KeyAlgorithm};
     use btls_harness::scenario::Role;
-    if !args.iut.exists() {
-        bail!("the IUT adapter {} does not exist", args.iut.display());
-    }
+    let iut = args.iut.iut()?;
     let key_algorithm = KeyAlgorithm::from_name(&args.key_algorithm)
         .with_context(|| format!("unknown key algorithm {}", args.key_algorithm))?;
     let cipher_suite = CipherSuite::from_name(&args.cipher_suite)
         .with_context(|| format!("unknown cipher suite {}", args.cipher_suite))?;
     let work_dir = std::env::temp_dir().join(format!("btls-bench-{}", std::process::id()));
     let opts = btls_harness::bench::BenchOptions {
-        iut: Iut {
-            name: args.iut_name,
-            program: args.iut,
-            prefix_args: args.iut_arg,
-        },
+        iut,
         role: if args.role == "server" {
             Role::Server
         } else {
@@ -877,13 +874,8 @@ fn main() -> ExitCode {
             }
         }),
         Command::Vectors {
-            action: VectorsAction::Check { iut, iut_arg, dir },
-        } => {
-            let iut = Iut {
-                name: "iut".into(),
-                program: iut,
-                prefix_args: iut_arg,
-            };
+            action: VectorsAction::Check { iut, dir },
+        } => iut.iut().and_then(|iut| {
             btls_harness::vectors::check_iut(&iut, &dir, std::time::Duration::from_secs(60))
                 .map_err(anyhow::Error::msg)
                 .map(|run| {
@@ -901,7 +893,7 @@ fn main() -> ExitCode {
                     );
                     run.failures.is_empty()
                 })
-        }
+        }),
         Command::Coverage { spec, scenarios } => coverage(&spec, &scenarios).map(|c| {
             println!(
                 "{} of {} requirements covered by scenarios, {} untestable",
