@@ -462,7 +462,11 @@ fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let out = capture::replay::transcript(data, name, keys.as_ref())?;
+    let out = if args.stats {
+        capture::replay::counts(data, name, keys.as_ref())?
+    } else {
+        capture::replay::transcript(data, name, keys.as_ref())?
+    };
     let took = started.elapsed();
     if !args.stats {
         print!("{}", out.text);

@@ -11,9 +11,9 @@ use btls::msgs::{
 };
 use std::fmt::Write as _;
 
-/// One frame of a stream.
+/// One frame of a stream (its bytes borrowed from the stream).
 #[derive(Debug, Clone)]
-pub struct Frame {
+pub struct Frame<'a> {
     /// Sent by the side that opened the TCP connection.
     pub from_client: bool,
     /// Offset of the frame's first byte in its direction's byte stream.
@@ -21,7 +21,7 @@ pub struct Frame {
     /// The packet that completed the frame.
     pub packet: Option<usize>,
     /// The frame's bytes (header and body).
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
     /// One line describing it.
     pub text: String,
     /// Why it does not decode, if it does not.
@@ -29,7 +29,7 @@ pub struct Frame {
 }
 
 /// Every frame of one direction, in order.
-fn frames_of(half: &Half, from_client: bool) -> Vec<Frame> {
+fn frames_of(half: &Half, from_client: bool) -> Vec<Frame<'_>> {
     let mut out = Vec::new();
     let mut offset = 0;
     let data = half.data.as_slice();
@@ -38,12 +38,12 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame> {
             from_client,
             offset,
             packet: half.packet_at(offset),
-            bytes: Vec::new(),
+            bytes: &[],
             text: String::new(),
             problem: None,
         };
         let Some(header) = rest.get(..FRAME_HEADER_LEN) else {
-            frame.bytes = rest.to_vec();
+            frame.bytes = rest;
             frame.text = format!("partial header {}", hex::encode(rest));
             frame.problem = Some(format!(
                 "the stream ends after {} bytes of a frame header",
@@ -57,7 +57,7 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame> {
             header.get(3).copied().unwrap_or(0),
         ]));
         let Some(whole) = rest.get(..FRAME_HEADER_LEN + length) else {
-            frame.bytes = rest.to_vec();
+            frame.bytes = rest;
             frame.text = describe(rest);
             frame.problem = Some(format!(
                 "the stream ends inside the frame: length field {length}, {} body bytes follow",
@@ -67,7 +67,7 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame> {
             out.push(frame);
             break;
         };
-        frame.bytes = whole.to_vec();
+        frame.bytes = whole;
         frame.packet = half.packet_at(offset + whole.len() - 1);
         offset += whole.len();
         out.push(frame);
@@ -76,7 +76,7 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame> {
 }
 
 /// Decodes and describes one direction's frames; `key` opens the protected ones.
-fn judge(frames: &mut [Frame], mut key: Option<RecordKey>) {
+fn judge(frames: &mut [Frame<'_>], mut key: Option<RecordKey>) {
     let mut protected = false;
     for f in frames.iter_mut().filter(|f| f.problem.is_none()) {
         let (ct, sub) = (
@@ -84,7 +84,7 @@ fn judge(frames: &mut [Frame], mut key: Option<RecordKey>) {
             f.bytes.get(1).copied().unwrap_or(0),
         );
         let body = f.bytes.get(FRAME_HEADER_LEN..).unwrap_or_default();
-        f.text = describe(&f.bytes);
+        f.text = describe(f.bytes);
         match ct {
             ContentType::HANDSHAKE => match HandshakeMessage::decode(HandshakeCode(sub), body) {
                 Ok(Some(msg)) => {
@@ -151,7 +151,7 @@ fn printable(bytes: &[u8]) -> String {
 }
 
 /// The client randoms of a direction's CLIENT_HELLO frames.
-fn client_randoms(frames: &[Frame]) -> Vec<[u8; 32]> {
+fn client_randoms(frames: &[Frame<'_>]) -> Vec<[u8; 32]> {
     frames
         .iter()
         .filter_map(|f| {
@@ -169,7 +169,7 @@ fn client_randoms(frames: &[Frame]) -> Vec<[u8; 32]> {
 }
 
 /// Every frame of `stream`, both directions interleaved in capture order.
-pub fn decode_stream(stream: &Stream, keys: Option<&KeyLog>) -> Vec<Frame> {
+pub fn decode_stream<'a>(stream: &'a Stream, keys: Option<&KeyLog>) -> Vec<Frame<'a>> {
     let mut a = frames_of(&stream.from_client, true);
     let mut b = frames_of(&stream.from_server, false);
     // The bTLS client is whichever side sent CLIENT_HELLO.
@@ -201,7 +201,7 @@ pub fn decode_stream(stream: &Stream, keys: Option<&KeyLog>) -> Vec<Frame> {
 
 /// The transcript of a stream as text: a header line, then one line per frame, then the
 /// stream's TCP notes (holes, retransmissions, how it ended).
-pub fn stream_text(stream: &Stream, frames: &[Frame]) -> String {
+pub fn stream_text(stream: &Stream, frames: &[Frame<'_>]) -> String {
     let mut out = format!(
         "stream {}: {} → {}\n",
         stream.index, stream.client, stream.server

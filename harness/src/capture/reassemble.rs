@@ -131,6 +131,16 @@ impl Stream {
 pub fn reassemble(segments: &[Segment<'_>]) -> Vec<Stream> {
     let mut streams: Vec<Stream> = Vec::new();
     let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    // Payload bytes per direction of each address pair: each direction's buffer is allocated
+    // once (a long stream then costs one copy of its bytes, not a copy per doubling).
+    let mut sizes: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    for seg in segments.iter().filter(|s| !s.payload.is_empty()) {
+        *sizes.entry((seg.src, seg.dst)).or_default() += seg.payload.len();
+    }
+    let half = |from: SocketAddr, to: SocketAddr| Half {
+        data: Vec::with_capacity(sizes.get(&(from, to)).copied().unwrap_or(0)),
+        ..Half::default()
+    };
     for seg in segments {
         let key = if seg.src <= seg.dst {
             (seg.src, seg.dst)
@@ -154,8 +164,8 @@ pub fn reassemble(segments: &[Segment<'_>]) -> Vec<Stream> {
                     index,
                     client,
                     server,
-                    from_client: Half::default(),
-                    from_server: Half::default(),
+                    from_client: half(client, server),
+                    from_server: half(server, client),
                 });
                 by_pair.insert(key, index);
                 index

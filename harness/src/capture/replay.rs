@@ -27,6 +27,21 @@ pub struct Replay {
 
 /// Reads the capture `data` (named `file` in errors) and writes its transcript.
 pub fn transcript(data: &[u8], file: &str, keys: Option<&KeyLog>) -> Result<Replay, CaptureError> {
+    read_and_decode(data, file, keys, true)
+}
+
+/// The counts of [`transcript`] (streams, frames, problems) without the text, which for a large
+/// capture costs as much as the decoding.
+pub fn counts(data: &[u8], file: &str, keys: Option<&KeyLog>) -> Result<Replay, CaptureError> {
+    read_and_decode(data, file, keys, false)
+}
+
+fn read_and_decode(
+    data: &[u8],
+    file: &str,
+    keys: Option<&KeyLog>,
+    with_text: bool,
+) -> Result<Replay, CaptureError> {
     let capture = read_capture(data, file)?;
     let streams = reassemble(&capture.segments);
     let mut out = Replay {
@@ -54,7 +69,9 @@ pub fn transcript(data: &[u8], file: &str, keys: Option<&KeyLog>) -> Result<Repl
         out.problems += frames.iter().filter(|f| f.problem.is_some()).count();
         out.problems += usize::from(stream.from_client.hole.is_some());
         out.problems += usize::from(stream.from_server.hole.is_some());
-        out.text.push_str(&stream_text(stream, &frames));
+        if with_text {
+            out.text.push_str(&stream_text(stream, &frames));
+        }
     }
     if let Some(t) = &capture.truncated {
         let _ = writeln!(out.text, "!! {t}");
@@ -98,12 +115,10 @@ pub fn to_scenario(
         .iut_role
         .or(options.base.map(|b| b.iut_role))
         .ok_or("the IUT's role is not known: give --iut-role (or --case)")?;
-    let streams: Vec<_> = reassemble(&capture.segments)
-        .into_iter()
-        .map(|s| {
-            let frames = decode_stream(&s, None);
-            (s, frames)
-        })
+    let all = reassemble(&capture.segments);
+    let streams: Vec<_> = all
+        .iter()
+        .map(|s| (s, decode_stream(s, None)))
         .filter(|(_, frames)| !frames.is_empty())
         .collect();
     if streams.is_empty() {
@@ -129,19 +144,19 @@ pub fn to_scenario(
                 "stream {}, packet {}: {}",
                 stream.index,
                 f.packet.map_or("-".into(), |p| p.to_string()),
-                crate::wire::frame_name(&f.bytes)
+                crate::wire::frame_name(f.bytes)
             ));
             let from_iut = f.from_client == iut_is_tcp_client;
             let action = if !from_iut {
-                ("send_raw", toml::Value::String(hex::encode(&f.bytes)))
-            } else if let Some(d) = crate::wire::alert_description(&f.bytes) {
+                ("send_raw", toml::Value::String(hex::encode(f.bytes)))
+            } else if let Some(d) = crate::wire::alert_description(f.bytes) {
                 (
                     "expect_alert",
                     toml::Value::String(d.to_string().to_lowercase()),
                 )
             } else {
                 let mut like = toml::Table::new();
-                like.insert("like".into(), toml::Value::String(hex::encode(&f.bytes)));
+                like.insert("like".into(), toml::Value::String(hex::encode(f.bytes)));
                 ("expect_frame", toml::Value::Table(like))
             };
             steps.push(step([action, ("comment", comment)]));
