@@ -13,7 +13,7 @@ use btls_harness::model::check::{check_in_process, run_property};
 use btls_harness::model::{generate, Path};
 use btls_harness::scenario::Role;
 use proptest::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 proptest! {
@@ -32,14 +32,19 @@ proptest! {
 #[test]
 fn every_path_is_reached_in_memory() {
     let configs = generate::sample(7, 600).unwrap();
-    let mut reached = BTreeSet::new();
+    let mut reached: BTreeMap<Path, usize> = BTreeMap::new();
     for (i, c) in configs.iter().enumerate() {
         let prediction = check_in_process(c, i as u64).unwrap_or_else(|e| panic!("{e}"));
-        reached.extend(prediction.connections.iter().map(|c| c.path));
+        for c in &prediction.connections {
+            *reached.entry(c.path).or_default() += 1;
+        }
+    }
+    for (path, n) in &reached {
+        eprintln!("{n:>5}  {path}");
     }
     let missing: Vec<String> = Path::all()
         .into_iter()
-        .filter(|p| !reached.contains(p))
+        .filter(|p| !reached.contains_key(p))
         .map(|p| p.to_string())
         .collect();
     assert!(missing.is_empty(), "unreached: {missing:?}");
