@@ -851,6 +851,23 @@ fn run_step(
                 ));
             }
         },
+        Action::Finish => {
+            let mut closing = false;
+            loop {
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+                if s.peer.is_established() && !closing {
+                    closing = true;
+                    s.peer.close();
+                    continue;
+                }
+                match s.read(log, index, timeout) {
+                    Ok(_) => {}
+                    Err(Read1::Closed | Read1::Failed(_)) => break,
+                    Err(r) => return Err(f("the connection to end", read_problem(r, timeout))),
+                }
+            }
+        }
         Action::AdvanceTo(code) => loop {
             s.pump();
             while let Some(frame) = s.pending.front() {

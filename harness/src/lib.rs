@@ -25,6 +25,7 @@ pub mod expectations;
 pub mod fixtures;
 pub mod interop;
 pub mod iut;
+pub mod model;
 pub mod quirks;
 pub mod report;
 pub mod runner;

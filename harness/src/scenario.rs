@@ -225,6 +225,7 @@ struct StepSpec {
     lenient: Option<bool>,
     expect_close: Option<bool>,
     complete: Option<bool>,
+    finish: Option<bool>,
     advance_to: Option<String>,
     send_app: Option<String>,
     expect_app: Option<String>,
@@ -273,6 +274,10 @@ pub enum Action {
     ExpectClose,
     /// Run the handshake as the reference would until the peer has completed it.
     Complete,
+    /// Run the reference peer until the connection ends, however it ends: the handshake runs its
+    /// course; a completed one is closed by the reference (close_notify), a failed one ends with
+    /// the alerts either side sends. Never fails except when the IUT stalls.
+    Finish,
     /// Run the handshake as the reference would until the peer's next frame is this message.
     AdvanceTo(HandshakeCode),
     /// The peer sends application data.
@@ -614,6 +619,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     if spec.complete == Some(true) {
         actions.push(Action::Complete);
     }
+    if spec.finish == Some(true) {
+        actions.push(Action::Finish);
+    }
     if let Some(name) = &spec.advance_to {
         actions.push(Action::AdvanceTo(code(name)?));
     }
@@ -648,7 +656,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

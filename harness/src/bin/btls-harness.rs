@@ -51,6 +51,11 @@ enum Command {
     /// The suite's self-test: run it against the reference adapter with each deliberate bug
     /// (quirk) on, report which cases caught each, and fail unless every quirk is caught.
     Quirks(btls_harness::quirks::QuirksArgs),
+    /// The handshake model's property: generate configuration pairs, run each against the IUT
+    /// (with the reference as its peer) and compare every frame with the model of the
+    /// specification; report how many cases reached each alert path. Exit status 1 on a
+    /// mismatch (its scenario file goes to the report directory) or an unreached path.
+    Model(btls_harness::model::check::ModelArgs),
     /// The interop matrix: every client implementation against every server implementation on
     /// every interop case, with the harness as a recording proxy between them (harness/INTEROP.md).
     ///
@@ -847,6 +852,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(args),
         Command::BenchReport(args) => bench_report(args),
         Command::Quirks(args) => btls_harness::quirks::main(args),
+        Command::Model(args) => btls_harness::model::check::main(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
