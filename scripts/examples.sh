@@ -3,7 +3,7 @@
 # from the example client to the example server over loopback and checks it arrived intact.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet -p btls --bins --examples
+cargo build --quiet -p btls --bins --example file_server --example file_client
 bin=target/debug
 work=$(mktemp -d)
 cleanup() {
