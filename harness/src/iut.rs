@@ -28,6 +28,39 @@ pub struct Iut {
     pub prefix_args: Vec<String>,
 }
 
+/// The command-line options that name an implementation under test, shared by the CLI's
+/// commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IutArgs {
+    /// The IUT's adapter program.
+    #[arg(long, value_name = "PROGRAM")]
+    pub iut: PathBuf,
+    /// A name for the IUT in case names and reports.
+    #[arg(long, default_value = "iut")]
+    pub iut_name: String,
+    /// An argument put before the contract's flags (for example the script of an interpreter);
+    /// repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub iut_arg: Vec<String>,
+}
+
+impl IutArgs {
+    /// The IUT, once its adapter program is known to exist.
+    pub fn iut(&self) -> Result<Iut, String> {
+        if !self.iut.exists() {
+            return Err(format!(
+                "the IUT adapter {} does not exist",
+                self.iut.display()
+            ));
+        }
+        Ok(Iut {
+            name: self.iut_name.clone(),
+            program: self.iut.clone(),
+            prefix_args: self.iut_arg.clone(),
+        })
+    }
+}
+
 /// How an adapter process ended.
 #[derive(Debug, Clone)]
 pub struct Finished {

@@ -6,7 +6,7 @@ use btls_harness::capture::{self, Format, KeyLog};
 use btls_harness::coverage::Coverage;
 use btls_harness::engine::RunOptions;
 use btls_harness::expectations::Expectations;
-use btls_harness::iut::Iut;
+use btls_harness::iut::{Iut, IutArgs};
 use btls_harness::report;
 use btls_harness::runner::{run_suite, Status};
 use btls_harness::scenario::{load_dir, Scenario};
@@ -263,35 +263,6 @@ struct InteropArgs {
     quiet: bool,
 }
 
-/// The implementation under test: its adapter and how to start it.
-#[derive(Args)]
-struct IutArgs {
-    /// The IUT's adapter program.
-    #[arg(long, value_name = "PROGRAM")]
-    iut: PathBuf,
-    /// A name for the IUT in case names and reports.
-    #[arg(long, default_value = "iut")]
-    iut_name: String,
-    /// An argument put before the contract's flags (for example the script of an interpreter);
-    /// repeatable.
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-    iut_arg: Vec<String>,
-}
-
-impl IutArgs {
-    /// The IUT, once its adapter program is known to exist.
-    fn iut(&self) -> Result<Iut> {
-        if !self.iut.exists() {
-            bail!("the IUT adapter {} does not exist", self.iut.display());
-        }
-        Ok(Iut {
-            name: self.iut_name.clone(),
-            program: self.iut.clone(),
-            prefix_args: self.iut_arg.clone(),
-        })
-    }
-}
-
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
@@ -492,7 +463,7 @@ fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
 }
 
 fn run(args: RunArgs) -> Result<bool> {
-    let iut = args.iut.iut()?;
+    let iut = args.iut.iut().map_err(anyhow::Error::msg)?;
     let scenarios = select(&args.selection)?;
     if scenarios.is_empty() {
         bail!("the filters select no case");
@@ -551,7 +522,7 @@ fn run(args: RunArgs) -> Result<bool> {
 fn bench(args: BenchArgs) -> Result<bool> {
     use btls::msgs::{CipherSuite, KeyAlgorithm};
     use btls_harness::scenario::Role;
-    let iut = args.iut.iut()?;
+    let iut = args.iut.iut().map_err(anyhow::Error::msg)?;
     let key_algorithm = KeyAlgorithm::from_name(&args.key_algorithm)
         .with_context(|| format!("unknown key algorithm {}", args.key_algorithm))?;
     let cipher_suite = CipherSuite::from_name(&args.cipher_suite)
@@ -885,7 +856,7 @@ fn main() -> ExitCode {
         }),
         Command::Vectors {
             action: VectorsAction::Check { iut, dir },
-        } => iut.iut().and_then(|iut| {
+        } => iut.iut().map_err(anyhow::Error::msg).and_then(|iut| {
             btls_harness::vectors::check_iut(&iut, &dir, std::time::Duration::from_secs(60))
                 .map_err(anyhow::Error::msg)
                 .map(|run| {

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::engine::{run_case, RunOptions, Verdict};
 use crate::fixtures::Fixtures;
-use crate::iut::Iut;
+use crate::iut::{Iut, IutArgs};
 use crate::scenario::{Action, ExitClass, Outcome, PartyConfig, Role, Scenario, Step};
 use btls::conn::{ClientSessionStore, ServerSessionCache, Side};
 use btls::keys::{KeyCache, KeyRegistry, PeerKeys};
@@ -512,12 +512,9 @@ pub fn check_iut(
 /// `btls-harness model`: the model's property against an IUT.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// The adapter program.
-    #[arg(long, value_name = "PROG")]
-    pub iut: PathBuf,
-    /// An argument put before the contract's flags (for example a script); repeatable.
-    #[arg(long = "iut-arg", value_name = "A", allow_hyphen_values = true)]
-    pub iut_args: Vec<String>,
+    /// The implementation under test.
+    #[command(flatten)]
+    pub iut: IutArgs,
     /// How many configurations to generate.
     #[arg(long, default_value_t = 300)]
     pub cases: usize,
@@ -627,11 +624,7 @@ pub fn run_property(
 /// reached.
 pub fn main(args: ModelArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
-    let iut = Iut {
-        name: "iut".into(),
-        program: args.iut.clone(),
-        prefix_args: args.iut_args.clone(),
-    };
+    let iut = args.iut.iut().map_err(anyhow::Error::msg)?;
     let roles = match args.role {
         RoleArg::Client => vec![Role::Client],
         RoleArg::Server => vec![Role::Server],
