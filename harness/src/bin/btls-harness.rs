@@ -51,6 +51,10 @@ enum Command {
     /// The suite's self-test: run it against the reference adapter with each deliberate bug
     /// (quirk) on, report which cases caught each, and fail unless every quirk is caught.
     Quirks(btls_harness::quirks::QuirksArgs),
+    /// Generated negative cases (truncations, length fields, bit flips and random mutations of
+    /// every handshake frame the IUT receives), each judged by the reference run in process in
+    /// the IUT's role; failures are shrunk and written as scenario files.
+    Generate(btls_harness::generate::GenerateArgs),
     /// The interop matrix: every client implementation against every server implementation on
     /// every interop case, with the harness as a recording proxy between them (harness/INTEROP.md).
     ///
@@ -846,6 +850,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(args),
         Command::BenchReport(args) => bench_report(args),
         Command::Quirks(args) => btls_harness::quirks::main(args),
+        Command::Generate(args) => btls_harness::generate::main(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);
