@@ -223,10 +223,14 @@ pub fn build(
 ) -> Result<Option<Case>, String> {
     let base = base(role, path)?;
     let expected = oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?;
-    let (alert, requirement) = match &expected {
+    let (before, alert, requirement) = match &expected {
         Expected::Accepted => return Ok(None),
-        Expected::Alert { alert, requirement } => (Some(*alert), *requirement),
-        Expected::Close { requirement } => (None, *requirement),
+        Expected::Alert {
+            before,
+            alert,
+            requirement,
+        } => (before.clone(), Some(*alert), *requirement),
+        Expected::Close { requirement } => (Vec::new(), None, *requirement),
     };
     let frame_name = frame.map_or("after-handshake".to_owned(), |f| {
         format!(
@@ -278,6 +282,9 @@ pub fn build(
         (_, None) => return Err("a mutation needs a frame".into()),
     }
     text.push_str("[[step]]\nshutdown = true\n");
+    for code in &before {
+        text.push_str(&format!("[[step]]\nexpect = \"{code}\"\n"));
+    }
     if let Some(a) = alert {
         text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
     }

@@ -17,8 +17,10 @@ use std::path::Path;
 /// What the reference does with an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expected {
-    /// It sends this alert and closes.
+    /// It sends these handshake frames, then this alert, and closes.
     Alert {
+        /// The handshake messages it sends before the alert.
+        before: Vec<HandshakeCode>,
         /// The alert.
         alert: AlertDescription,
         /// The requirement behind it.
@@ -70,7 +72,16 @@ impl Sim {
             peer: scenario.iut.clone(),
             ..scenario.clone()
         };
-        let iut = PeerConfig::new(&mirrored, dir)?.connect(seed)?;
+        // The adapter gets `--expect-server` only when the scenario sets it.
+        let iut = match PeerConfig::new(&mirrored, dir)? {
+            PeerConfig::Client(c) if scenario.iut.expect_server.is_none() => {
+                let mut c = (*c).clone();
+                c.expected_server = None;
+                PeerConfig::Client(std::sync::Arc::new(c))
+            }
+            other => other,
+        }
+        .connect(seed)?;
         Ok(Self {
             iut,
             peer,
@@ -144,10 +155,12 @@ pub fn received_frames(
     Ok(out)
 }
 
-fn alert_in(output: &[u8]) -> Option<AlertDescription> {
-    split_frames(output)
-        .iter()
-        .find_map(|f| alert_description(f))
+/// The alert in `output`, with the handshake messages before it.
+fn alert_in(output: &[u8]) -> Option<(Vec<HandshakeCode>, AlertDescription)> {
+    let frames = split_frames(output);
+    let alert = frames.iter().find_map(|f| alert_description(f))?;
+    let before = frames.iter().map_while(|f| handshake_code(f)).collect();
+    Some((before, alert))
 }
 
 /// What the reference in the IUT's role does when its `index`-th received frame is altered by
@@ -166,9 +179,13 @@ pub fn expect(
         let bytes = alter::apply(frame, change)?;
         let result = sim.iut.receive(&bytes, now_ms());
         let output = sim.iut.take_output();
-        if let Some(alert) = alert_in(&output) {
+        if let Some((before, alert)) = alert_in(&output) {
             let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
-            return Ok(Expected::Alert { alert, requirement });
+            return Ok(Expected::Alert {
+                before,
+                alert,
+                requirement,
+            });
         }
         if let Err(e) = result {
             return Ok(Expected::Close {
@@ -186,7 +203,8 @@ pub fn expect(
     let result = sim.iut.receive_eof();
     let output = sim.iut.take_output();
     Ok(match (alert_in(&output), result) {
-        (Some(alert), r) => Expected::Alert {
+        (Some((before, alert)), r) => Expected::Alert {
+            before,
             alert,
             requirement: r.err().map_or("BT-ALERT-3", |e| e.requirement()),
         },
