@@ -14,7 +14,7 @@ use btls_harness::generate::oracle::Expected;
 use btls_harness::generate::{execute, plan, run_all, Config};
 use btls_harness::iut::Iut;
 use btls_harness::scenario::{Role, Scenario};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn work(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("btls-generated-{name}-{}", std::process::id()))
@@ -30,14 +30,14 @@ fn adapter(quirk: Option<&str>) -> Iut {
     }
 }
 
-fn config(classes: Vec<Class>, roles: Vec<Role>, budget: Option<usize>, dir: &PathBuf) -> Config {
+fn config(classes: Vec<Class>, roles: Vec<Role>, budget: Option<usize>, dir: &Path) -> Config {
     Config {
         classes,
         roles,
         budget,
         seed: 7,
         random: 4,
-        work_dir: dir.clone(),
+        work_dir: dir.to_path_buf(),
     }
 }
 
