@@ -81,7 +81,7 @@ fn caught(class: Class, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
         .cases
         .iter()
         .filter(|c| pick(c))
-        .take(4)
+        .take(8)
         .map(|c| &c.scenario)
         .collect();
     assert!(!chosen.is_empty(), "{}: no case picked", class.name());
@@ -125,4 +125,11 @@ fn bitflips_catch_decode_error_as_illegal_parameter() {
         "decode-error-as-illegal-parameter",
         |c| c.family == "flip" && expects(c, AlertDescription::DECODE_ERROR)
     ));
+}
+
+#[test]
+fn order_catches_early_server_ready() {
+    assert!(caught(Class::Order, "early-server-ready", |c| c.family
+        == "duplicate"
+        || c.family == "skip"));
 }

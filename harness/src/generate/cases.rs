@@ -20,11 +20,14 @@ pub enum Class {
     Lengths,
     /// Every bit of every handshake frame flipped, plus seeded random byte mutations.
     Bitflips,
+    /// Every handshake message skipped (the next one instead), replaced by each later one
+    /// (reordered), and duplicated.
+    Order,
 }
 
 impl Class {
     /// Every class, in priority order.
-    pub const ALL: [Self; 3] = [Self::Truncation, Self::Lengths, Self::Bitflips];
+    pub const ALL: [Self; 4] = [Self::Truncation, Self::Lengths, Self::Bitflips, Self::Order];
 
     /// The class's name.
     pub fn name(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Class {
             Self::Truncation => "truncation",
             Self::Lengths => "lengths",
             Self::Bitflips => "bitflips",
+            Self::Order => "order",
         }
     }
 }
@@ -72,6 +76,10 @@ pub enum Mutation {
     Flip(usize),
     /// After the completed handshake: optional application data, then end of stream.
     EndOfStream(Option<Vec<u8>>),
+    /// A valid sample of this later message instead of the frame (skip, reorder).
+    Instead(H),
+    /// The frame, then the same frame again.
+    Duplicate,
 }
 
 impl Mutation {
@@ -89,7 +97,7 @@ impl Mutation {
                 flip_bit: Some(*b),
                 ..Alter::default()
             },
-            Self::EndOfStream(_) => Alter::default(),
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate => Alter::default(),
         }
     }
 
@@ -104,7 +112,7 @@ impl Mutation {
                     .collect();
                 format!("{{ patch = [{}] }}", items.join(", "))
             }
-            Self::EndOfStream(_) => String::new(),
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate => String::new(),
         }
     }
 }
@@ -222,7 +230,18 @@ pub fn build(
     dir: &Path,
 ) -> Result<Option<Case>, String> {
     let base = base(role, path)?;
-    let expected = oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?;
+    let (expected, first_complete) = match (&mutation, frame) {
+        (Mutation::Instead(code), Some(f)) => {
+            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Instead(*code))?
+        }
+        (Mutation::Duplicate, Some(f)) => {
+            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Duplicate)?
+        }
+        _ => (
+            oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?,
+            false,
+        ),
+    };
     let (before, alert, requirement) = match &expected {
         Expected::Accepted => return Ok(None),
         Expected::Alert {
@@ -272,6 +291,18 @@ pub fn build(
                 text.push_str(&format!("[[step]]\nsend_app = \"{app}\"\n"));
             }
         }
+        (Mutation::Instead(code), Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\ncomment = \"{code} instead of {}\"\ninject = \"{code}\"\n",
+                f.code, f.code
+            ));
+        }
+        (Mutation::Duplicate, Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\n[[step]]\nresend = true\n",
+                c = f.code
+            ));
+        }
         (_, Some(f)) => {
             text.push_str(&format!(
                 "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\nalter = {}\n",
@@ -288,7 +319,7 @@ pub fn build(
     if let Some(a) = alert {
         text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
     }
-    let complete = matches!(mutation, Mutation::EndOfStream(_));
+    let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
     text.push_str(&format!(
         "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\nhandshake_complete = {complete}\napplication_data = \"{app}\"\n"
     ));
@@ -388,11 +419,31 @@ fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {
 pub fn mutations(
     class: Class,
     frame: &Received,
+    later: &[H],
     rng: &mut Rng,
     random: usize,
 ) -> Vec<(String, String, Mutation)> {
     let bytes = &frame.bytes;
     match class {
+        Class::Order => {
+            let mut out = vec![("duplicate".into(), "duplicate".into(), Mutation::Duplicate)];
+            for (n, code) in later.iter().enumerate() {
+                let (family, label) = if n == 0 {
+                    ("skip", "skip")
+                } else {
+                    ("reorder", "early")
+                };
+                out.push((
+                    family.into(),
+                    format!(
+                        "{label}-{}",
+                        code.to_string().to_ascii_lowercase().replace('_', "-")
+                    ),
+                    Mutation::Instead(*code),
+                ));
+            }
+            out
+        }
         Class::Truncation => (0..bytes.len())
             .map(|k| ("cut".into(), format!("cut-{k}"), Mutation::Cut(k)))
             .collect(),

@@ -1,6 +1,6 @@
 //! Generated negative cases against any IUT (`btls-harness generate`): truncations, length
-//! fields and bit flips (with seeded random mutations) of every handshake frame the IUT receives
-//! on each valid path, in both roles, run by the engine as in-memory scenarios. The expected
+//! fields, bit flips (with seeded random mutations) and skipped, reordered and duplicated
+//! messages of every handshake frame the IUT receives on each valid path, in both roles, run by the engine as in-memory scenarios. The expected
 //! answer of each case comes from the reference implementation run in process in the IUT's role
 //! ([`oracle`]); a failure is shrunk and written out as a scenario file that reproduces it.
 
@@ -124,9 +124,10 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
                         Mutation::EndOfStream(Some(b"hi".to_vec())),
                     ));
                 }
-                for frame in &frames {
+                for (i, frame) in frames.iter().enumerate() {
+                    let later: Vec<_> = frames.iter().skip(i + 1).map(|f| f.code).collect();
                     for (family, label, m) in
-                        cases::mutations(class, frame, &mut rng, config.random)
+                        cases::mutations(class, frame, &later, &mut rng, config.random)
                     {
                         candidates.push((Some(frame), family, label, m));
                     }

@@ -177,40 +177,104 @@ pub fn expect(
     let frame = sim.until(index);
     if let Some(frame) = frame {
         let bytes = alter::apply(frame, change)?;
-        let result = sim.iut.receive(&bytes, now_ms());
-        let output = sim.iut.take_output();
-        if let Some((before, alert)) = alert_in(&output) {
-            let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
-            return Ok(Expected::Alert {
-                before,
-                alert,
-                requirement,
-            });
-        }
-        if let Err(e) = result {
-            return Ok(Expected::Close {
-                requirement: e.requirement(),
-            });
-        }
-        if !output.is_empty() || sim.iut.is_established() {
-            return Ok(Expected::Accepted);
-        }
+        return Ok(judge(&mut sim, &bytes, Vec::new(), false));
     } else if index.is_some() {
         return Err(format!("the path has no received frame {index:?}"));
     } else if !sim.iut.is_established() {
         return Err("the valid path does not complete in process".into());
     }
-    let result = sim.iut.receive_eof();
+    Ok(end_of_stream(&mut sim, Vec::new()))
+}
+
+/// A change to the order of the frames the IUT receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reorder {
+    /// A valid sample of this (later) message instead of the frame.
+    Instead(HandshakeCode),
+    /// The frame, then the same frame again.
+    Duplicate,
+}
+
+/// What the reference in the IUT's role does when its `index`-th received frame is replaced or
+/// duplicated as `change` says, then an end of stream; with the handshake messages it answers
+/// the first copy of a duplicate with, and whether it had completed the handshake by then.
+pub fn expect_order(
+    scenario: &Scenario,
+    seed: u64,
+    dir: &Path,
+    index: usize,
+    change: Reorder,
+) -> Result<(Expected, bool), String> {
+    let mut sim = Sim::new(scenario, seed, dir)?;
+    let frame = sim
+        .until(Some(index))
+        .ok_or_else(|| format!("the path has no received frame {index}"))?;
+    match change {
+        Reorder::Instead(code) => {
+            let bytes =
+                crate::samples::frame(code).ok_or_else(|| format!("no sample of {code}"))?;
+            Ok((judge(&mut sim, &bytes, Vec::new(), false), false))
+        }
+        Reorder::Duplicate => {
+            sim.iut
+                .receive(&frame, now_ms())
+                .map_err(|e| format!("the valid frame fails in process: {e}"))?;
+            let responses: Vec<HandshakeCode> = split_frames(&sim.iut.take_output())
+                .iter()
+                .filter_map(|f| handshake_code(f))
+                .collect();
+            let complete = sim.iut.is_established();
+            Ok((judge(&mut sim, &frame, responses, complete), complete))
+        }
+    }
+}
+
+/// Feeds `bytes` to the IUT side, then (unless that settled it) an end of stream. `before`: the
+/// handshake messages it sent since the frame before; `established`: whether it had completed
+/// the handshake already.
+fn judge(
+    sim: &mut Sim,
+    bytes: &[u8],
+    mut before: Vec<HandshakeCode>,
+    established: bool,
+) -> Expected {
+    let result = sim.iut.receive(bytes, now_ms());
     let output = sim.iut.take_output();
-    Ok(match (alert_in(&output), result) {
-        (Some((before, alert)), r) => Expected::Alert {
+    if let Some((sent, alert)) = alert_in(&output) {
+        before.extend(sent);
+        let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
+        return Expected::Alert {
             before,
             alert,
-            requirement: r.err().map_or("BT-ALERT-3", |e| e.requirement()),
-        },
+            requirement,
+        };
+    }
+    if let Err(e) = result {
+        return Expected::Close {
+            requirement: e.requirement(),
+        };
+    }
+    if !output.is_empty() || (sim.iut.is_established() && !established) {
+        return Expected::Accepted;
+    }
+    end_of_stream(sim, before)
+}
+
+fn end_of_stream(sim: &mut Sim, mut before: Vec<HandshakeCode>) -> Expected {
+    let result = sim.iut.receive_eof();
+    let output = sim.iut.take_output();
+    match (alert_in(&output), result) {
+        (Some((sent, alert)), r) => {
+            before.extend(sent);
+            Expected::Alert {
+                before,
+                alert,
+                requirement: r.err().map_or("BT-ALERT-3", |e| e.requirement()),
+            }
+        }
         (None, Err(e)) => Expected::Close {
             requirement: e.requirement(),
         },
         (None, Ok(())) => Expected::Accepted,
-    })
+    }
 }
