@@ -46,7 +46,7 @@ pub struct GenerateArgs {
     #[arg(long, short = 'j', default_value_t = 4)]
     pub jobs: usize,
     /// Where to write generated.md, generated.json and failures/.
-    #[arg(long, value_name = "DIR", default_value = "reports/generated")]
+    #[arg(long, value_name = "DIR", default_value = "reports/generated/latest")]
     pub report_dir: PathBuf,
 }
 
