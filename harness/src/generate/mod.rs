@@ -33,7 +33,8 @@ pub struct GenerateArgs {
     /// Only this role of the IUT (default: both).
     #[arg(long, value_parser = ["client", "server"])]
     pub role: Option<String>,
-    /// At most this many cases per class (a seeded sample; default: all).
+    /// At most this many cases per class: a seeded sample of the inputs, taken before the
+    /// inputs the reference accepts are dropped (default: all).
     #[arg(long)]
     pub budget: Option<usize>,
     /// Seed of the random mutations, the samples and both sides' randomness.
