@@ -133,3 +133,8 @@ fn order_catches_early_server_ready() {
         == "duplicate"
         || c.family == "skip"));
 }
+
+#[test]
+fn alerts_catch_answer_fatal_alert() {
+    assert!(caught(Class::Alerts, "answer-fatal-alert", |c| c.family == "alert"));
+}

@@ -4,7 +4,10 @@
 
 use super::oracle::{self, Expected, Received};
 use crate::scenario::{load_str, Alter, Patch, Role, Scenario};
-use btls::msgs::{HandshakeCode as H, FRAME_HEADER_LEN, MAX_FRAME_BODY};
+use btls::msgs::{
+    AlertDescription, ContentType, FrameHeader, HandshakeCode as H, FRAME_HEADER_LEN,
+    MAX_FRAME_BODY,
+};
 use std::path::{Path, PathBuf};
 
 /// A class of generated cases.
@@ -23,11 +26,20 @@ pub enum Class {
     /// Every handshake message skipped (the next one instead), replaced by each later one
     /// (reordered), and duplicated.
     Order,
+    /// Every alert description (each defined one and an unknown one) received instead of each
+    /// handshake frame.
+    Alerts,
 }
 
 impl Class {
     /// Every class, in priority order.
-    pub const ALL: [Self; 4] = [Self::Truncation, Self::Lengths, Self::Bitflips, Self::Order];
+    pub const ALL: [Self; 5] = [
+        Self::Truncation,
+        Self::Lengths,
+        Self::Bitflips,
+        Self::Order,
+        Self::Alerts,
+    ];
 
     /// The class's name.
     pub fn name(self) -> &'static str {
@@ -36,6 +48,7 @@ impl Class {
             Self::Lengths => "lengths",
             Self::Bitflips => "bitflips",
             Self::Order => "order",
+            Self::Alerts => "alerts",
         }
     }
 }
@@ -80,6 +93,8 @@ pub enum Mutation {
     Instead(H),
     /// The frame, then the same frame again.
     Duplicate,
+    /// These bytes instead of the frame (an alert).
+    Raw(Vec<u8>),
 }
 
 impl Mutation {
@@ -97,7 +112,9 @@ impl Mutation {
                 flip_bit: Some(*b),
                 ..Alter::default()
             },
-            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate => Alter::default(),
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
+                Alter::default()
+            }
         }
     }
 
@@ -112,7 +129,9 @@ impl Mutation {
                     .collect();
                 format!("{{ patch = [{}] }}", items.join(", "))
             }
-            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate => String::new(),
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
+                String::new()
+            }
         }
     }
 }
@@ -237,6 +256,13 @@ pub fn build(
         (Mutation::Duplicate, Some(f)) => {
             oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Duplicate)?
         }
+        (Mutation::Raw(bytes), Some(f)) => oracle::expect_order(
+            &base,
+            seed,
+            dir,
+            f.index,
+            oracle::Reorder::Bytes(bytes.clone()),
+        )?,
         _ => (
             oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?,
             false,
@@ -297,6 +323,13 @@ pub fn build(
                 f.code, f.code
             ));
         }
+        (Mutation::Raw(bytes), Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\nsend_raw = \"{}\"\n",
+                f.code,
+                hex::encode(bytes)
+            ));
+        }
         (Mutation::Duplicate, Some(f)) => {
             text.push_str(&format!(
                 "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\n[[step]]\nresend = true\n",
@@ -312,7 +345,10 @@ pub fn build(
         }
         (_, None) => return Err("a mutation needs a frame".into()),
     }
-    text.push_str("[[step]]\nshutdown = true\n");
+    // After an alert the IUT must close by itself (BT-ALERT-2): no end of stream to prompt it.
+    if !matches!(mutation, Mutation::Raw(_)) {
+        text.push_str("[[step]]\nshutdown = true\n");
+    }
     for code in &before {
         text.push_str(&format!("[[step]]\nexpect = \"{code}\"\n"));
     }
@@ -425,6 +461,26 @@ pub fn mutations(
 ) -> Vec<(String, String, Mutation)> {
     let bytes = &frame.bytes;
     match class {
+        Class::Alerts => {
+            let mut descriptions: Vec<u8> = AlertDescription::ALL.iter().map(|a| a.0).collect();
+            descriptions.push(255);
+            descriptions
+                .into_iter()
+                .flat_map(|d| {
+                    let level = if d == 0 { 1 } else { 2 };
+                    [(level, "alert"), (3 - level, "alert-other-level")]
+                        .into_iter()
+                        .map(move |(level, family)| {
+                            let frame = FrameHeader::frame(ContentType::ALERT, d, &[level]);
+                            (
+                                family.into(),
+                                format!("{d}-level-{level}"),
+                                Mutation::Raw(frame),
+                            )
+                        })
+                })
+                .collect()
+        }
         Class::Order => {
             let mut out = vec![("duplicate".into(), "duplicate".into(), Mutation::Duplicate)];
             for (n, code) in later.iter().enumerate() {

@@ -187,10 +187,12 @@ pub fn expect(
 }
 
 /// A change to the order of the frames the IUT receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reorder {
     /// A valid sample of this (later) message instead of the frame.
     Instead(HandshakeCode),
+    /// These bytes instead of the frame.
+    Bytes(Vec<u8>),
     /// The frame, then the same frame again.
     Duplicate,
 }
@@ -215,6 +217,7 @@ pub fn expect_order(
                 crate::samples::frame(code).ok_or_else(|| format!("no sample of {code}"))?;
             Ok((judge(&mut sim, &bytes, Vec::new(), false), false))
         }
+        Reorder::Bytes(bytes) => Ok((judge(&mut sim, &bytes, Vec::new(), false), false)),
         Reorder::Duplicate => {
             sim.iut
                 .receive(&frame, now_ms())
