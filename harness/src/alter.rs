@@ -284,8 +284,8 @@ fn fix_length(frame: &mut [u8]) {
     }
 }
 
-/// Applies `alter` to a whole frame, in the order: fields, truncation, appended bytes, header
-/// bytes, bit flip.
+/// Applies `alter` to a whole frame, in the order: fields, body truncation, appended bytes, header
+/// bytes, patches, bit flip, frame truncation.
 pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
     let mut frame = match &alter.set {
         Some(set) => set_fields(&frame, set)?,
@@ -310,12 +310,28 @@ pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
     if let (Some(sub), Some(b)) = (alter.set_subcode, frame.get_mut(1)) {
         *b = sub;
     }
+    for patch in alter.patch.iter().flatten() {
+        let bytes = hex::decode(&patch.hex).map_err(|e| format!("alter.patch: not hex: {e}"))?;
+        let len = frame.len();
+        let slot = frame
+            .get_mut(patch.at..patch.at + bytes.len())
+            .ok_or_else(|| {
+                format!(
+                    "alter.patch: offset {} is beyond the frame's {len} bytes",
+                    patch.at
+                )
+            })?;
+        slot.copy_from_slice(&bytes);
+    }
     if let Some(bit) = alter.flip_bit {
         let len = frame.len();
         let byte = frame.get_mut(bit / 8).ok_or_else(|| {
             format!("alter.flip_bit: bit {bit} is beyond the frame's {len} bytes")
         })?;
         *byte ^= 0x80 >> (bit % 8);
+    }
+    if let Some(n) = alter.truncate_frame {
+        frame.truncate(n);
     }
     Ok(frame)
 }

@@ -169,13 +169,13 @@ fn peer_keys(
 }
 
 /// The reference peer's configuration, shared by its connections (so sessions carry over).
-enum PeerConfig {
+pub(crate) enum PeerConfig {
     Client(Arc<ClientConfig>),
     Server(Arc<ServerConfig>),
 }
 
 impl PeerConfig {
-    fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
+    pub(crate) fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
         let role = scenario.iut_role.peer();
         let config = &scenario.peer;
         let (own, peer_keys) = peer_keys(config, role, dir)?;
@@ -218,7 +218,7 @@ impl PeerConfig {
         })
     }
 
-    fn connect(&self, seed: u64) -> Result<Connection, String> {
+    pub(crate) fn connect(&self, seed: u64) -> Result<Connection, String> {
         let rng = Box::new(SeededRandom::new(seed));
         match self {
             Self::Client(c) => Connection::client(c.clone(), rng, now_ms()),

@@ -23,6 +23,7 @@ pub mod coverage;
 pub mod engine;
 pub mod expectations;
 pub mod fixtures;
+pub mod generate;
 pub mod interop;
 pub mod iut;
 pub mod model;

@@ -144,6 +144,20 @@ pub struct Alter {
     pub set_subcode: Option<u8>,
     /// Flip this bit of the whole frame (bit 0 is the high bit of byte 0).
     pub flip_bit: Option<usize>,
+    /// Overwrite bytes of the whole frame at these offsets (the length field is not fixed).
+    pub patch: Option<Vec<Patch>>,
+    /// Cut the whole frame after this many bytes (header included; the length is not fixed).
+    pub truncate_frame: Option<usize>,
+}
+
+/// Bytes written over a frame at an offset (`alter.patch`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Patch {
+    /// Offset in the frame (0 is the content type byte).
+    pub at: usize,
+    /// The bytes (hex).
+    pub hex: String,
 }
 
 /// `expect_frame`: a frame from the IUT given by its header, or by a recorded frame it must be
@@ -402,6 +416,19 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Vec<Scenario>, ScenarioErro
         .with_extension("")
         .to_string_lossy()
         .replace('\\', "/");
+    load_str(path, &base_id, &text)
+}
+
+/// Loads every scenario of one file's text (several when it has a `[matrix]`), giving them the
+/// id `base_id`; `path` names the file in errors (scenarios generated in memory use this).
+pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let err = |line, message: String| ScenarioError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let base_id = base_id.to_owned();
+    let text = text.to_owned();
 
     // The matrix is read first; each combination substitutes `{name}` in the text, which keeps
     // line numbers intact.

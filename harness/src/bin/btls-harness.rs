@@ -56,6 +56,10 @@ enum Command {
     /// specification; report how many cases reached each alert path. Exit status 1 on a
     /// mismatch (its scenario file goes to the report directory) or an unreached path.
     Model(btls_harness::model::check::ModelArgs),
+    /// Generated negative cases (truncations, length fields, bit flips and random mutations of
+    /// every handshake frame the IUT receives), each judged by the reference run in process in
+    /// the IUT's role; failures are shrunk and written as scenario files.
+    Generate(btls_harness::generate::GenerateArgs),
     /// The interop matrix: every client implementation against every server implementation on
     /// every interop case, with the harness as a recording proxy between them (harness/INTEROP.md).
     ///
@@ -824,6 +828,7 @@ fn main() -> ExitCode {
         Command::BenchReport(args) => bench_report(args),
         Command::Quirks(args) => btls_harness::quirks::main(args),
         Command::Model(args) => btls_harness::model::check::main(args),
+        Command::Generate(args) => btls_harness::generate::main(args),
         Command::List(sel) => select(&sel).map(|cases| {
             for s in &cases {
                 println!("{}  [{}]  {}", s.id, s.requirements.join(" "), s.title);

@@ -1,0 +1,550 @@
+//! The generated cases: for each valid path and role, the frames the IUT receives, each mutation
+//! of a class, the oracle's answer, and the case as scenario-file text (so a failure's reproducer
+//! is the very text that ran).
+
+use super::oracle::{self, Expected, Received};
+use crate::scenario::{load_str, Alter, Patch, Role, Scenario};
+use btls::msgs::{
+    AlertDescription, ContentType, FrameHeader, HandshakeCode as H, FRAME_HEADER_LEN,
+    MAX_FRAME_BODY,
+};
+use std::path::{Path, PathBuf};
+
+/// A class of generated cases.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Every handshake frame cut at every byte, then end of stream; end of stream without
+    /// close_notify after the handshake.
+    Truncation,
+    /// Every length field set to 0, 1, L-1, L+1, 0x7FFF, 0x8000, 0xFFFF and the maximum plus one.
+    Lengths,
+    /// Every bit of every handshake frame flipped, plus seeded random byte mutations.
+    Bitflips,
+    /// Every handshake message skipped (the next one instead), replaced by each later one
+    /// (reordered), and duplicated.
+    Order,
+    /// Every alert description (each defined one and an unknown one) received instead of each
+    /// handshake frame.
+    Alerts,
+}
+
+impl Class {
+    /// Every class, in priority order.
+    pub const ALL: [Self; 5] = [
+        Self::Truncation,
+        Self::Lengths,
+        Self::Bitflips,
+        Self::Order,
+        Self::Alerts,
+    ];
+
+    /// The class's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Truncation => "truncation",
+            Self::Lengths => "lengths",
+            Self::Bitflips => "bitflips",
+            Self::Order => "order",
+            Self::Alerts => "alerts",
+        }
+    }
+}
+
+/// A valid path: the IUT's and the peer's configuration (scenario-file text).
+#[derive(Debug, Clone, Copy)]
+pub struct ValidPath {
+    /// Short name.
+    pub name: &'static str,
+    /// The `[iut]` table's lines.
+    pub iut: &'static str,
+    /// The `[peer]` table's lines.
+    pub peer: &'static str,
+}
+
+/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it.
+pub const PATHS: [ValidPath; 2] = [
+    ValidPath {
+        name: "full",
+        iut: "",
+        peer: "",
+    },
+    ValidPath {
+        name: "key-request",
+        iut: "known = []\naccept_unsigned = true\n",
+        peer: "",
+    },
+];
+
+/// A mutation of one received frame (or none: end of stream after the handshake).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// The frame cut after this many bytes, then end of stream.
+    Cut(usize),
+    /// Bytes overwritten (length fields, random mutations).
+    Patch(Vec<Patch>),
+    /// One bit flipped.
+    Flip(usize),
+    /// After the completed handshake: optional application data, then end of stream.
+    EndOfStream(Option<Vec<u8>>),
+    /// A valid sample of this later message instead of the frame (skip, reorder).
+    Instead(H),
+    /// The frame, then the same frame again.
+    Duplicate,
+    /// These bytes instead of the frame (an alert).
+    Raw(Vec<u8>),
+}
+
+impl Mutation {
+    fn alter(&self) -> Alter {
+        match self {
+            Self::Cut(k) => Alter {
+                truncate_frame: Some(*k),
+                ..Alter::default()
+            },
+            Self::Patch(p) => Alter {
+                patch: Some(p.clone()),
+                ..Alter::default()
+            },
+            Self::Flip(b) => Alter {
+                flip_bit: Some(*b),
+                ..Alter::default()
+            },
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
+                Alter::default()
+            }
+        }
+    }
+
+    fn toml(&self) -> String {
+        match self {
+            Self::Cut(k) => format!("{{ truncate_frame = {k} }}"),
+            Self::Flip(b) => format!("{{ flip_bit = {b} }}"),
+            Self::Patch(p) => {
+                let items: Vec<String> = p
+                    .iter()
+                    .map(|p| format!("{{ at = {}, hex = \"{}\" }}", p.at, p.hex))
+                    .collect();
+                format!("{{ patch = [{}] }}", items.join(", "))
+            }
+            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
+                String::new()
+            }
+        }
+    }
+}
+
+/// One generated case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The class.
+    pub class: Class,
+    /// The IUT's role.
+    pub role: Role,
+    /// The valid path's name.
+    pub path: &'static str,
+    /// The received frame mutated (`None`: after the handshake).
+    pub frame: Option<(usize, H)>,
+    /// The mutation.
+    pub mutation: Mutation,
+    /// Which family of the class (`cut`, `header-length`, `flip`, `random`, …): failures of one
+    /// family on one frame are one finding, shrunk to the smallest.
+    pub family: String,
+    /// What the oracle answered.
+    pub expected: Expected,
+    /// The scenario-file text.
+    pub text: String,
+    /// The scenario.
+    pub scenario: Scenario,
+}
+
+/// A small deterministic generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded.
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value below `n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next_u64() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
+fn header(role: Role, path: &ValidPath, title: &str, requirements: &[&str]) -> String {
+    let reqs: Vec<String> = requirements.iter().map(|r| format!("\"{r}\"")).collect();
+    format!(
+        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}\n[peer]\n{}\n",
+        title.replace('"', "'"),
+        reqs.join(", "),
+        role.as_str(),
+        path.iut,
+        path.peer
+    )
+}
+
+/// The base scenario of a path (for the oracle's configurations).
+pub fn base(role: Role, path: &ValidPath) -> Result<Scenario, String> {
+    let text = format!(
+        "{}\n[[step]]\ncomplete = true\n",
+        header(role, path, "valid path", &[])
+    );
+    parse("generated/base", &text)
+}
+
+/// Parses generated text as a scenario.
+pub fn parse(id: &str, text: &str) -> Result<Scenario, String> {
+    let file = PathBuf::from(format!("<generated>/{id}.toml"));
+    load_str(&file, id, text)
+        .map_err(|e| e.to_string())?
+        .pop()
+        .ok_or_else(|| format!("{id}: no scenario"))
+}
+
+/// The sanity handshake of a path and role: complete, close, expect close_notify.
+pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Scenario), String> {
+    let id = format!(
+        "generated/{}/{}/{}/sanity",
+        class.name(),
+        role.as_str(),
+        path.name
+    );
+    let text = format!(
+        "{}\n[[step]]\ncomplete = true\n[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n",
+        header(role, path, "sanity handshake after the generated cases", &["BT-CLOSE-2"])
+    );
+    let scenario = parse(&id, &text)?;
+    Ok((text, scenario))
+}
+
+/// Builds one case: asks the oracle, and returns `None` when the reference accepts the input
+/// (not a negative case).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one case is described by all of these"
+)]
+pub fn build(
+    class: Class,
+    role: Role,
+    path: &ValidPath,
+    frame: Option<&Received>,
+    mutation: Mutation,
+    family: &str,
+    label: &str,
+    seed: u64,
+    dir: &Path,
+) -> Result<Option<Case>, String> {
+    let base = base(role, path)?;
+    let (expected, first_complete) = match (&mutation, frame) {
+        (Mutation::Instead(code), Some(f)) => {
+            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Instead(*code))?
+        }
+        (Mutation::Duplicate, Some(f)) => {
+            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Duplicate)?
+        }
+        (Mutation::Raw(bytes), Some(f)) => oracle::expect_order(
+            &base,
+            seed,
+            dir,
+            f.index,
+            oracle::Reorder::Bytes(bytes.clone()),
+        )?,
+        _ => (
+            oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?,
+            false,
+        ),
+    };
+    let (before, alert, requirement) = match &expected {
+        Expected::Accepted => return Ok(None),
+        Expected::Alert {
+            before,
+            alert,
+            requirement,
+        } => (before.clone(), Some(*alert), *requirement),
+        Expected::Close { requirement } => (Vec::new(), None, *requirement),
+    };
+    let frame_name = frame.map_or("after-handshake".to_owned(), |f| {
+        format!(
+            "{}-{}",
+            f.index,
+            f.code.to_string().to_ascii_lowercase().replace('_', "-")
+        )
+    });
+    let id = format!(
+        "generated/{}/{}/{}/{}/{}",
+        class.name(),
+        role.as_str(),
+        path.name,
+        frame_name,
+        label
+    );
+    let what = match alert {
+        Some(a) => format!("alert {a}"),
+        None => "a close without alert".into(),
+    };
+    let title =
+        match (&mutation, frame) {
+            (Mutation::EndOfStream(data), _) => {
+                format!(
+            "End of stream without close_notify after the handshake{} is answered with {what}",
+            if data.is_some() { " and application data" } else { "" }
+        )
+            }
+            (_, Some(f)) => format!("{} {} ({label}) is answered with {what}", f.code, family),
+            (_, None) => format!("{family} ({label}) is answered with {what}"),
+        };
+    let mut text = header(role, path, &title, &[requirement]);
+    let mut app = String::new();
+    match (&mutation, frame) {
+        (Mutation::EndOfStream(data), _) => {
+            text.push_str("\n[[step]]\ncomplete = true\n");
+            if let Some(d) = data {
+                app = hex::encode(d);
+                text.push_str(&format!("[[step]]\nsend_app = \"{app}\"\n"));
+            }
+        }
+        (Mutation::Instead(code), Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\ncomment = \"{code} instead of {}\"\ninject = \"{code}\"\n",
+                f.code, f.code
+            ));
+        }
+        (Mutation::Raw(bytes), Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\nsend_raw = \"{}\"\n",
+                f.code,
+                hex::encode(bytes)
+            ));
+        }
+        (Mutation::Duplicate, Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\n[[step]]\nresend = true\n",
+                c = f.code
+            ));
+        }
+        (_, Some(f)) => {
+            text.push_str(&format!(
+                "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\nalter = {}\n",
+                mutation.toml(),
+                c = f.code
+            ));
+        }
+        (_, None) => return Err("a mutation needs a frame".into()),
+    }
+    // After an alert the IUT must close by itself (BT-ALERT-2): no end of stream to prompt it.
+    if !matches!(mutation, Mutation::Raw(_)) {
+        text.push_str("[[step]]\nshutdown = true\n");
+    }
+    for code in &before {
+        text.push_str(&format!("[[step]]\nexpect = \"{code}\"\n"));
+    }
+    if let Some(a) = alert {
+        text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
+    }
+    let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
+    text.push_str(&format!(
+        "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\nhandshake_complete = {complete}\napplication_data = \"{app}\"\n"
+    ));
+    let scenario = parse(&id, &text)?;
+    Ok(Some(Case {
+        class,
+        role,
+        path: path.name,
+        frame: frame.map(|f| (f.index, f.code)),
+        mutation,
+        family: family.to_owned(),
+        expected,
+        text,
+        scenario,
+    }))
+}
+
+/// One part of a body's layout: a length prefix (name, width, largest value) or, when `None`, a
+/// fixed-size field of the given size.
+type Layout = (Option<(&'static str, usize, usize)>, usize);
+
+/// A length prefix inside a handshake body: offset in the frame, width in bytes, and the
+/// largest value the field allows.
+fn inner_lengths(code: H, frame: &[u8]) -> Vec<(String, usize, usize, usize)> {
+    // (name, width, max) per prefix, with fixed-size fields between as (None, size).
+    let layout: &[Layout] = match code {
+        H::CLIENT_HELLO => &[
+            (None, 34),
+            (Some(("session_id", 1, 32)), 0),
+            (None, 2),
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (Some(("key_share", 1, 255)), 0),
+            (Some(("cipher_suites", 1, 254)), 0),
+        ],
+        H::SERVER_HELLO => &[
+            (None, 34),
+            (Some(("session_id", 1, 32)), 0),
+            (None, 2),
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (Some(("key_share", 1, 255)), 0),
+        ],
+        H::SENDING_KEY => &[
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (None, 2),
+            (Some(("public_key", 2, 1024)), 0),
+            (None, 16),
+            (Some(("registry_signature", 2, 1024)), 0),
+        ],
+        H::SESSION_DETAILS => &[(None, 34), (Some(("signature", 2, 1024)), 0)],
+        H::CLIENT_READY => &[(Some(("signature", 2, 1024)), 0)],
+        _ => &[],
+    };
+    let mut out = Vec::new();
+    let mut at = FRAME_HEADER_LEN;
+    for (prefix, skip) in layout {
+        match prefix {
+            None => at += skip,
+            Some((name, width, max)) => {
+                let Some(bytes) = frame.get(at..at + width) else {
+                    break;
+                };
+                let len = bytes
+                    .iter()
+                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+                out.push(((*name).to_owned(), at, *width, *max));
+                at += width + len;
+            }
+        }
+    }
+    out
+}
+
+fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {
+    let limit = 1usize << (8 * width);
+    let mut v: Vec<usize> = [
+        0,
+        1,
+        current.wrapping_sub(1),
+        current + 1,
+        0x7FFF,
+        0x8000,
+        0xFFFF,
+        max + 1,
+    ]
+    .into_iter()
+    .filter(|v| *v < limit && *v != current)
+    .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The mutations of `class` for one received frame: (family, label, mutation).
+pub fn mutations(
+    class: Class,
+    frame: &Received,
+    later: &[H],
+    rng: &mut Rng,
+    random: usize,
+) -> Vec<(String, String, Mutation)> {
+    let bytes = &frame.bytes;
+    match class {
+        Class::Alerts => {
+            let mut descriptions: Vec<u8> = AlertDescription::ALL.iter().map(|a| a.0).collect();
+            descriptions.push(255);
+            descriptions
+                .into_iter()
+                .flat_map(|d| {
+                    let level = if d == 0 { 1 } else { 2 };
+                    [(level, "alert"), (3 - level, "alert-other-level")]
+                        .into_iter()
+                        .map(move |(level, family)| {
+                            let frame = FrameHeader::frame(ContentType::ALERT, d, &[level]);
+                            (
+                                family.into(),
+                                format!("{d}-level-{level}"),
+                                Mutation::Raw(frame),
+                            )
+                        })
+                })
+                .collect()
+        }
+        Class::Order => {
+            let mut out = vec![("duplicate".into(), "duplicate".into(), Mutation::Duplicate)];
+            for (n, code) in later.iter().enumerate() {
+                let (family, label) = if n == 0 {
+                    ("skip", "skip")
+                } else {
+                    ("reorder", "early")
+                };
+                out.push((
+                    family.into(),
+                    format!(
+                        "{label}-{}",
+                        code.to_string().to_ascii_lowercase().replace('_', "-")
+                    ),
+                    Mutation::Instead(*code),
+                ));
+            }
+            out
+        }
+        Class::Truncation => (0..bytes.len())
+            .map(|k| ("cut".into(), format!("cut-{k}"), Mutation::Cut(k)))
+            .collect(),
+        Class::Lengths => {
+            let body = bytes.len().saturating_sub(FRAME_HEADER_LEN);
+            let mut fields = vec![("frame-length".to_owned(), 2, 2, MAX_FRAME_BODY)];
+            fields.extend(inner_lengths(frame.code, bytes));
+            let mut out = Vec::new();
+            for (name, at, width, max) in fields {
+                let current = bytes.get(at..at + width).map_or(body, |b| {
+                    b.iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b))
+                });
+                for v in length_values(current, width, max) {
+                    let be = v.to_be_bytes();
+                    let hex = hex::encode(be.get(be.len() - width..).unwrap_or_default());
+                    out.push((
+                        format!("{name}-length"),
+                        format!("{name}-{v}"),
+                        Mutation::Patch(vec![Patch { at, hex }]),
+                    ));
+                }
+            }
+            out
+        }
+        Class::Bitflips => {
+            let mut out: Vec<_> = (0..bytes.len() * 8)
+                .map(|b| ("flip".into(), format!("bit-{b}"), Mutation::Flip(b)))
+                .collect();
+            for n in 0..random {
+                let count = 1 + rng.below(4);
+                let mut patches: Vec<Patch> = (0..count)
+                    .map(|_| Patch {
+                        at: rng.below(bytes.len()),
+                        hex: format!("{:02x}", rng.next_u64() & 0xFF),
+                    })
+                    .collect();
+                patches.sort_by_key(|p| p.at);
+                patches.dedup_by_key(|p| p.at);
+                out.push((
+                    "random".into(),
+                    format!("random-{n}"),
+                    Mutation::Patch(patches),
+                ));
+            }
+            out
+        }
+    }
+}

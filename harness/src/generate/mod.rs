@@ -1,0 +1,602 @@
+//! Generated negative cases against any IUT (`btls-harness generate`): truncations, length
+//! fields, bit flips (with seeded random mutations), skipped, reordered and duplicated messages,
+//! and every alert description in place of every handshake frame the IUT receives on each valid
+//! path, in both roles, run by the engine as in-memory scenarios. The expected answer of each
+//! case comes from the reference implementation run in process in the IUT's role ([`oracle`]);
+//! a failure is shrunk and written out as a scenario file that reproduces it.
+
+pub mod cases;
+pub mod oracle;
+
+use crate::engine::{run_case, RunOptions, Verdict};
+use crate::iut::{Iut, IutArgs};
+use crate::scenario::{Patch, Role, Scenario};
+use cases::{Case, Class, Mutation, Rng, PATHS};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// `btls-harness generate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    /// The implementation under test.
+    #[command(flatten)]
+    pub iut: IutArgs,
+    /// A class to generate; repeatable (default: every class).
+    #[arg(long = "class", value_enum)]
+    pub classes: Vec<Class>,
+    /// Only this role of the IUT (default: both).
+    #[arg(long, value_parser = ["client", "server"])]
+    pub role: Option<String>,
+    /// At most this many cases per class: a seeded sample of the inputs, taken before the
+    /// inputs the reference accepts are dropped (default: all).
+    #[arg(long)]
+    pub budget: Option<usize>,
+    /// Seed of the random mutations, the samples and both sides' randomness.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Random mutations per received frame (class bitflips).
+    #[arg(long, default_value_t = 16)]
+    pub random: usize,
+    /// Cases run at once.
+    #[arg(long, short = 'j', default_value_t = 4)]
+    pub jobs: usize,
+    /// Where to write generated.md, generated.json and failures/.
+    #[arg(long, value_name = "DIR", default_value = "reports/generated/latest")]
+    pub report_dir: PathBuf,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The classes.
+    pub classes: Vec<Class>,
+    /// The IUT's roles.
+    pub roles: Vec<Role>,
+    /// At most this many cases per class.
+    pub budget: Option<usize>,
+    /// The seed.
+    pub seed: u64,
+    /// Random mutations per received frame.
+    pub random: usize,
+    /// Scratch directory.
+    pub work_dir: PathBuf,
+}
+
+/// The cases of one class, and the sanity handshakes run after them.
+#[derive(Debug, Clone)]
+pub struct ClassPlan {
+    /// The class.
+    pub class: Class,
+    /// The cases.
+    pub cases: Vec<Case>,
+    /// Inputs the reference accepts (not negative cases), per role.
+    pub not_negative: BTreeMap<&'static str, usize>,
+    /// One sanity handshake per role and path.
+    pub sanity: Vec<(String, Scenario)>,
+}
+
+fn sample<T>(items: Vec<T>, n: usize, rng: &mut Rng) -> Vec<T> {
+    if items.len() <= n {
+        return items;
+    }
+    let mut keyed: Vec<(u64, usize, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (rng.next_u64(), i, t))
+        .collect();
+    keyed.sort_by_key(|k| k.0);
+    keyed.truncate(n);
+    keyed.sort_by_key(|k| k.1);
+    keyed.into_iter().map(|k| k.2).collect()
+}
+
+/// Generates the cases of `config`, asking the oracle for each.
+pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
+    let _ = std::fs::create_dir_all(&config.work_dir);
+    let mut out = Vec::new();
+    for &class in &config.classes {
+        let mut rng = Rng::new(config.seed ^ (class as u64) << 32);
+        let mut all = Vec::new();
+        let mut sanity = Vec::new();
+        let mut not_negative = BTreeMap::new();
+        for &role in &config.roles {
+            for path in &PATHS {
+                let base = cases::base(role, path)?;
+                let frames = oracle::received_frames(&base, config.seed, &config.work_dir)
+                    .map_err(|e| format!("{} {} path: {e}", role.as_str(), path.name))?;
+                let mut candidates = Vec::new();
+                if class == Class::Truncation && path.name == "full" {
+                    candidates.push((
+                        None,
+                        "end-of-stream".to_owned(),
+                        "no-data".to_owned(),
+                        Mutation::EndOfStream(None),
+                    ));
+                    candidates.push((
+                        None,
+                        "end-of-stream".to_owned(),
+                        "after-data".to_owned(),
+                        Mutation::EndOfStream(Some(b"hi".to_vec())),
+                    ));
+                }
+                for (i, frame) in frames.iter().enumerate() {
+                    let later: Vec<_> = frames.iter().skip(i + 1).map(|f| f.code).collect();
+                    for (family, label, m) in
+                        cases::mutations(class, frame, &later, &mut rng, config.random)
+                    {
+                        candidates.push((Some(frame), family, label, m));
+                    }
+                }
+                if let Some(n) = config.budget {
+                    // Each role and path gets its share of the budget.
+                    let share = n.div_ceil(config.roles.len() * PATHS.len()).max(1);
+                    candidates = sample(candidates, share, &mut rng);
+                }
+                for (frame, family, label, m) in candidates {
+                    match cases::build(
+                        class,
+                        role,
+                        path,
+                        frame,
+                        m,
+                        &family,
+                        &label,
+                        config.seed,
+                        &config.work_dir,
+                    )? {
+                        Some(case) => all.push(case),
+                        None => *not_negative.entry(role.as_str()).or_insert(0) += 1,
+                    }
+                }
+                sanity.push(cases::sanity(class, role, path)?);
+            }
+        }
+        out.push(ClassPlan {
+            class,
+            cases: all,
+            not_negative,
+            sanity,
+        });
+    }
+    Ok(out)
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Whether it passed.
+    pub passed: bool,
+    /// Unsupported by the IUT.
+    pub unsupported: bool,
+    /// Expected and actual, when it failed.
+    pub failure: Option<(String, String)>,
+}
+
+fn outcome(verdict: &Verdict) -> Outcome {
+    match verdict {
+        Verdict::Pass => Outcome {
+            passed: true,
+            unsupported: false,
+            failure: None,
+        },
+        Verdict::PassLenient(n) => Outcome {
+            passed: false,
+            unsupported: false,
+            failure: Some(("no lenient grade".into(), n.clone())),
+        },
+        Verdict::Unsupported(r) => Outcome {
+            passed: false,
+            unsupported: true,
+            failure: Some(("support".into(), r.clone())),
+        },
+        Verdict::Fail(f) => Outcome {
+            passed: false,
+            unsupported: false,
+            failure: Some((format!("step {}: {}", f.step, f.expected), f.actual.clone())),
+        },
+    }
+}
+
+/// Runs one scenario and removes its scratch files.
+pub fn run_one(scenario: &Scenario, iut: &Iut, options: &RunOptions) -> Outcome {
+    let result = run_case(scenario, iut, options);
+    let _ = std::fs::remove_dir_all(options.work_dir.join(scenario.id.replace('/', "__")));
+    outcome(&result.verdict)
+}
+
+/// Runs `scenarios` on `jobs` threads, printing progress to stderr.
+pub fn run_all(
+    scenarios: &[&Scenario],
+    iut: &Iut,
+    options: &RunOptions,
+    jobs: usize,
+    label: &str,
+) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let total = scenarios.len();
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; total]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(scenario) = scenarios.get(i) else {
+                    break;
+                };
+                let o = run_one(scenario, iut, options);
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                if !o.passed || n % 100 == 0 || n == total {
+                    eprintln!(
+                        "[{label} {n}/{total}] {} {}",
+                        if o.passed { "pass" } else { "FAIL" },
+                        scenario.id
+                    );
+                }
+                if let Ok(mut r) = results.lock() {
+                    if let Some(slot) = r.get_mut(i) {
+                        *slot = Some(o);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or(Outcome {
+                passed: false,
+                unsupported: false,
+                failure: Some(("a result".into(), "none".into())),
+            })
+        })
+        .collect()
+}
+
+/// Counts of one class and role.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counts {
+    /// Cases run.
+    pub ran: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// The IUT does not support an option a case needs.
+    pub unsupported: usize,
+    /// Generated inputs the reference accepts, so not run as negative cases.
+    pub not_negative: usize,
+    /// Sanity handshakes passed / run.
+    pub sanity_passed: usize,
+    /// Sanity handshakes run.
+    pub sanity_ran: usize,
+}
+
+/// One finding: a shrunk failing case and how many failures it stands for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// The class.
+    pub class: Class,
+    /// The IUT's role.
+    pub role: String,
+    /// The case id.
+    pub id: String,
+    /// What was expected.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+    /// Failing cases of the same family, frame and symptom.
+    pub like: usize,
+    /// The reproducing scenario file, relative to the report directory.
+    pub scenario_file: String,
+    /// Its text.
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// A whole generated run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// The IUT.
+    pub iut: String,
+    /// The seed.
+    pub seed: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Per class, per role.
+    pub classes: BTreeMap<Class, BTreeMap<String, Counts>>,
+    /// The findings.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether anything failed.
+    pub fn failed(&self) -> bool {
+        !self.findings.is_empty()
+            || self
+                .classes
+                .values()
+                .flat_map(BTreeMap::values)
+                .any(|c| c.failed > 0 || c.sanity_passed < c.sanity_ran)
+    }
+}
+
+fn symptom(actual: &str) -> String {
+    actual
+        .split(['(', ':'])
+        .next()
+        .unwrap_or(actual)
+        .chars()
+        .take(48)
+        .collect()
+}
+
+/// Shrinks a failing random mutation: drops patches while the smaller mutation is still a
+/// negative case that fails.
+fn shrink(case: &Case, iut: &Iut, options: &RunOptions, config: &Config) -> Case {
+    let Mutation::Patch(patches) = &case.mutation else {
+        return case.clone();
+    };
+    let Some(path) = PATHS.iter().find(|p| p.name == case.path) else {
+        return case.clone();
+    };
+    let Ok(base) = cases::base(case.role, path) else {
+        return case.clone();
+    };
+    let Ok(frames) = oracle::received_frames(&base, config.seed, &config.work_dir) else {
+        return case.clone();
+    };
+    let frame = case
+        .frame
+        .and_then(|(i, _)| frames.iter().find(|f| f.index == i));
+    let mut best = case.clone();
+    let mut current: Vec<Patch> = patches.clone();
+    let mut i = 0;
+    while current.len() > 1 && i < current.len() {
+        let mut smaller = current.clone();
+        smaller.remove(i);
+        let label = format!("{}-shrunk-{}", case.family, smaller.len());
+        let built = cases::build(
+            case.class,
+            case.role,
+            path,
+            frame,
+            Mutation::Patch(smaller.clone()),
+            &case.family,
+            &label,
+            config.seed,
+            &config.work_dir,
+        );
+        match built {
+            Ok(Some(c)) if !run_one(&c.scenario, iut, options).passed => {
+                current = smaller;
+                best = c;
+            }
+            _ => i += 1,
+        }
+    }
+    best
+}
+
+/// Runs the planned classes against `iut`.
+pub fn execute(
+    plans: &[ClassPlan],
+    iut: &Iut,
+    options: &RunOptions,
+    jobs: usize,
+    config: &Config,
+) -> Report {
+    let started = Instant::now();
+    let mut classes = BTreeMap::new();
+    let mut findings = Vec::new();
+    for plan in plans {
+        let scenarios: Vec<&Scenario> = plan.cases.iter().map(|c| &c.scenario).collect();
+        let outcomes = run_all(&scenarios, iut, options, jobs, plan.class.name());
+        let sanity: Vec<&Scenario> = plan.sanity.iter().map(|s| &s.1).collect();
+        let sanity_outcomes = run_all(&sanity, iut, options, jobs, "sanity");
+        let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
+        // Failures of one role, path, frame, family and symptom: the first case (the shortest
+        // cut, the lowest bit, the smallest value) and how many.
+        let mut groups: BTreeMap<[String; 5], (usize, usize)> = BTreeMap::new();
+        for (i, (case, o)) in plan.cases.iter().zip(&outcomes).enumerate() {
+            let c = counts.entry(case.role.as_str().to_owned()).or_default();
+            c.ran += 1;
+            if o.passed {
+                c.passed += 1;
+            } else if o.unsupported {
+                c.unsupported += 1;
+            } else {
+                c.failed += 1;
+                let (_, actual) = o.failure.clone().unwrap_or_default();
+                let key = [
+                    case.role.as_str().to_owned(),
+                    case.path.to_owned(),
+                    format!("{:?}", case.frame),
+                    case.family.clone(),
+                    symptom(&actual),
+                ];
+                groups.entry(key).or_insert((i, 0)).1 += 1;
+            }
+        }
+        for (role, n) in &plan.not_negative {
+            counts.entry((*role).to_owned()).or_default().not_negative = *n;
+        }
+        for ((_, s), o) in plan.sanity.iter().zip(&sanity_outcomes) {
+            let c = counts.entry(s.iut_role.as_str().to_owned()).or_default();
+            c.sanity_ran += 1;
+            if o.passed {
+                c.sanity_passed += 1;
+            } else {
+                findings.push(Finding {
+                    class: plan.class,
+                    role: s.iut_role.as_str().to_owned(),
+                    id: s.id.clone(),
+                    expected: o.failure.clone().unwrap_or_default().0,
+                    actual: o.failure.clone().unwrap_or_default().1,
+                    like: 1,
+                    scenario_file: String::new(),
+                    text: plan
+                        .sanity
+                        .iter()
+                        .find(|x| x.1.id == s.id)
+                        .map(|x| x.0.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        for (_, (i, like)) in groups {
+            let (Some(case), Some(o)) = (plan.cases.get(i), outcomes.get(i)) else {
+                continue;
+            };
+            let case = if case.family == "random" {
+                shrink(case, iut, options, config)
+            } else {
+                case.clone()
+            };
+            let (expected, actual) = o.failure.clone().unwrap_or_default();
+            findings.push(Finding {
+                class: plan.class,
+                role: case.role.as_str().to_owned(),
+                id: case.scenario.id.clone(),
+                expected,
+                actual,
+                like,
+                scenario_file: String::new(),
+                text: case.text.clone(),
+            });
+        }
+        classes.insert(plan.class, counts);
+    }
+    Report {
+        iut: iut.name.clone(),
+        seed: options.seed,
+        seconds: started.elapsed().as_secs_f64(),
+        classes,
+        findings,
+    }
+}
+
+/// Writes `generated.json`, `generated.md` and `failures/*.toml` into `dir`.
+pub fn write_report(report: &mut Report, dir: &Path) -> std::io::Result<()> {
+    let failures = dir.join("failures");
+    let _ = std::fs::remove_dir_all(&failures);
+    std::fs::create_dir_all(&failures)?;
+    for f in &mut report.findings {
+        let name = format!(
+            "{}.toml",
+            f.id.trim_start_matches("generated/").replace('/', "__")
+        );
+        std::fs::write(
+            failures.join(&name),
+            format!(
+                "# Reproduces a failure of `btls-harness generate` against {} (seed {}): expected {}; got {}. {} failing case(s) like it.\n# Run: btls-harness run --scenarios {} --iut …\n{}",
+                report.iut,
+                report.seed,
+                f.expected,
+                f.actual,
+                f.like,
+                failures.display(),
+                f.text
+            ),
+        )?;
+        f.scenario_file = format!("failures/{name}");
+    }
+    std::fs::write(
+        dir.join("generated.json"),
+        serde_json::to_string_pretty(report).map_err(std::io::Error::other)?,
+    )?;
+    let mut md = format!(
+        "# Generated negative cases against `{}`\n\nSeed {}, {:.1} s. Oracle: the reference implementation in process in the IUT's role, fed the same mutated frame in the same state, then end of stream.\n\n| class | role | ran | passed | failed | unsupported | not negative (reference accepts) | sanity |\n|---|---|---|---|---|---|---|---|\n",
+        report.iut, report.seed, report.seconds
+    );
+    for (class, roles) in &report.classes {
+        for (role, c) in roles {
+            md.push_str(&format!(
+                "| {} | {role} | {} | {} | {} | {} | {} | {}/{} |\n",
+                class.name(),
+                c.ran,
+                c.passed,
+                c.failed,
+                c.unsupported,
+                c.not_negative,
+                c.sanity_passed,
+                c.sanity_ran
+            ));
+        }
+    }
+    md.push_str(&format!("\n## Findings ({})\n\n", report.findings.len()));
+    for f in &report.findings {
+        md.push_str(&format!(
+            "- **{}** ({} failing like it): expected {}; got {} — `{}`\n",
+            f.id, f.like, f.expected, f.actual, f.scenario_file
+        ));
+    }
+    std::fs::write(dir.join("generated.md"), md)
+}
+
+/// Runs `btls-harness generate`; `Ok(true)` when every case passed.
+pub fn main(args: GenerateArgs) -> anyhow::Result<bool> {
+    let classes = if args.classes.is_empty() {
+        Class::ALL.to_vec()
+    } else {
+        args.classes.clone()
+    };
+    let roles = match args.role.as_deref() {
+        Some("client") => vec![Role::Client],
+        Some("server") => vec![Role::Server],
+        _ => vec![Role::Server, Role::Client],
+    };
+    let work_dir = args.report_dir.join("work");
+    let config = Config {
+        classes,
+        roles,
+        budget: args.budget,
+        seed: args.seed,
+        random: args.random,
+        work_dir: work_dir.clone(),
+    };
+    let iut = args.iut.iut().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let plans = plan(&config).map_err(anyhow::Error::msg)?;
+    let total: usize = plans.iter().map(|p| p.cases.len()).sum();
+    eprintln!(
+        "generated {total} cases in {} ms",
+        started.elapsed().as_millis()
+    );
+    let mut options = RunOptions::new(args.seed, work_dir.clone());
+    options.exit_timeout = Duration::from_secs(5);
+    let mut report = execute(&plans, &iut, &options, args.jobs, &config);
+    report.seconds = started.elapsed().as_secs_f64();
+    write_report(&mut report, &args.report_dir)?;
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let mut out = std::io::stderr();
+    for (class, roles) in &report.classes {
+        for (role, c) in roles {
+            let _ = writeln!(
+                out,
+                "{:<10} {role:<6} ran {:>5}  passed {:>5}  failed {:>4}  unsupported {:>4}  not negative {:>4}  sanity {}/{}",
+                class.name(),
+                c.ran,
+                c.passed,
+                c.failed,
+                c.unsupported,
+                c.not_negative,
+                c.sanity_passed,
+                c.sanity_ran
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} finding(s); report in {} ({:.1} s)",
+        report.findings.len(),
+        args.report_dir.display(),
+        report.seconds
+    );
+    Ok(!report.failed())
+}

@@ -1,0 +1,140 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
+//! Generated negative cases: a bounded sample of each class passes against the reference adapter
+//! in both roles, and each class catches a deliberately buggy build.
+
+use btls::msgs::AlertDescription;
+use btls_harness::engine::RunOptions;
+use btls_harness::generate::cases::{Case, Class, Mutation};
+use btls_harness::generate::oracle::Expected;
+use btls_harness::generate::{execute, plan, run_all, Config};
+use btls_harness::iut::Iut;
+use btls_harness::scenario::{Role, Scenario};
+use std::path::{Path, PathBuf};
+
+fn work(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("btls-generated-{name}-{}", std::process::id()))
+}
+
+fn adapter(quirk: Option<&str>) -> Iut {
+    Iut {
+        name: quirk.unwrap_or("reference").into(),
+        program: PathBuf::from(env!("CARGO_BIN_EXE_btls-iut")),
+        prefix_args: quirk
+            .map(|q| vec!["--quirk".to_owned(), q.to_owned()])
+            .unwrap_or_default(),
+    }
+}
+
+fn config(classes: Vec<Class>, roles: Vec<Role>, budget: Option<usize>, dir: &Path) -> Config {
+    Config {
+        classes,
+        roles,
+        budget,
+        seed: 7,
+        random: 4,
+        work_dir: dir.to_path_buf(),
+    }
+}
+
+#[test]
+fn a_sample_of_every_class_passes_against_the_reference_in_both_roles() {
+    let dir = work("sample");
+    let config = config(
+        Class::ALL.to_vec(),
+        vec![Role::Server, Role::Client],
+        Some(48),
+        &dir,
+    );
+    let plans = plan(&config).unwrap();
+    let iut = adapter(None);
+    let report = execute(&plans, &iut, &RunOptions::new(7, dir.clone()), 4, &config);
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in &report.findings {
+        eprintln!(
+            "{}: expected {}; got {}\n{}",
+            f.id, f.expected, f.actual, f.text
+        );
+    }
+    assert!(!report.failed(), "the reference fails generated cases");
+    for class in Class::ALL {
+        let roles = &report.classes[&class];
+        for role in ["client", "server"] {
+            let c = &roles[role];
+            assert!(c.ran > 0, "{} {role}: no case ran", class.name());
+            assert_eq!(c.sanity_ran, c.sanity_passed);
+            assert!(c.sanity_ran > 0);
+        }
+    }
+}
+
+/// Runs the `pick`ed cases of one class (server role) against a quirk build; true when one fails.
+fn caught(class: Class, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
+    let dir = work(quirk);
+    let config = config(vec![class], vec![Role::Server], None, &dir);
+    let plans = plan(&config).unwrap();
+    let chosen: Vec<&Scenario> = plans[0]
+        .cases
+        .iter()
+        .filter(|c| pick(c))
+        .take(8)
+        .map(|c| &c.scenario)
+        .collect();
+    assert!(!chosen.is_empty(), "{}: no case picked", class.name());
+    let outcomes = run_all(
+        &chosen,
+        &adapter(Some(quirk)),
+        &RunOptions::new(7, dir.clone()),
+        4,
+        quirk,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    outcomes.iter().any(|o| !o.passed)
+}
+
+fn expects(case: &Case, alert: AlertDescription) -> bool {
+    matches!(&case.expected, Expected::Alert { alert: a, .. } if *a == alert)
+}
+
+#[test]
+fn truncation_catches_truncation_as_close() {
+    assert!(caught(
+        Class::Truncation,
+        "truncation-as-close",
+        |c| matches!(c.mutation, Mutation::EndOfStream(_))
+    ));
+}
+
+#[test]
+fn lengths_catch_accept_oversize_frame() {
+    assert!(caught(
+        Class::Lengths,
+        "accept-oversize-frame",
+        |c| expects(c, AlertDescription::RECORD_OVERFLOW)
+    ));
+}
+
+#[test]
+fn bitflips_catch_decode_error_as_illegal_parameter() {
+    assert!(caught(
+        Class::Bitflips,
+        "decode-error-as-illegal-parameter",
+        |c| c.family == "flip" && expects(c, AlertDescription::DECODE_ERROR)
+    ));
+}
+
+#[test]
+fn order_catches_early_server_ready() {
+    assert!(caught(Class::Order, "early-server-ready", |c| c.family
+        == "duplicate"
+        || c.family == "skip"));
+}
+
+#[test]
+fn alerts_catch_answer_fatal_alert() {
+    assert!(caught(Class::Alerts, "answer-fatal-alert", |c| c.family == "alert"));
+}
