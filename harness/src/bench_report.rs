@@ -10,6 +10,7 @@
 //! figure table), and, for criterion's measurements, the 95% confidence intervals of the two runs
 //! do not overlap. Anything else is reported as within noise.
 
+use crate::report::esc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -583,13 +584,6 @@ const FLOOR: &str = "#718096";
 const OPENSSL: &str = "#2f855a";
 const BAD: &str = "#c53030";
 const GOOD: &str = "#2f855a";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A horizontal bar chart as a standalone SVG; `marker` draws a vertical line (a target).
 pub fn bar_chart(title: &str, bars: &[Bar], marker: Option<(f64, &str)>) -> String {

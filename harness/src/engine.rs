@@ -100,7 +100,8 @@ pub struct CaseResult {
     pub duration: Duration,
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch: the time given to reference connections.
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
@@ -853,7 +854,16 @@ fn run_step(
         },
         Action::Finish => {
             let mut closing = false;
+            // Each read has its own timeout; the whole step has one too, so an IUT that keeps
+            // sending and never closes cannot hold it forever.
+            let deadline = Instant::now() + timeout * 4;
             loop {
+                if Instant::now() > deadline {
+                    return Err(f(
+                        "the connection to end",
+                        format!("still open after {} ms", (timeout * 4).as_millis()),
+                    ));
+                }
                 s.flush_peer(log, step, index)
                     .map_err(|e| f("to send", e))?;
                 if s.peer.is_established() && !closing {

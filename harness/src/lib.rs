@@ -12,7 +12,13 @@
 //! - [`interop`]: the interop matrix (every client implementation × every server one);
 //! - [`bench`]: benchmarking any IUT over the adapter contract;
 //! - [`bench_report`]: the benchmark comparison report;
-//! - [`quirks`]: the suite's self-test against deliberately buggy builds of the reference.
+//! - [`quirks`]: the suite's self-test against deliberately buggy builds of the reference;
+//! - [`capture`]: every session recorded as pcapng/pcap with a key log; any capture read back,
+//!   reassembled, decoded and replayed;
+//! - [`model`]: a model of the handshake outcome and its property against any IUT;
+//! - [`generate`]: generated negative cases (truncations, length fields, bit flips, message
+//!   order, alerts) against any IUT;
+//! - [`vectors`]: test vectors, regenerated, verified and fed to an IUT.
 #![forbid(unsafe_code)]
 
 pub mod alter;

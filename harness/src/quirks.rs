@@ -383,7 +383,13 @@ pub fn main(args: QuirksArgs) -> anyhow::Result<bool> {
             .collect::<anyhow::Result<Vec<_>>>()?
     };
     let scenarios = load_dir(&args.scenarios)
-        .map_err(|e| anyhow::anyhow!("{} malformed scenario file(s)", e.len()))?
+        .map_err(|errs| {
+            anyhow::anyhow!(errs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        })?
         .into_iter()
         .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| s.id.contains(f.as_str())))
         .collect::<Vec<_>>();

@@ -85,6 +85,18 @@ fn caught(class: Class, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
         .map(|c| &c.scenario)
         .collect();
     assert!(!chosen.is_empty(), "{}: no case picked", class.name());
+    let clean = run_all(
+        &chosen,
+        &adapter(None),
+        &RunOptions::new(7, dir.clone()),
+        4,
+        "clean",
+    );
+    assert!(
+        clean.iter().all(|o| o.passed),
+        "{}: the picked cases must pass against the clean reference",
+        class.name()
+    );
     let outcomes = run_all(
         &chosen,
         &adapter(Some(quirk)),

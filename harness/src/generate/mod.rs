@@ -338,29 +338,38 @@ fn symptom(actual: &str) -> String {
 
 /// Shrinks a failing random mutation: drops patches while the smaller mutation is still a
 /// negative case that fails.
-fn shrink(case: &Case, iut: &Iut, options: &RunOptions, config: &Config) -> Case {
+/// Returns the smallest failing case found and its outcome (`None`: the case itself).
+fn shrink(
+    case: &Case,
+    iut: &Iut,
+    options: &RunOptions,
+    config: &Config,
+) -> (Case, Option<Outcome>) {
+    let unchanged = || (case.clone(), None);
     let Mutation::Patch(patches) = &case.mutation else {
-        return case.clone();
+        return unchanged();
     };
     let Some(path) = PATHS.iter().find(|p| p.name == case.path) else {
-        return case.clone();
+        return unchanged();
     };
     let Ok(base) = cases::base(case.role, path) else {
-        return case.clone();
+        return unchanged();
     };
     let Ok(frames) = oracle::received_frames(&base, config.seed, &config.work_dir) else {
-        return case.clone();
+        return unchanged();
     };
     let frame = case
         .frame
         .and_then(|(i, _)| frames.iter().find(|f| f.index == i));
-    let mut best = case.clone();
+    let mut best = (case.clone(), None);
     let mut current: Vec<Patch> = patches.clone();
+    // Named after the case it shrinks, so that two shrunk cases never share a name.
+    let original = case.scenario.id.rsplit('/').next().unwrap_or("random");
     let mut i = 0;
     while current.len() > 1 && i < current.len() {
         let mut smaller = current.clone();
         smaller.remove(i);
-        let label = format!("{}-shrunk-{}", case.family, smaller.len());
+        let label = format!("{original}-shrunk-{}", smaller.len());
         let built = cases::build(
             case.class,
             case.role,
@@ -372,10 +381,14 @@ fn shrink(case: &Case, iut: &Iut, options: &RunOptions, config: &Config) -> Case
             config.seed,
             &config.work_dir,
         );
-        match built {
-            Ok(Some(c)) if !run_one(&c.scenario, iut, options).passed => {
+        let run = match built {
+            Ok(Some(c)) => Some((run_one(&c.scenario, iut, options), c)),
+            _ => None,
+        };
+        match run {
+            Some((o, c)) if !o.passed => {
                 current = smaller;
-                best = c;
+                best = (c, Some(o));
             }
             _ => i += 1,
         }
@@ -453,12 +466,17 @@ pub fn execute(
             let (Some(case), Some(o)) = (plan.cases.get(i), outcomes.get(i)) else {
                 continue;
             };
-            let case = if case.family == "random" {
+            let (case, shrunk) = if case.family == "random" {
                 shrink(case, iut, options, config)
             } else {
-                case.clone()
+                (case.clone(), None)
             };
-            let (expected, actual) = o.failure.clone().unwrap_or_default();
+            let (expected, actual) = shrunk
+                .as_ref()
+                .unwrap_or(o)
+                .failure
+                .clone()
+                .unwrap_or_default();
             findings.push(Finding {
                 class: plan.class,
                 role: case.role.as_str().to_owned(),

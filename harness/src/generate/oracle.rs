@@ -5,7 +5,7 @@
 //! to that input.
 
 use crate::alter;
-use crate::engine::PeerConfig;
+use crate::engine::{now_ms, PeerConfig};
 use crate::scenario::{Alter, Scenario};
 use crate::wire::{alert_description, handshake_code};
 use btls::msgs::{AlertDescription, HandshakeCode};
@@ -53,13 +53,6 @@ struct Sim {
     to_iut: VecDeque<Vec<u8>>,
     to_peer: VecDeque<Vec<u8>>,
     delivered_to_iut: usize,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
-        .unwrap_or(0)
 }
 
 impl Sim {

@@ -723,16 +723,26 @@ fn check_bulk(case: &InteropCase, cell: &CellResult) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether both sides reported SHA-256 for the bulk data of `cell` (else only lengths were
-/// compared).
+/// Whether SHA-256 was compared for the bulk data of `cell`: in every direction that carried
+/// data, the sender reported it in `data_sent` and the receiver in `data_received` (else only
+/// lengths were compared).
 pub fn checksums_compared(cell: &CellResult) -> bool {
     let has = |p: &PartyRun, name: &str| {
         p.finished
             .as_ref()
             .is_some_and(|f| events(f, name).any(|e| !text(e, "sha256").is_empty()))
     };
-    (has(&cell.client, "data_sent") || has(&cell.server, "data_sent"))
-        && (has(&cell.client, "data_received") || has(&cell.server, "data_received"))
+    let sent = |p: &PartyRun| {
+        p.finished
+            .as_ref()
+            .is_some_and(|f| events(f, "data_sent").next().is_some())
+    };
+    let directions = [(&cell.client, &cell.server), (&cell.server, &cell.client)];
+    let carried: Vec<_> = directions.iter().filter(|(s, _)| sent(s)).collect();
+    !carried.is_empty()
+        && carried
+            .iter()
+            .all(|(s, r)| has(s, "data_sent") && has(r, "data_received"))
 }
 
 /// The directory-safe stem of a cell (`reference__python__handshake__ed25519-aes`).

@@ -20,6 +20,7 @@
 use crate::capture::{Direction, Recording};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -132,6 +133,7 @@ fn read_side(
     recording: &Mutex<Recording>,
     tx: &mpsc::Sender<Chunk>,
     deadline: Instant,
+    aborted: &AtomicBool,
 ) -> End {
     let mut frames = Frames::default();
     let mut buf = vec![0u8; 64 * 1024];
@@ -141,6 +143,10 @@ fn read_side(
             break End::Timeout;
         }
         match src.read(&mut buf) {
+            // After an abort the harness itself shut this socket down: not a FIN of the party.
+            Ok(0) if aborted.load(Ordering::SeqCst) => {
+                break End::Reset("the other side's connection was aborted".into())
+            }
             Ok(0) => break End::Fin,
             Ok(n) => {
                 let bytes = buf.get(..n).unwrap_or_default();
@@ -169,21 +175,23 @@ fn read_side(
         );
     });
     if end != End::Fin {
+        aborted.store(true, Ordering::SeqCst);
         let _ = tx.send(Chunk::Reset);
-        // Wake the other direction's reader too: the connection is over.
+        // Shut this connection down too: its party sees the abort, and its writer stops.
         let _ = src.shutdown(Shutdown::Both);
     }
     end
 }
 
 /// Writes what `rx` brings to `dst`, then ends `dst`'s direction the way the source ended.
-fn write_side(mut dst: &TcpStream, rx: &mpsc::Receiver<Chunk>) {
+fn write_side(mut dst: &TcpStream, rx: &mpsc::Receiver<Chunk>, aborted: &AtomicBool) {
     let mut broken = false;
     for chunk in rx {
         match chunk {
             Chunk::Data(bytes) if !broken => broken = dst.write_all(&bytes).is_err(),
             Chunk::Data(_) => {}
             Chunk::Reset => {
+                aborted.store(true, Ordering::SeqCst);
                 let _ = dst.shutdown(Shutdown::Both);
                 return;
             }
@@ -203,11 +211,13 @@ pub fn relay(
 ) -> (End, End) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
+    let aborted = AtomicBool::new(false);
+    let aborted = &aborted;
     std::thread::scope(|scope| {
         let (to_server, for_server) = mpsc::channel();
         let (to_client, for_client) = mpsc::channel();
-        scope.spawn(move || write_side(server, &for_server));
-        scope.spawn(move || write_side(client, &for_client));
+        scope.spawn(move || write_side(server, &for_server, aborted));
+        scope.spawn(move || write_side(client, &for_client, aborted));
         let from_client = scope.spawn(move || {
             read_side(
                 client,
@@ -215,6 +225,7 @@ pub fn relay(
                 recording,
                 &to_server,
                 deadline,
+                aborted,
             )
         });
         let from_server = read_side(
@@ -223,6 +234,7 @@ pub fn relay(
             recording,
             &to_client,
             deadline,
+            aborted,
         );
         drop(to_client);
         let from_client = from_client

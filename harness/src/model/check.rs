@@ -396,8 +396,8 @@ pub fn scenario_file(scenario: &Scenario, notes: &str) -> String {
     }
     let _ = writeln!(
         s,
-        "[scenario]\ntitle = {:?}\niut_role = \"{}\"\n",
-        scenario.title,
+        "[scenario]\ntitle = {}\niut_role = \"{}\"\n",
+        toml::Value::String(scenario.title.clone()),
         scenario.iut_role.as_str()
     );
     for (name, party) in [("iut", &scenario.iut), ("peer", &scenario.peer)] {

@@ -29,9 +29,6 @@ pub enum Alg {
 }
 
 impl Alg {
-    /// Both algorithms.
-    pub const ALL: [Alg; 2] = [Alg::Ed25519, Alg::P256];
-
     /// The specification's name.
     pub fn spec_name(self) -> &'static str {
         match self {
