@@ -33,6 +33,7 @@ pub mod generate;
 pub mod interop;
 pub mod iut;
 pub mod model;
+pub mod pool;
 pub mod quirks;
 pub mod report;
 pub mod runner;

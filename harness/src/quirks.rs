@@ -6,13 +6,12 @@
 
 use crate::engine::{run_case, RunOptions, Verdict};
 use crate::iut::Iut;
+use crate::pool::parallel_map;
 use crate::scenario::{load_dir, Scenario};
 use btls::Quirk;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The JSON report's schema name.
@@ -155,38 +154,28 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
         .collect();
     // Verdicts: [clean, quirk 0, quirk 1, …] × scenarios, with each case's wall time.
     let width = options.scenarios.len();
-    let results: Mutex<Vec<Option<(bool, Duration)>>> =
-        Mutex::new(vec![None; width * (options.quirks.len() + 1)]);
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for thread in 0..options.jobs.max(1) {
-            // One scratch folder per thread: a case's key files depend only on the case, so a
-            // thread writes them once and reuses them for every build it runs the case against.
-            let run_options =
-                RunOptions::new(options.seed, options.work_dir.join(format!("j{thread}")));
-            let (next, jobs, results, clean, iuts) = (&next, &jobs, &results, &clean, &iuts);
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(qi, si)) = jobs.get(i) else {
-                    break;
-                };
-                let (Some(scenario), Some(iut)) = (
-                    options.scenarios.get(si),
-                    qi.map_or(Some(clean), |q| iuts.get(q)),
-                ) else {
-                    continue;
-                };
-                let result = run_case(scenario, iut, &run_options);
-                let slot = qi.map_or(0, |q| q + 1) * width + si;
-                if let Ok(mut r) = results.lock() {
-                    if let Some(cell) = r.get_mut(slot) {
-                        *cell = Some((passes(&result.verdict), result.duration));
-                    }
-                }
-            });
-        }
+    // One scratch folder per thread: a case's key files depend only on the case, so a thread
+    // writes them once and reuses them for every build it runs the case against.
+    let run = parallel_map(&jobs, options.jobs, |thread, &(qi, si)| {
+        let run_options =
+            RunOptions::new(options.seed, options.work_dir.join(format!("j{thread}")));
+        let (scenario, iut) = (
+            options.scenarios.get(si)?,
+            qi.map_or(Some(&clean), |q| iuts.get(q))?,
+        );
+        let result = run_case(scenario, iut, &run_options);
+        Some((
+            qi.map_or(0, |q| q + 1) * width + si,
+            passes(&result.verdict),
+            result.duration,
+        ))
     });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut results: Vec<Option<(bool, Duration)>> = vec![None; width * (options.quirks.len() + 1)];
+    for (slot, pass, duration) in run.into_iter().flatten().flatten() {
+        if let Some(cell) = results.get_mut(slot) {
+            *cell = Some((pass, duration));
+        }
+    }
     let cell = |row: usize, si: usize| results.get(row * width + si).copied().flatten();
     let baseline_failures: Vec<String> = options
         .scenarios

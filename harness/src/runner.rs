@@ -4,6 +4,7 @@
 use crate::engine::{run_case, CaseResult, RunOptions, Verdict};
 use crate::expectations::Expectations;
 use crate::iut::Iut;
+use crate::pool::parallel_map;
 use crate::scenario::Scenario;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,53 +109,33 @@ pub fn run_suite(
 ) -> RunReport {
     let started = Instant::now();
     let total = scenarios.len();
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; total]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(scenario) = scenarios.get(i) else {
-                    break;
-                };
-                let result = run_case(scenario, iut, options);
-                let reason = expectations.reason(&scenario.id).map(str::to_owned);
-                let status = status(&result, reason.as_deref());
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if let Some(out) = progress {
-                    if let Ok(mut out) = out.lock() {
-                        let _ = writeln!(
-                            out,
-                            "[{n:>3}/{total}] {:<15} {}/{} ({} ms)",
-                            status.label(),
-                            iut.name,
-                            scenario.id,
-                            result.duration.as_millis()
-                        );
-                    }
-                }
-                let report = CaseReport {
-                    scenario: scenario.clone(),
-                    result,
-                    status,
-                    expected_reason: reason,
-                };
-                if let Ok(mut slots) = results.lock() {
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(report);
-                    }
-                }
-            });
+    let results = parallel_map(&scenarios, jobs, |_, scenario| {
+        let result = run_case(scenario, iut, options);
+        let reason = expectations.reason(&scenario.id).map(str::to_owned);
+        let status = status(&result, reason.as_deref());
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(out) = progress {
+            if let Ok(mut out) = out.lock() {
+                let _ = writeln!(
+                    out,
+                    "[{n:>3}/{total}] {:<15} {}/{} ({} ms)",
+                    status.label(),
+                    iut.name,
+                    scenario.id,
+                    result.duration.as_millis()
+                );
+            }
+        }
+        CaseReport {
+            scenario: scenario.clone(),
+            result,
+            status,
+            expected_reason: reason,
         }
     });
     let ids: Vec<String> = scenarios.iter().map(|s| s.id.clone()).collect();
-    let cases = results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .flatten()
-        .collect();
+    let cases = results.into_iter().flatten().collect();
     RunReport {
         iut: iut.name.clone(),
         seed: options.seed,

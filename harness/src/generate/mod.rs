@@ -10,13 +10,13 @@ pub mod oracle;
 
 use crate::engine::{run_case, RunOptions, Verdict};
 use crate::iut::{Iut, IutArgs};
+use crate::pool::parallel_map;
 use crate::scenario::{Patch, Role, Scenario};
 use cases::{Case, Class, Mutation, Rng, PATHS};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// `btls-harness generate`.
@@ -216,46 +216,29 @@ pub fn run_all(
     jobs: usize,
     label: &str,
 ) -> Vec<Outcome> {
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let total = scenarios.len();
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; total]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(scenario) = scenarios.get(i) else {
-                    break;
-                };
-                let o = run_one(scenario, iut, options);
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if !o.passed || n % 100 == 0 || n == total {
-                    eprintln!(
-                        "[{label} {n}/{total}] {} {}",
-                        if o.passed { "pass" } else { "FAIL" },
-                        scenario.id
-                    );
-                }
-                if let Ok(mut r) = results.lock() {
-                    if let Some(slot) = r.get_mut(i) {
-                        *slot = Some(o);
-                    }
-                }
-            });
+    parallel_map(scenarios, jobs, |_, scenario| {
+        let o = run_one(scenario, iut, options);
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        if !o.passed || n % 100 == 0 || n == total {
+            eprintln!(
+                "[{label} {n}/{total}] {} {}",
+                if o.passed { "pass" } else { "FAIL" },
+                scenario.id
+            );
         }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|o| {
-            o.unwrap_or(Outcome {
-                passed: false,
-                unsupported: false,
-                failure: Some(("a result".into(), "none".into())),
-            })
+        o
+    })
+    .into_iter()
+    .map(|o| {
+        o.unwrap_or(Outcome {
+            passed: false,
+            unsupported: false,
+            failure: Some(("a result".into(), "none".into())),
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Counts of one class and role.

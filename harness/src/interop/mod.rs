@@ -14,6 +14,7 @@ pub mod proxy;
 pub mod report;
 
 use crate::iut::Iut;
+use crate::pool::parallel_map;
 use case::InteropCase;
 use cell::{run_cell, CellOptions, CellResult, CellStatus};
 use std::io::Write;
@@ -78,53 +79,34 @@ pub fn run_matrix(
         }
     }
     let total = plan.len();
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<CellResult>>> = Mutex::new(vec![None; total]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(client, server, case)) = plan.get(i) else {
-                    break;
-                };
-                let result = run_cell(case, client, server, options);
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if let Some(out) = progress {
-                    if let Ok(mut out) = out.lock() {
-                        let _ = writeln!(
-                            out,
-                            "[{n:>3}/{total}] {:<11} {} × {} {} ({} ms){}",
-                            result.status.as_str(),
-                            client.name,
-                            server.name,
-                            case.id,
-                            result.duration.as_millis(),
-                            result
-                                .reason
-                                .as_deref()
-                                .map(|r| format!(": {r}"))
-                                .unwrap_or_default()
-                        );
-                    }
-                }
-                if let Ok(mut slots) = results.lock() {
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(result);
-                    }
-                }
-            });
+    let results = parallel_map(&plan, jobs, |_, &(client, server, case)| {
+        let result = run_cell(case, client, server, options);
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(out) = progress {
+            if let Ok(mut out) = out.lock() {
+                let _ = writeln!(
+                    out,
+                    "[{n:>3}/{total}] {:<11} {} × {} {} ({} ms){}",
+                    result.status.as_str(),
+                    client.name,
+                    server.name,
+                    case.id,
+                    result.duration.as_millis(),
+                    result
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                );
+            }
         }
+        result
     });
     Matrix {
         implementations: implementations.to_vec(),
         cases: cases.to_vec(),
-        cells: results
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .flatten()
-            .collect(),
+        cells: results.into_iter().flatten().collect(),
         seed: options.seed,
         duration: started.elapsed(),
     }

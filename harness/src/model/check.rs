@@ -9,6 +9,7 @@ use super::{
 use crate::engine::{run_case, RunOptions, Verdict};
 use crate::fixtures::Fixtures;
 use crate::iut::{Iut, IutArgs};
+use crate::pool::parallel_map;
 use crate::scenario::{Action, ExitClass, Outcome, PartyConfig, Role, Scenario, Step};
 use btls::conn::{ClientSessionStore, ServerSessionCache, Side};
 use btls::keys::{KeyCache, KeyRegistry, PeerKeys};
@@ -18,8 +19,7 @@ use btls::{ClientConfig, ServerConfig};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The frames each side sent on one connection.
@@ -582,42 +582,41 @@ pub fn run_property(
     let work: Vec<(usize, Role)> = (0..configs.len())
         .flat_map(|i| roles.iter().map(move |r| (i, *r)))
         .collect();
-    let next = AtomicUsize::new(0);
-    let summary = Mutex::new(Summary::default());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::SeqCst);
-                let Some((i, role)) = work.get(k).copied() else {
-                    break;
-                };
-                let Some(config) = configs.get(i) else { break };
-                let options = RunOptions {
-                    exit_timeout: Duration::from_secs(5),
-                    ..RunOptions::new(seed.wrapping_add(k as u64), work_dir.to_owned())
-                };
-                let id = format!("model/{}/{i}", role.as_str());
-                let case = check_iut(config, role, iut, &options, &id);
-                if let Ok(mut s) = summary.lock() {
-                    s.cases += 1;
-                    let col = usize::from(role == Role::Server);
-                    if case.unsupported.is_some() {
-                        s.unsupported += 1;
-                    } else {
-                        for c in &case.prediction.connections {
-                            if let Some(slot) = s.paths.entry(c.path).or_default().get_mut(col) {
-                                *slot += 1;
-                            }
-                        }
-                    }
-                    if case.result.is_err() && case.unsupported.is_none() {
-                        s.failures.push(case);
+    let work: Vec<(usize, usize, Role)> = work
+        .into_iter()
+        .enumerate()
+        .map(|(k, (i, role))| (k, i, role))
+        .collect();
+    let cases = parallel_map(&work, jobs, |_, &(k, i, role)| {
+        let config = configs.get(i)?;
+        let options = RunOptions {
+            exit_timeout: Duration::from_secs(5),
+            ..RunOptions::new(seed.wrapping_add(k as u64), work_dir.to_owned())
+        };
+        let id = format!("model/{}/{i}", role.as_str());
+        Some((role, check_iut(config, role, iut, &options, &id)))
+    });
+    let mut summary = Summary::default();
+    for (role, case) in cases.into_iter().flatten().flatten() {
+        {
+            let s = &mut summary;
+            s.cases += 1;
+            let col = usize::from(role == Role::Server);
+            if case.unsupported.is_some() {
+                s.unsupported += 1;
+            } else {
+                for c in &case.prediction.connections {
+                    if let Some(slot) = s.paths.entry(c.path).or_default().get_mut(col) {
+                        *slot += 1;
                     }
                 }
-            });
+            }
+            if case.result.is_err() && case.unsupported.is_none() {
+                s.failures.push(case);
+            }
         }
-    });
-    summary.into_inner().unwrap_or_default()
+    }
+    summary
 }
 
 /// `btls-harness model`: exit status 0 when every case matches the model and every path was
