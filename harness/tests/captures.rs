@@ -8,9 +8,11 @@
     reason = "tests fail loudly on purpose"
 )]
 
-use btls_harness::capture::read::read_capture;
-use btls_harness::capture::reassemble::reassemble;
-use btls_harness::capture::replay::{against, to_scenario, transcript, ScenarioOptions};
+use btls_harness::capture::read::{read_capture, read_capture_from};
+use btls_harness::capture::reassemble::{reassemble, Reassembler, Stream};
+use btls_harness::capture::replay::{
+    against, to_scenario, transcript, transcript_from, Replay, ScenarioOptions,
+};
 use btls_harness::capture::{write_capture, Direction, Format, Recording, TcpEvent};
 use btls_harness::engine::{run_case, CaseResult, RunOptions, Verdict};
 use btls_harness::iut::Iut;
@@ -359,5 +361,82 @@ fn real_captures_hold_the_bytes_of_a_fresh_run() {
         }
         let replay = transcript(&bytes, file, None).unwrap();
         assert_eq!(replay.problems, 0, "{file}:\n{}", replay.text);
+    }
+}
+
+/// What reading a capture gives, in a comparable form: each stream's addresses, bytes each way
+/// and how it ended, and the capture's warnings, truncation and skipped packets.
+type Reading = (Vec<String>, Vec<String>, Option<String>, usize);
+
+fn reading(capture: &btls_harness::capture::read::Capture<'_>, streams: &[Stream]) -> Reading {
+    let streams = streams
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {} {:?} {:?} {} {}",
+                s.client,
+                s.server,
+                hex::encode(&s.from_client.data),
+                hex::encode(&s.from_server.data),
+                s.from_client.hole,
+                s.from_server.hole,
+                s.from_client.fin,
+                s.from_server.reset
+            )
+        })
+        .collect();
+    (
+        streams,
+        capture.warnings.clone(),
+        capture.truncated.as_ref().map(ToString::to_string),
+        capture.skipped,
+    )
+}
+
+/// Reading a file in chunks of any size (down to one byte) gives exactly what reading it whole
+/// gives: the same streams, warnings, truncation and errors at the same byte offsets, and the
+/// same transcript.
+#[test]
+fn reading_in_chunks_gives_what_reading_whole_gives() {
+    let dir = temp_dir("chunks");
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for id in [
+        "client/handshake/chacha",
+        "server/handshake/resumption",
+        "server/alerts/oversize-length",
+    ] {
+        let r = run(id, &dir);
+        files.push((format!("{id}.pcapng"), bytes_of(&r.capture, Format::Pcapng)));
+        files.push((format!("{id}.pcap"), bytes_of(&r.capture, Format::Pcap)));
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for f in ["real-lo.pcapng", "real-any.pcap"] {
+        files.push((f.into(), std::fs::read(data.join(f)).unwrap()));
+    }
+    for (name, whole) in files.clone().into_iter().take(2) {
+        for cut in [0, 3, 10, 30, whole.len() / 2, whole.len() - 1] {
+            files.push((format!("{name} cut at {cut}"), whole[..cut].to_vec()));
+        }
+    }
+    files.push(("garbage".into(), b"<html>not a capture</html>".to_vec()));
+    for (name, data) in &files {
+        let whole = read_capture(data, name).map(|c| {
+            let streams = reassemble(&c.segments);
+            reading(&c, &streams)
+        });
+        for chunk in [1, 7, 100, 4096, 1 << 22] {
+            let mut r = Reassembler::default();
+            let got = read_capture_from(&data[..], name, chunk, |s| r.push(&s)).map(|c| {
+                let streams = r.finish();
+                reading(&c, &streams)
+            });
+            assert_eq!(got, whole, "{name}, chunks of {chunk}");
+        }
+        let text = |r: Result<Replay, _>| r.map(|r| (r.text, r.frames, r.problems));
+        assert_eq!(
+            text(transcript_from(&data[..], name, None, true)),
+            text(transcript(data, name, None)),
+            "{name}: transcript"
+        );
     }
 }

@@ -353,10 +353,10 @@ fn coverage(spec: &Path, scenarios_dir: &Path) -> Result<Coverage> {
 
 fn replay(args: &ReplayArgs) -> Result<bool> {
     let name = args.capture.display().to_string();
-    let data = std::fs::read(&args.capture).with_context(|| format!("cannot read {name}"))?;
     if args.against.is_none() && args.to_scenario.is_none() {
-        return transcript(args, &name, &data);
+        return transcript(args, &name);
     }
+    let data = std::fs::read(&args.capture).with_context(|| format!("cannot read {name}"))?;
     let comment = capture::read::read_capture(&data, &name)?
         .comment
         .unwrap_or_default();
@@ -432,7 +432,7 @@ fn replay(args: &ReplayArgs) -> Result<bool> {
     ))
 }
 
-fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
+fn transcript(args: &ReplayArgs, name: &str) -> Result<bool> {
     let keylog_path = args
         .keylog
         .clone()
@@ -442,11 +442,8 @@ fn transcript(args: &ReplayArgs, name: &str, data: &[u8]) -> Result<bool> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let out = if args.stats {
-        capture::replay::counts(data, name, keys.as_ref())?
-    } else {
-        capture::replay::transcript(data, name, keys.as_ref())?
-    };
+    let file = std::fs::File::open(&args.capture).with_context(|| format!("cannot read {name}"))?;
+    let out = capture::replay::transcript_from(file, name, keys.as_ref(), !args.stats)?;
     let took = started.elapsed();
     if !args.stats {
         print!("{}", out.text);

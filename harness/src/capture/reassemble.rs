@@ -127,51 +127,73 @@ impl Stream {
     }
 }
 
-/// Reassembles every TCP stream of a capture.
+/// Reassembles every TCP stream of a capture, given its segments in file order.
 pub fn reassemble(segments: &[Segment<'_>]) -> Vec<Stream> {
-    let mut streams: Vec<Stream> = Vec::new();
-    let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     // Payload bytes per direction of each address pair: each direction's buffer is allocated
     // once (a long stream then costs one copy of its bytes, not a copy per doubling).
     let mut sizes: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     for seg in segments.iter().filter(|s| !s.payload.is_empty()) {
         *sizes.entry((seg.src, seg.dst)).or_default() += seg.payload.len();
     }
-    let half = |from: SocketAddr, to: SocketAddr| Half {
-        data: Vec::with_capacity(sizes.get(&(from, to)).copied().unwrap_or(0)),
-        ..Half::default()
+    let mut r = Reassembler {
+        sizes,
+        ..Reassembler::default()
     };
     for seg in segments {
+        r.push(seg);
+    }
+    r.finish()
+}
+
+/// Reassembles TCP streams from segments handed over one at a time, in file order (for reading
+/// a capture in chunks).
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    streams: Vec<Stream>,
+    by_pair: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Known payload sizes per direction, to allocate each buffer once.
+    sizes: HashMap<(SocketAddr, SocketAddr), usize>,
+}
+
+impl Reassembler {
+    /// Adds one segment (its payload is copied).
+    pub fn push(&mut self, seg: &Segment<'_>) {
         let key = if seg.src <= seg.dst {
             (seg.src, seg.dst)
         } else {
             (seg.dst, seg.src)
         };
-        let existing = by_pair.get(&key).copied();
+        let existing = self.by_pair.get(&key).copied();
         // A new SYN on a closed connection is a new connection on the same ports.
-        let reuse = seg.syn && existing.is_some_and(|i| streams.get(i).is_some_and(Stream::closed));
+        let reuse =
+            seg.syn && existing.is_some_and(|i| self.streams.get(i).is_some_and(Stream::closed));
         let i = match existing {
             Some(i) if !reuse => i,
             _ => {
-                let index = streams.len();
+                let index = self.streams.len();
                 // A SYN+ACK comes from the side that accepted the connection.
                 let (client, server) = if seg.syn && seg.ack {
                     (seg.dst, seg.src)
                 } else {
                     (seg.src, seg.dst)
                 };
-                streams.push(Stream {
+                let half = |from: SocketAddr, to: SocketAddr| Half {
+                    data: Vec::with_capacity(self.sizes.get(&(from, to)).copied().unwrap_or(0)),
+                    ..Half::default()
+                };
+                let stream = Stream {
                     index,
                     client,
                     server,
                     from_client: half(client, server),
                     from_server: half(server, client),
-                });
-                by_pair.insert(key, index);
+                };
+                self.streams.push(stream);
+                self.by_pair.insert(key, index);
                 index
             }
         };
-        if let Some(stream) = streams.get_mut(i) {
+        if let Some(stream) = self.streams.get_mut(i) {
             if seg.src == stream.client {
                 stream.from_client.segment(seg);
             } else {
@@ -179,9 +201,13 @@ pub fn reassemble(segments: &[Segment<'_>]) -> Vec<Stream> {
             }
         }
     }
-    for s in &mut streams {
-        s.from_client.finish();
-        s.from_server.finish();
+
+    /// The streams, in the order their first segments came.
+    pub fn finish(mut self) -> Vec<Stream> {
+        for s in &mut self.streams {
+            s.from_client.finish();
+            s.from_server.finish();
+        }
+        self.streams
     }
-    streams
 }

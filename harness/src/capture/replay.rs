@@ -3,8 +3,8 @@
 
 use super::decode::{decode_stream, stream_text, Frame};
 use super::keylog::KeyLog;
-use super::read::{read_capture, CaptureError};
-use super::reassemble::reassemble;
+use super::read::{read_capture, read_capture_from, Capture, CaptureError, CHUNK};
+use super::reassemble::{reassemble, Reassembler, Stream};
 use crate::engine::{run_case, CaseResult, RunOptions};
 use crate::iut::Iut;
 use crate::scenario::{load_file, Role, Scenario};
@@ -27,23 +27,47 @@ pub struct Replay {
 
 /// Reads the capture `data` (named `file` in errors) and writes its transcript.
 pub fn transcript(data: &[u8], file: &str, keys: Option<&KeyLog>) -> Result<Replay, CaptureError> {
-    read_and_decode(data, file, keys, true)
+    let capture = read_capture(data, file)?;
+    let streams = reassemble(&capture.segments);
+    Ok(decode_all(
+        &capture,
+        capture.segments.len(),
+        &streams,
+        file,
+        keys,
+        true,
+    ))
 }
 
-/// The counts of [`transcript`] (streams, frames, problems) without the text, which for a large
-/// capture costs as much as the decoding.
-pub fn counts(data: &[u8], file: &str, keys: Option<&KeyLog>) -> Result<Replay, CaptureError> {
-    read_and_decode(data, file, keys, false)
-}
-
-fn read_and_decode(
-    data: &[u8],
+/// Reads a capture from `input` in chunks (a large file is never held whole) and writes its
+/// transcript, or only its counts (streams, frames, problems) when `with_text` is false: for a
+/// large capture the text costs as much as the decoding.
+pub fn transcript_from(
+    input: impl std::io::Read,
     file: &str,
     keys: Option<&KeyLog>,
     with_text: bool,
 ) -> Result<Replay, CaptureError> {
-    let capture = read_capture(data, file)?;
-    let streams = reassemble(&capture.segments);
+    let mut streams = Reassembler::default();
+    let mut segments = 0;
+    let capture = read_capture_from(input, file, CHUNK, |s| {
+        segments += 1;
+        streams.push(&s);
+    })?;
+    let streams = streams.finish();
+    Ok(decode_all(
+        &capture, segments, &streams, file, keys, with_text,
+    ))
+}
+
+fn decode_all(
+    capture: &Capture<'_>,
+    segments: usize,
+    streams: &[Stream],
+    file: &str,
+    keys: Option<&KeyLog>,
+    with_text: bool,
+) -> Replay {
     let mut out = Replay {
         streams: streams.len(),
         ..Default::default()
@@ -55,7 +79,7 @@ fn read_and_decode(
         out.text,
         "# {}: {} TCP segments in {} streams; {} other packets skipped",
         file,
-        capture.segments.len(),
+        segments,
         streams.len(),
         capture.skipped
     );
@@ -63,7 +87,7 @@ fn read_and_decode(
         let _ = writeln!(out.text, "!! {w}");
         out.problems += 1;
     }
-    for stream in &streams {
+    for stream in streams {
         let frames = decode_stream(stream, keys);
         out.frames += frames.len();
         out.problems += frames.iter().filter(|f| f.problem.is_some()).count();
@@ -76,8 +100,8 @@ fn read_and_decode(
     if let Some(t) = &capture.truncated {
         let _ = writeln!(out.text, "!! {t}");
     }
-    out.truncated = capture.truncated;
-    Ok(out)
+    out.truncated.clone_from(&capture.truncated);
+    out
 }
 
 /// What a capture becomes when it is turned into a scenario.
