@@ -283,11 +283,7 @@ pub fn markdown(m: &Matrix, format: Format) -> String {
         }
         md.push('\n');
     }
-    let failures: Vec<&CellResult> = m
-        .cells
-        .iter()
-        .filter(|c| c.status != CellStatus::Succeeded)
-        .collect();
+    let failures = not_succeeded(m);
     if !failures.is_empty() {
         md.push_str("\n## Failed and unsupported cells\n\n| | client | server | case | reason | files |\n|---|---|---|---|---|---|\n");
         for c in failures {
@@ -401,11 +397,7 @@ pub fn html(m: &Matrix, format: Format) -> String {
         h.push_str("</tr>");
     }
     h.push_str("</table>");
-    let failures: Vec<&CellResult> = m
-        .cells
-        .iter()
-        .filter(|c| c.status != CellStatus::Succeeded)
-        .collect();
+    let failures = not_succeeded(m);
     if !failures.is_empty() {
         h.push_str("<h2>Failed and unsupported cells</h2><table><tr><th></th><th>client</th><th>server</th><th>case</th><th>reason</th><th>files</th></tr>");
         for c in failures {
@@ -461,4 +453,12 @@ pub fn html(m: &Matrix, format: Format) -> String {
         esc(NO_KEYLOG)
     );
     h
+}
+
+/// The cells that did not succeed (failed or unsupported), in matrix order.
+fn not_succeeded(m: &Matrix) -> Vec<&CellResult> {
+    m.cells
+        .iter()
+        .filter(|c| c.status != CellStatus::Succeeded)
+        .collect()
 }
