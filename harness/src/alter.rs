@@ -284,9 +284,13 @@ fn fix_length(frame: &mut [u8]) {
     }
 }
 
-/// Applies `alter` to a whole frame, in the order: fields, body truncation, appended bytes, header
+/// Applies `alter` to a whole frame, in the order: replacement, fields, body truncation, appended bytes, header
 /// bytes, patches, bit flip, frame truncation.
 pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
+    let frame = match &alter.replace {
+        Some(bytes) => hex::decode(bytes).map_err(|e| format!("alter.replace: not hex: {e}"))?,
+        None => frame,
+    };
     let mut frame = match &alter.set {
         Some(set) => set_fields(&frame, set)?,
         None => frame,

@@ -130,6 +130,9 @@ pub enum ExitClass {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alter {
+    /// Send these bytes (hex) instead of the peer's frame, whose sending the peer still counts
+    /// (a frame from another session); the other changes apply to them.
+    pub replace: Option<String>,
     /// Message fields to set before encoding (`version`, `key_algorithm`, `cipher_suites`, …).
     pub set: Option<toml::Table>,
     /// Cut the body to this many bytes and fix the length field.

@@ -7,10 +7,10 @@
 //! Generated negative cases: a bounded sample of each class passes against the reference adapter
 //! in both roles, and each class catches a deliberately buggy build.
 
-use btls::msgs::AlertDescription;
+use btls::msgs::{AlertDescription, HandshakeCode};
 use btls_harness::engine::RunOptions;
 use btls_harness::generate::cases::{Case, Class, Mutation};
-use btls_harness::generate::oracle::Expected;
+use btls_harness::generate::oracle::{Expected, Turn};
 use btls_harness::generate::{execute, plan, run_all, Config};
 use btls_harness::iut::Iut;
 use btls_harness::scenario::{Role, Scenario};
@@ -74,8 +74,13 @@ fn a_sample_of_every_class_passes_against_the_reference_in_both_roles() {
 
 /// Runs the `pick`ed cases of one class (server role) against a quirk build; true when one fails.
 fn caught(class: Class, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
+    caught_in(class, Role::Server, quirk, pick)
+}
+
+/// Runs the `pick`ed cases of one class and role against a quirk build; true when one fails.
+fn caught_in(class: Class, role: Role, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
     let dir = work(quirk);
-    let config = config(vec![class], vec![Role::Server], None, &dir);
+    let config = config(vec![class], vec![role], None, &dir);
     let plans = plan(&config).unwrap();
     let chosen: Vec<&Scenario> = plans[0]
         .cases
@@ -149,4 +154,85 @@ fn order_catches_early_server_ready() {
 #[test]
 fn alerts_catch_answer_fatal_alert() {
     assert!(caught(Class::Alerts, "answer-fatal-alert", |c| c.family == "alert"));
+}
+
+#[test]
+fn replay_catches_skip_server_ready_mac() {
+    assert!(caught_in(
+        Class::Replay,
+        Role::Client,
+        "skip-server-ready-mac",
+        |c| c
+            .frame
+            .is_some_and(|(_, code)| code == HandshakeCode::SERVER_READY)
+    ));
+}
+
+#[test]
+fn replay_goes_on_after_an_accepted_hello_until_the_iut_alerts() {
+    let dir = work("replay-turns");
+    let plans = plan(&config(vec![Class::Replay], vec![Role::Client], None, &dir)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let hello = plans[0]
+        .cases
+        .iter()
+        .find(|c| {
+            c.frame
+                .is_some_and(|(_, code)| code == HandshakeCode::SERVER_HELLO)
+        })
+        .expect("a replayed SERVER_HELLO case");
+    // The client cannot tell a SERVER_HELLO of another session; the SESSION_DETAILS signature
+    // over its transcript can.
+    match &hello.expected {
+        Expected::Alert { before, alert, .. } => {
+            assert_eq!(*alert, AlertDescription::DECRYPT_ERROR);
+            assert!(before.contains(&Turn::Peer(HandshakeCode::SESSION_DETAILS)));
+        }
+        other => panic!("expected an alert after turns, got {other}"),
+    }
+    assert!(hello.text.contains("replace = "), "{}", hello.text);
+}
+
+#[test]
+fn selection_catches_accept_unoffered_suite() {
+    assert!(caught_in(
+        Class::Selection,
+        Role::Client,
+        "accept-unoffered-suite",
+        |c| c.path == "narrow" && c.family == "cipher-suite"
+    ));
+}
+
+#[test]
+fn selection_catches_accept_algorithm_mismatch() {
+    assert!(caught_in(
+        Class::Selection,
+        Role::Client,
+        "accept-algorithm-mismatch",
+        |c| c.family == "key-algorithm"
+    ));
+}
+
+#[test]
+fn timing_catches_no_handshake_timeout() {
+    assert!(caught(Class::Timing, "no-handshake-timeout", |c| {
+        c.family == "stall"
+    }));
+}
+
+#[test]
+fn timing_trickled_handshakes_complete_and_stalls_end_in_handshake_timeout() {
+    let dir = work("timing-kinds");
+    let plans = plan(&config(vec![Class::Timing], vec![Role::Server], None, &dir)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let cases = &plans[0].cases;
+    assert!(cases
+        .iter()
+        .filter(|c| c.family == "trickle")
+        .all(|c| c.expected == Expected::Completes && c.text.contains("fragment = [1]")));
+    assert!(cases
+        .iter()
+        .filter(|c| c.family == "stall")
+        .all(|c| expects(c, AlertDescription::HANDSHAKE_TIMEOUT)));
+    assert!(cases.iter().any(|c| c.mutation == Mutation::TrickleAll));
 }

@@ -2,7 +2,7 @@
 //! of a class, the oracle's answer, and the case as scenario-file text (so a failure's reproducer
 //! is the very text that ran).
 
-use super::oracle::{self, Expected, Received};
+use super::oracle::{self, Change, Expected, Received, Turn};
 use crate::scenario::{load_str, Alter, Patch, Role, Scenario};
 use btls::msgs::{
     AlertDescription, ContentType, FrameHeader, HandshakeCode as H, FRAME_HEADER_LEN,
@@ -29,16 +29,29 @@ pub enum Class {
     /// Every alert description (each defined one and an unknown one) received instead of each
     /// handshake frame.
     Alerts,
+    /// Every handshake frame replaced by the same message of another session (same keys and
+    /// configuration, other randomness).
+    Replay,
+    /// Key algorithm and cipher suite selections the receiver did not offer or does not support:
+    /// each registered value, 0, an unassigned value and 0xFFFF in every selection field.
+    Selection,
+    /// A peer that stalls before or inside each handshake frame (the IUT must give up with
+    /// handshake_timeout), and one that delivers each frame, or the whole handshake, one byte at
+    /// a time (the IUT must complete).
+    Timing,
 }
 
 impl Class {
     /// Every class, in priority order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::Truncation,
         Self::Lengths,
         Self::Bitflips,
         Self::Order,
         Self::Alerts,
+        Self::Replay,
+        Self::Selection,
+        Self::Timing,
     ];
 
     /// The class's name.
@@ -49,6 +62,24 @@ impl Class {
             Self::Bitflips => "bitflips",
             Self::Order => "order",
             Self::Alerts => "alerts",
+            Self::Replay => "replay",
+            Self::Selection => "selection",
+            Self::Timing => "timing",
+        }
+    }
+
+    /// The valid paths the class mutates.
+    pub fn paths(self) -> impl Iterator<Item = &'static ValidPath> {
+        PATHS
+            .iter()
+            .filter(move |p| p.name != "narrow" || self == Self::Selection)
+    }
+
+    /// Lines the class adds to the `[iut]` table.
+    fn iut_lines(self) -> &'static str {
+        match self {
+            Self::Timing => "handshake_timeout_ms = 1000\n",
+            _ => "",
         }
     }
 }
@@ -64,8 +95,9 @@ pub struct ValidPath {
     pub peer: &'static str,
 }
 
-/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it.
-pub const PATHS: [ValidPath; 2] = [
+/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it; the
+/// IUT supports one cipher suite only (class selection).
+pub const PATHS: [ValidPath; 3] = [
     ValidPath {
         name: "full",
         iut: "",
@@ -74,6 +106,11 @@ pub const PATHS: [ValidPath; 2] = [
     ValidPath {
         name: "key-request",
         iut: "known = []\naccept_unsigned = true\n",
+        peer: "",
+    },
+    ValidPath {
+        name: "narrow",
+        iut: "cipher_suites = [\"AES_256_GCM\"]\n",
         peer: "",
     },
 ];
@@ -95,32 +132,80 @@ pub enum Mutation {
     Duplicate,
     /// These bytes instead of the frame (an alert).
     Raw(Vec<u8>),
+    /// The same message of another session instead of the frame, the peer counting its own as
+    /// sent.
+    Replace(Vec<u8>),
+    /// The message re-encoded with one field set to this value.
+    Set(&'static str, u16),
+    /// CLIENT_HELLO re-encoded with this cipher suite offer.
+    Offer(Vec<u16>),
+    /// The first this many bytes of the frame, then silence.
+    Stall(usize),
+    /// The frame one byte at a time.
+    Trickle,
+    /// Every frame of the handshake one byte at a time.
+    TrickleAll,
 }
 
 impl Mutation {
-    fn alter(&self) -> Alter {
+    fn alter(&self) -> Option<Alter> {
         match self {
-            Self::Cut(k) => Alter {
-                truncate_frame: Some(*k),
-                ..Alter::default()
-            },
-            Self::Patch(p) => Alter {
+            Self::Patch(p) => Some(Alter {
                 patch: Some(p.clone()),
                 ..Alter::default()
-            },
-            Self::Flip(b) => Alter {
+            }),
+            Self::Flip(b) => Some(Alter {
                 flip_bit: Some(*b),
                 ..Alter::default()
-            },
-            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
-                Alter::default()
+            }),
+            Self::Cut(k) | Self::Stall(k) if *k > 0 => Some(Alter {
+                truncate_frame: Some(*k),
+                ..Alter::default()
+            }),
+            Self::Replace(bytes) => Some(Alter {
+                replace: Some(hex::encode(bytes)),
+                ..Alter::default()
+            }),
+            Self::Set(field, value) => {
+                let mut set = toml::Table::new();
+                set.insert((*field).to_owned(), toml::Value::Integer(i64::from(*value)));
+                Some(Alter {
+                    set: Some(set),
+                    ..Alter::default()
+                })
             }
+            Self::Offer(suites) => {
+                let list = suites.iter().map(|s| toml::Value::Integer(i64::from(*s)));
+                let mut set = toml::Table::new();
+                set.insert(
+                    "cipher_suites".to_owned(),
+                    toml::Value::Array(list.collect()),
+                );
+                Some(Alter {
+                    set: Some(set),
+                    ..Alter::default()
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// What the oracle is asked about.
+    fn change(&self) -> Change {
+        match self {
+            Self::Cut(k) => Change::Cut(*k),
+            Self::Stall(k) => Change::Stall(*k),
+            Self::Trickle => Change::Trickle,
+            Self::Instead(code) => Change::Instead(*code),
+            Self::Duplicate => Change::Duplicate,
+            Self::Raw(bytes) => Change::Bytes(bytes.clone()),
+            _ => Change::Alter(self.alter().unwrap_or_default()),
         }
     }
 
     fn toml(&self) -> String {
         match self {
-            Self::Cut(k) => format!("{{ truncate_frame = {k} }}"),
+            Self::Cut(k) | Self::Stall(k) => format!("{{ truncate_frame = {k} }}"),
             Self::Flip(b) => format!("{{ flip_bit = {b} }}"),
             Self::Patch(p) => {
                 let items: Vec<String> = p
@@ -129,9 +214,13 @@ impl Mutation {
                     .collect();
                 format!("{{ patch = [{}] }}", items.join(", "))
             }
-            Self::EndOfStream(_) | Self::Instead(_) | Self::Duplicate | Self::Raw(_) => {
-                String::new()
+            Self::Replace(bytes) => format!("{{ replace = \"{}\" }}", hex::encode(bytes)),
+            Self::Set(field, value) => format!("{{ set = {{ {field} = {value} }} }}"),
+            Self::Offer(suites) => {
+                let list: Vec<String> = suites.iter().map(u16::to_string).collect();
+                format!("{{ set = {{ cipher_suites = [{}] }} }}", list.join(", "))
             }
+            _ => String::new(),
         }
     }
 }
@@ -185,23 +274,30 @@ impl Rng {
     }
 }
 
-fn header(role: Role, path: &ValidPath, title: &str, requirements: &[&str]) -> String {
+fn header(
+    class: Class,
+    role: Role,
+    path: &ValidPath,
+    title: &str,
+    requirements: &[&str],
+) -> String {
     let reqs: Vec<String> = requirements.iter().map(|r| format!("\"{r}\"")).collect();
     format!(
-        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}\n[peer]\n{}\n",
+        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}{}\n[peer]\n{}\n",
         title.replace('"', "'"),
         reqs.join(", "),
         role.as_str(),
         path.iut,
+        class.iut_lines(),
         path.peer
     )
 }
 
-/// The base scenario of a path (for the oracle's configurations).
-pub fn base(role: Role, path: &ValidPath) -> Result<Scenario, String> {
+/// The base scenario of a class's path (for the oracle's configurations).
+pub fn base(class: Class, role: Role, path: &ValidPath) -> Result<Scenario, String> {
     let text = format!(
         "{}\n[[step]]\ncomplete = true\n",
-        header(role, path, "valid path", &[])
+        header(class, role, path, "valid path", &[])
     );
     parse("generated/base", &text)
 }
@@ -215,6 +311,10 @@ pub fn parse(id: &str, text: &str) -> Result<Scenario, String> {
         .ok_or_else(|| format!("{id}: no scenario"))
 }
 
+/// The steps that end a completed handshake cleanly: the peer closes, the IUT answers with
+/// close_notify.
+const CLEAN_CLOSE: &str = "[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n";
+
 /// The sanity handshake of a path and role: complete, close, expect close_notify.
 pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Scenario), String> {
     let id = format!(
@@ -224,15 +324,63 @@ pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Sce
         path.name
     );
     let text = format!(
-        "{}\n[[step]]\ncomplete = true\n[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n",
-        header(role, path, "sanity handshake after the generated cases", &["BT-CLOSE-2"])
+        "{}\n[[step]]\ncomplete = true\n{CLEAN_CLOSE}",
+        header(
+            class,
+            role,
+            path,
+            "sanity handshake after the generated cases",
+            &["BT-CLOSE-2"]
+        )
     );
     let scenario = parse(&id, &text)?;
     Ok((text, scenario))
 }
 
-/// Builds one case: asks the oracle, and returns `None` when the reference accepts the input
-/// (not a negative case).
+/// What became of one generated input.
+#[derive(Debug, Clone)]
+pub enum Built {
+    /// A case to run.
+    Case(Box<Case>),
+    /// The reference accepts the input: not a negative case.
+    Accepted,
+    /// Only the peer can tell: not a negative case of the IUT.
+    PeerDetects,
+}
+
+fn kebab(code: H) -> String {
+    code.to_string().to_ascii_lowercase().replace('_', "-")
+}
+
+/// The steps replaying the exchange after the changed input.
+fn turn_steps(before: &[Turn]) -> String {
+    before
+        .iter()
+        .map(|t| match t {
+            Turn::Iut(code) => format!("[[step]]\nexpect = \"{code}\"\n"),
+            Turn::Peer(code) => format!("[[step]]\nsend = \"{code}\"\n"),
+            Turn::EndOfStream => "[[step]]\nshutdown = true\n".to_owned(),
+        })
+        .collect()
+}
+
+/// The steps that deliver the changed input (after `advance_to` the frame's code).
+fn input_steps(mutation: &Mutation, code: H) -> String {
+    match mutation {
+        Mutation::Instead(other) => {
+            format!("[[step]]\ncomment = \"{other} instead of {code}\"\ninject = \"{other}\"\n")
+        }
+        Mutation::Raw(bytes) => format!("[[step]]\nsend_raw = \"{}\"\n", hex::encode(bytes)),
+        Mutation::Duplicate => format!("[[step]]\nsend = \"{code}\"\n[[step]]\nresend = true\n"),
+        Mutation::Stall(0) => String::new(),
+        Mutation::Trickle => {
+            format!("[[step]]\nsend = \"{code}\"\nfragment = [1]\n")
+        }
+        _ => format!("[[step]]\nsend = \"{code}\"\nalter = {}\n", mutation.toml()),
+    }
+}
+
+/// Builds one case: asks the oracle, and says when the input is not a negative case.
 #[allow(
     clippy::too_many_arguments,
     reason = "one case is described by all of these"
@@ -247,43 +395,33 @@ pub fn build(
     label: &str,
     seed: u64,
     dir: &Path,
-) -> Result<Option<Case>, String> {
-    let base = base(role, path)?;
+) -> Result<Built, String> {
+    let base = base(class, role, path)?;
     let (expected, first_complete) = match (&mutation, frame) {
-        (Mutation::Instead(code), Some(f)) => {
-            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Instead(*code))?
-        }
-        (Mutation::Duplicate, Some(f)) => {
-            oracle::expect_order(&base, seed, dir, f.index, oracle::Reorder::Duplicate)?
-        }
-        (Mutation::Raw(bytes), Some(f)) => oracle::expect_order(
-            &base,
-            seed,
-            dir,
-            f.index,
-            oracle::Reorder::Bytes(bytes.clone()),
-        )?,
-        _ => (
-            oracle::expect(&base, seed, dir, frame.map(|f| f.index), &mutation.alter())?,
-            false,
-        ),
+        (Mutation::TrickleAll, _) => (Expected::Completes, false),
+        (_, f) => oracle::expect(&base, seed, dir, f.map(|f| f.index), &mutation.change())?,
     };
     let (before, alert, requirement) = match &expected {
-        Expected::Accepted => return Ok(None),
+        Expected::Accepted => return Ok(Built::Accepted),
+        Expected::PeerDetects => return Ok(Built::PeerDetects),
+        Expected::Completes => (Vec::new(), None, "BT-TIME-2"),
         Expected::Alert {
             before,
             alert,
             requirement,
         } => (before.clone(), Some(*alert), *requirement),
-        Expected::Close { requirement } => (Vec::new(), None, *requirement),
+        Expected::Close {
+            before,
+            requirement,
+        } => (before.clone(), None, *requirement),
     };
-    let frame_name = frame.map_or("after-handshake".to_owned(), |f| {
-        format!(
-            "{}-{}",
-            f.index,
-            f.code.to_string().to_ascii_lowercase().replace('_', "-")
-        )
-    });
+    let frame_name = frame.map_or_else(
+        || match mutation {
+            Mutation::TrickleAll => "whole-handshake".to_owned(),
+            _ => "after-handshake".to_owned(),
+        },
+        |f| format!("{}-{}", f.index, kebab(f.code)),
+    );
     let id = format!(
         "generated/{}/{}/{}/{}/{}",
         class.name(),
@@ -304,63 +442,67 @@ pub fn build(
             if data.is_some() { " and application data" } else { "" }
         )
             }
+            (Mutation::TrickleAll, _) => {
+                "The whole handshake delivered one byte at a time completes".to_owned()
+            }
+            (Mutation::Trickle, Some(f)) => {
+                format!(
+                    "{} delivered one byte at a time, the handshake completes",
+                    f.code
+                )
+            }
             (_, Some(f)) => format!("{} {} ({label}) is answered with {what}", f.code, family),
             (_, None) => format!("{family} ({label}) is answered with {what}"),
         };
-    let mut text = header(role, path, &title, &[requirement]);
-    let mut app = String::new();
-    match (&mutation, frame) {
-        (Mutation::EndOfStream(data), _) => {
-            text.push_str("\n[[step]]\ncomplete = true\n");
-            if let Some(d) = data {
-                app = hex::encode(d);
-                text.push_str(&format!("[[step]]\nsend_app = \"{app}\"\n"));
+    let mut text = header(class, role, path, &title, &[requirement]);
+    text.push('\n');
+    if expected == Expected::Completes {
+        match frame {
+            Some(f) => {
+                text.push_str(&format!("[[step]]\nadvance_to = \"{}\"\n", f.code));
+                text.push_str(&input_steps(&mutation, f.code));
+                text.push_str("[[step]]\ncomplete = true\n");
             }
+            None => text.push_str("[[step]]\ncomplete = true\nfragment = [1]\n"),
         }
-        (Mutation::Instead(code), Some(f)) => {
-            text.push_str(&format!(
-                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\ncomment = \"{code} instead of {}\"\ninject = \"{code}\"\n",
-                f.code, f.code
-            ));
+        text.push_str(CLEAN_CLOSE);
+        text.push_str("\n[outcome]\nhandshake_complete = true\n");
+    } else {
+        let mut app = String::new();
+        match (&mutation, frame) {
+            (Mutation::EndOfStream(data), _) => {
+                text.push_str("[[step]]\ncomplete = true\n");
+                if let Some(d) = data {
+                    app = hex::encode(d);
+                    text.push_str(&format!("[[step]]\nsend_app = \"{app}\"\n"));
+                }
+            }
+            (_, Some(f)) => {
+                text.push_str(&format!("[[step]]\nadvance_to = \"{}\"\n", f.code));
+                text.push_str(&input_steps(&mutation, f.code));
+            }
+            (_, None) => return Err("a mutation needs a frame".into()),
         }
-        (Mutation::Raw(bytes), Some(f)) => {
-            text.push_str(&format!(
-                "\n[[step]]\nadvance_to = \"{}\"\n[[step]]\nsend_raw = \"{}\"\n",
-                f.code,
-                hex::encode(bytes)
-            ));
+        // An IUT that misses the problem waits: an end of stream makes it show what it does. Not
+        // after an alert, which the IUT must answer by closing by itself (BT-ALERT-2), nor in a
+        // stall, which it must end by itself (BT-TIME-1).
+        let prompted = before
+            .iter()
+            .any(|t| matches!(t, Turn::Peer(_) | Turn::EndOfStream));
+        if !prompted && !matches!(mutation, Mutation::Raw(_) | Mutation::Stall(_)) {
+            text.push_str("[[step]]\nshutdown = true\n");
         }
-        (Mutation::Duplicate, Some(f)) => {
-            text.push_str(&format!(
-                "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\n[[step]]\nresend = true\n",
-                c = f.code
-            ));
+        text.push_str(&turn_steps(&before));
+        if let Some(a) = alert {
+            text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
         }
-        (_, Some(f)) => {
-            text.push_str(&format!(
-                "\n[[step]]\nadvance_to = \"{c}\"\n[[step]]\nsend = \"{c}\"\nalter = {}\n",
-                mutation.toml(),
-                c = f.code
-            ));
-        }
-        (_, None) => return Err("a mutation needs a frame".into()),
+        let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
+        text.push_str(&format!(
+            "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\nhandshake_complete = {complete}\napplication_data = \"{app}\"\n"
+        ));
     }
-    // After an alert the IUT must close by itself (BT-ALERT-2): no end of stream to prompt it.
-    if !matches!(mutation, Mutation::Raw(_)) {
-        text.push_str("[[step]]\nshutdown = true\n");
-    }
-    for code in &before {
-        text.push_str(&format!("[[step]]\nexpect = \"{code}\"\n"));
-    }
-    if let Some(a) = alert {
-        text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
-    }
-    let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
-    text.push_str(&format!(
-        "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\nhandshake_complete = {complete}\napplication_data = \"{app}\"\n"
-    ));
     let scenario = parse(&id, &text)?;
-    Ok(Some(Case {
+    Ok(Built::Case(Box::new(Case {
         class,
         role,
         path: path.name,
@@ -370,7 +512,7 @@ pub fn build(
         expected,
         text,
         scenario,
-    }))
+    })))
 }
 
 /// One part of a body's layout: a length prefix (name, width, largest value) or, when `None`, a
@@ -451,16 +593,85 @@ fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {
     v
 }
 
-/// The mutations of `class` for one received frame: (family, label, mutation).
+/// Values tried in selection fields: 0, each registered algorithm or suite, an unassigned
+/// value, the largest signed and the largest value.
+const SELECTIONS: [u16; 6] = [0x0000, 0x0001, 0x0002, 0x0003, 0x7FFF, 0xFFFF];
+
+/// The selection fields of a message (re-encoded with `alter.set`).
+fn selection_fields(code: H) -> &'static [&'static str] {
+    match code {
+        H::CLIENT_HELLO => &["key_algorithm", "cipher_suites"],
+        H::SERVER_HELLO | H::SENDING_KEY => &["key_algorithm"],
+        H::SESSION_DETAILS => &["cipher_suite"],
+        _ => &[],
+    }
+}
+
+/// The mutations of `class` for one received frame: (family, label, mutation). `other`: the
+/// frame at the same position of another session (class replay).
 pub fn mutations(
     class: Class,
     frame: &Received,
     later: &[H],
+    other: Option<&Received>,
     rng: &mut Rng,
     random: usize,
 ) -> Vec<(String, String, Mutation)> {
     let bytes = &frame.bytes;
     match class {
+        Class::Replay => other
+            .filter(|o| o.code == frame.code && o.bytes != frame.bytes)
+            .map(|o| {
+                vec![(
+                    "replay".into(),
+                    "other-session".into(),
+                    Mutation::Replace(o.bytes.clone()),
+                )]
+            })
+            .unwrap_or_default(),
+        Class::Selection => {
+            let mut out = Vec::new();
+            for field in selection_fields(frame.code) {
+                for v in SELECTIONS {
+                    let (label, mutation) = if *field == "cipher_suites" {
+                        // The offer narrowed to this one value.
+                        (format!("offer-only-{v:04x}"), Mutation::Offer(vec![v]))
+                    } else {
+                        (
+                            format!("{}-{v:04x}", field.replace('_', "-")),
+                            Mutation::Set(field, v),
+                        )
+                    };
+                    out.push((field.replace('_', "-"), label, mutation));
+                }
+            }
+            out
+        }
+        Class::Timing => {
+            let mut cuts = vec![
+                0,
+                FRAME_HEADER_LEN - 1,
+                FRAME_HEADER_LEN,
+                bytes.len().saturating_sub(1),
+            ];
+            cuts.dedup();
+            let mut out: Vec<_> = cuts
+                .into_iter()
+                .map(|k| {
+                    (
+                        "stall".into(),
+                        format!("stall-after-{k}"),
+                        Mutation::Stall(k),
+                    )
+                })
+                .collect();
+            out.push((
+                "trickle".into(),
+                "one-byte-at-a-time".into(),
+                Mutation::Trickle,
+            ));
+            out
+        }
         Class::Alerts => {
             let mut descriptions: Vec<u8> = AlertDescription::ALL.iter().map(|a| a.0).collect();
             descriptions.push(255);

@@ -12,7 +12,7 @@ use crate::engine::{run_case, RunOptions, Verdict};
 use crate::iut::{Iut, IutArgs};
 use crate::pool::parallel_map;
 use crate::scenario::{Patch, Role, Scenario};
-use cases::{Case, Class, Mutation, Rng, PATHS};
+use cases::{Built, Case, Class, Mutation, Rng, PATHS};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,9 @@ pub struct GenerateArgs {
     /// Cases run at once.
     #[arg(long, short = 'j', default_value_t = 4)]
     pub jobs: usize,
+    /// Print each case's id and expected answer instead of running them.
+    #[arg(long)]
+    pub list: bool,
     /// Where to write generated.md, generated.json and failures/.
     #[arg(long, value_name = "DIR", default_value = "reports/generated/latest")]
     pub report_dir: PathBuf,
@@ -75,6 +78,8 @@ pub struct ClassPlan {
     pub cases: Vec<Case>,
     /// Inputs the reference accepts (not negative cases), per role.
     pub not_negative: BTreeMap<&'static str, usize>,
+    /// Inputs only the peer can tell from valid ones (not negative cases of the IUT), per role.
+    pub peer_detects: BTreeMap<&'static str, usize>,
     /// One sanity handshake per role and path.
     pub sanity: Vec<(String, Scenario)>,
 }
@@ -94,6 +99,9 @@ fn sample<T>(items: Vec<T>, n: usize, rng: &mut Rng) -> Vec<T> {
     keyed.into_iter().map(|k| k.2).collect()
 }
 
+/// The seed of the other session whose frames class replay sends.
+const OTHER_SESSION: u64 = 0x0DD5_E551_0000_0001;
+
 /// Generates the cases of `config`, asking the oracle for each.
 pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
     let _ = std::fs::create_dir_all(&config.work_dir);
@@ -103,11 +111,21 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
         let mut all = Vec::new();
         let mut sanity = Vec::new();
         let mut not_negative = BTreeMap::new();
+        let mut peer_detects = BTreeMap::new();
+        let paths: Vec<_> = class.paths().collect();
         for &role in &config.roles {
-            for path in &PATHS {
-                let base = cases::base(role, path)?;
-                let frames = oracle::received_frames(&base, config.seed, &config.work_dir)
-                    .map_err(|e| format!("{} {} path: {e}", role.as_str(), path.name))?;
+            for path in &paths {
+                let base = cases::base(class, role, path)?;
+                let received = |seed| {
+                    oracle::received_frames(&base, seed, &config.work_dir)
+                        .map_err(|e| format!("{} {} path: {e}", role.as_str(), path.name))
+                };
+                let frames = received(config.seed)?;
+                let others = if class == Class::Replay {
+                    received(config.seed ^ OTHER_SESSION)?
+                } else {
+                    Vec::new()
+                };
                 let mut candidates = Vec::new();
                 if class == Class::Truncation && path.name == "full" {
                     candidates.push((
@@ -123,21 +141,30 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
                         Mutation::EndOfStream(Some(b"hi".to_vec())),
                     ));
                 }
+                if class == Class::Timing {
+                    candidates.push((
+                        None,
+                        "trickle".to_owned(),
+                        "one-byte-at-a-time".to_owned(),
+                        Mutation::TrickleAll,
+                    ));
+                }
                 for (i, frame) in frames.iter().enumerate() {
                     let later: Vec<_> = frames.iter().skip(i + 1).map(|f| f.code).collect();
+                    let other = others.get(i);
                     for (family, label, m) in
-                        cases::mutations(class, frame, &later, &mut rng, config.random)
+                        cases::mutations(class, frame, &later, other, &mut rng, config.random)
                     {
                         candidates.push((Some(frame), family, label, m));
                     }
                 }
                 if let Some(n) = config.budget {
                     // Each role and path gets its share of the budget.
-                    let share = n.div_ceil(config.roles.len() * PATHS.len()).max(1);
+                    let share = n.div_ceil(config.roles.len() * paths.len()).max(1);
                     candidates = sample(candidates, share, &mut rng);
                 }
                 for (frame, family, label, m) in candidates {
-                    match cases::build(
+                    let built = cases::build(
                         class,
                         role,
                         path,
@@ -147,9 +174,11 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
                         &label,
                         config.seed,
                         &config.work_dir,
-                    )? {
-                        Some(case) => all.push(case),
-                        None => *not_negative.entry(role.as_str()).or_insert(0) += 1,
+                    )?;
+                    match built {
+                        Built::Case(case) => all.push(*case),
+                        Built::Accepted => *not_negative.entry(role.as_str()).or_insert(0) += 1,
+                        Built::PeerDetects => *peer_detects.entry(role.as_str()).or_insert(0) += 1,
                     }
                 }
                 sanity.push(cases::sanity(class, role, path)?);
@@ -159,6 +188,7 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
             class,
             cases: all,
             not_negative,
+            peer_detects,
             sanity,
         });
     }
@@ -254,6 +284,8 @@ pub struct Counts {
     pub unsupported: usize,
     /// Generated inputs the reference accepts, so not run as negative cases.
     pub not_negative: usize,
+    /// Generated inputs only the peer can tell from valid ones, so not run.
+    pub peer_detects: usize,
     /// Sanity handshakes passed / run.
     pub sanity_passed: usize,
     /// Sanity handshakes run.
@@ -335,7 +367,7 @@ fn shrink(
     let Some(path) = PATHS.iter().find(|p| p.name == case.path) else {
         return unchanged();
     };
-    let Ok(base) = cases::base(case.role, path) else {
+    let Ok(base) = cases::base(case.class, case.role, path) else {
         return unchanged();
     };
     let Ok(frames) = oracle::received_frames(&base, config.seed, &config.work_dir) else {
@@ -365,7 +397,7 @@ fn shrink(
             &config.work_dir,
         );
         let run = match built {
-            Ok(Some(c)) => Some((run_one(&c.scenario, iut, options), c)),
+            Ok(Built::Case(c)) => Some((run_one(&c.scenario, iut, options), *c)),
             _ => None,
         };
         match run {
@@ -421,6 +453,9 @@ pub fn execute(
         }
         for (role, n) in &plan.not_negative {
             counts.entry((*role).to_owned()).or_default().not_negative = *n;
+        }
+        for (role, n) in &plan.peer_detects {
+            counts.entry((*role).to_owned()).or_default().peer_detects = *n;
         }
         for ((_, s), o) in plan.sanity.iter().zip(&sanity_outcomes) {
             let c = counts.entry(s.iut_role.as_str().to_owned()).or_default();
@@ -512,19 +547,20 @@ pub fn write_report(report: &mut Report, dir: &Path) -> std::io::Result<()> {
         serde_json::to_string_pretty(report).map_err(std::io::Error::other)?,
     )?;
     let mut md = format!(
-        "# Generated negative cases against `{}`\n\nSeed {}, {:.1} s. Oracle: the reference implementation in process in the IUT's role, fed the same mutated frame in the same state, then end of stream.\n\n| class | role | ran | passed | failed | unsupported | not negative (reference accepts) | sanity |\n|---|---|---|---|---|---|---|---|\n",
+        "# Generated negative cases against `{}`\n\nSeed {}, {:.1} s. Oracle: the reference implementation in process in the IUT's role, fed the same changed input in the same state, the exchange going on until it alerts, closes or completes.\n\n| class | role | ran | passed | failed | unsupported | not negative (reference accepts) | for the peer to detect | sanity |\n|---|---|---|---|---|---|---|---|---|\n",
         report.iut, report.seed, report.seconds
     );
     for (class, roles) in &report.classes {
         for (role, c) in roles {
             md.push_str(&format!(
-                "| {} | {role} | {} | {} | {} | {} | {} | {}/{} |\n",
+                "| {} | {role} | {} | {} | {} | {} | {} | {} | {}/{} |\n",
                 class.name(),
                 c.ran,
                 c.passed,
                 c.failed,
                 c.unsupported,
                 c.not_negative,
+                c.peer_detects,
                 c.sanity_passed,
                 c.sanity_ran
             ));
@@ -565,6 +601,14 @@ pub fn main(args: GenerateArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
     let plans = plan(&config).map_err(anyhow::Error::msg)?;
     let total: usize = plans.iter().map(|p| p.cases.len()).sum();
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        for case in plans.iter().flat_map(|p| &p.cases) {
+            writeln!(out, "{}  {}", case.scenario.id, case.expected)?;
+        }
+        let _ = std::fs::remove_dir_all(&work_dir);
+        return Ok(true);
+    }
     eprintln!(
         "generated {total} cases in {} ms",
         started.elapsed().as_millis()
@@ -580,13 +624,14 @@ pub fn main(args: GenerateArgs) -> anyhow::Result<bool> {
         for (role, c) in roles {
             let _ = writeln!(
                 out,
-                "{:<10} {role:<6} ran {:>5}  passed {:>5}  failed {:>4}  unsupported {:>4}  not negative {:>4}  sanity {}/{}",
+                "{:<10} {role:<6} ran {:>5}  passed {:>5}  failed {:>4}  unsupported {:>4}  not negative {:>4}  peer's {:>4}  sanity {}/{}",
                 class.name(),
                 c.ran,
                 c.passed,
                 c.failed,
                 c.unsupported,
                 c.not_negative,
+                c.peer_detects,
                 c.sanity_passed,
                 c.sanity_ran
             );

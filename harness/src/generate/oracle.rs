@@ -14,25 +14,75 @@ use btls::Connection;
 use std::collections::VecDeque;
 use std::path::Path;
 
+/// One turn of the exchange after the changed input, in the order a scenario replays it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// The IUT sends this handshake message (the peer accepts it).
+    Iut(HandshakeCode),
+    /// The peer sends its next handshake message.
+    Peer(HandshakeCode),
+    /// The peer ends the stream (no close_notify).
+    EndOfStream,
+}
+
 /// What the reference does with an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expected {
-    /// It sends these handshake frames, then this alert, and closes.
+    /// After these turns it sends this alert and closes.
     Alert {
-        /// The handshake messages it sends before the alert.
-        before: Vec<HandshakeCode>,
+        /// The exchange between the input and the alert.
+        before: Vec<Turn>,
         /// The alert.
         alert: AlertDescription,
         /// The requirement behind it.
         requirement: &'static str,
     },
-    /// It closes without an alert (end of stream during or after the handshake).
+    /// After these turns it closes without an alert (end of stream during or after the
+    /// handshake, or an alert received).
     Close {
+        /// The exchange between the input and the close.
+        before: Vec<Turn>,
         /// The requirement behind it.
         requirement: &'static str,
     },
-    /// It accepts the input and goes on: not a negative case.
+    /// It completes the handshake (the input is valid, only delivered differently).
+    Completes,
+    /// It accepts the input and completes the handshake: not a negative case.
     Accepted,
+    /// It accepts the input, and the peer is the one to reject what follows: not a negative
+    /// case of the IUT (a replayed CLIENT_HELLO cannot be told from a fresh one by the server).
+    PeerDetects,
+}
+
+impl std::fmt::Display for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Iut(code) => write!(f, "iut {code}"),
+            Self::Peer(code) => write!(f, "peer {code}"),
+            Self::EndOfStream => f.write_str("end of stream"),
+        }
+    }
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let turns =
+            |before: &[Turn]| -> String { before.iter().map(|t| format!("{t}, ")).collect() };
+        match self {
+            Self::Alert {
+                before,
+                alert,
+                requirement,
+            } => write!(f, "{}alert {alert} ({requirement})", turns(before)),
+            Self::Close {
+                before,
+                requirement,
+            } => write!(f, "{}close ({requirement})", turns(before)),
+            Self::Completes => f.write_str("completes (BT-TIME-2)"),
+            Self::Accepted => f.write_str("accepted"),
+            Self::PeerDetects => f.write_str("for the peer to detect"),
+        }
+    }
 }
 
 /// A frame the IUT receives on a valid path.
@@ -148,129 +198,182 @@ pub fn received_frames(
     Ok(out)
 }
 
-/// The alert in `output`, with the handshake messages before it.
-fn alert_in(output: &[u8]) -> Option<(Vec<HandshakeCode>, AlertDescription)> {
-    let frames = split_frames(output);
-    let alert = frames.iter().find_map(|f| alert_description(f))?;
-    let before = frames.iter().map_while(|f| handshake_code(f)).collect();
-    Some((before, alert))
-}
-
-/// What the reference in the IUT's role does when its `index`-th received frame is altered by
-/// `change` and followed by an end of stream; `index = None`: an end of stream after the
-/// completed handshake.
-pub fn expect(
-    scenario: &Scenario,
-    seed: u64,
-    dir: &Path,
-    index: Option<usize>,
-    change: &Alter,
-) -> Result<Expected, String> {
-    let mut sim = Sim::new(scenario, seed, dir)?;
-    let frame = sim.until(index);
-    if let Some(frame) = frame {
-        let bytes = alter::apply(frame, change)?;
-        return Ok(judge(&mut sim, &bytes, Vec::new(), false));
-    } else if index.is_some() {
-        return Err(format!("the path has no received frame {index:?}"));
-    } else if !sim.iut.is_established() {
-        return Err("the valid path does not complete in process".into());
-    }
-    Ok(end_of_stream(&mut sim, Vec::new()))
-}
-
-/// A change to the order of the frames the IUT receives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reorder {
+/// How the input at one position of the valid path is changed.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// The frame altered (lengths, bit flips, replays, selections).
+    Alter(Alter),
+    /// The first this many bytes of the frame, then end of stream.
+    Cut(usize),
     /// A valid sample of this (later) message instead of the frame.
     Instead(HandshakeCode),
     /// These bytes instead of the frame.
     Bytes(Vec<u8>),
     /// The frame, then the same frame again.
     Duplicate,
+    /// The first this many bytes of the frame, then silence until the handshake timeout.
+    Stall(usize),
+    /// The frame one byte at a time, then the rest of the handshake.
+    Trickle,
 }
 
-/// What the reference in the IUT's role does when its `index`-th received frame is replaced or
-/// duplicated as `change` says, then an end of stream; with the handshake messages it answers
-/// the first copy of a duplicate with, and whether it had completed the handshake by then.
-pub fn expect_order(
+/// At most this many turns after the changed input before the oracle gives up on an answer.
+const MAX_TURNS: usize = 64;
+
+/// What the reference in the IUT's role does when its `index`-th received frame is changed as
+/// `change` says and the exchange goes on (the peer answering what the IUT sends, an end of stream
+/// when both wait), with whether it had completed the handshake before the changed input counted;
+/// `index = None`: an end of stream after the completed handshake.
+pub fn expect(
     scenario: &Scenario,
     seed: u64,
     dir: &Path,
-    index: usize,
-    change: Reorder,
+    index: Option<usize>,
+    change: &Change,
 ) -> Result<(Expected, bool), String> {
     let mut sim = Sim::new(scenario, seed, dir)?;
+    let Some(index) = index else {
+        if sim.until(None).is_some() || !sim.iut.is_established() {
+            return Err("the valid path does not complete in process".into());
+        }
+        let result = sim.iut.receive_eof();
+        return Ok((sim.settle(result, vec![Turn::EndOfStream], true), false));
+    };
     let frame = sim
         .until(Some(index))
         .ok_or_else(|| format!("the path has no received frame {index}"))?;
-    match change {
-        Reorder::Instead(code) => {
-            let bytes =
-                crate::samples::frame(code).ok_or_else(|| format!("no sample of {code}"))?;
-            Ok((judge(&mut sim, &bytes, Vec::new(), false), false))
+    let now = now_ms();
+    Ok(match change {
+        Change::Alter(alter) => {
+            let bytes = alter::apply(frame, alter)?;
+            let result = sim.iut.receive(&bytes, now);
+            (sim.settle(result, Vec::new(), false), false)
         }
-        Reorder::Bytes(bytes) => Ok((judge(&mut sim, &bytes, Vec::new(), false), false)),
-        Reorder::Duplicate => {
-            sim.iut
-                .receive(&frame, now_ms())
-                .map_err(|e| format!("the valid frame fails in process: {e}"))?;
-            let responses: Vec<HandshakeCode> = split_frames(&sim.iut.take_output())
-                .iter()
-                .filter_map(|f| handshake_code(f))
-                .collect();
-            let complete = sim.iut.is_established();
-            Ok((judge(&mut sim, &frame, responses, complete), complete))
-        }
-    }
-}
-
-/// Feeds `bytes` to the IUT side, then (unless that settled it) an end of stream. `before`: the
-/// handshake messages it sent since the frame before; `established`: whether it had completed
-/// the handshake already.
-fn judge(
-    sim: &mut Sim,
-    bytes: &[u8],
-    mut before: Vec<HandshakeCode>,
-    established: bool,
-) -> Expected {
-    let result = sim.iut.receive(bytes, now_ms());
-    let output = sim.iut.take_output();
-    if let Some((sent, alert)) = alert_in(&output) {
-        before.extend(sent);
-        let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
-        return Expected::Alert {
-            before,
-            alert,
-            requirement,
-        };
-    }
-    if let Err(e) = result {
-        return Expected::Close {
-            requirement: e.requirement(),
-        };
-    }
-    if !output.is_empty() || (sim.iut.is_established() && !established) {
-        return Expected::Accepted;
-    }
-    end_of_stream(sim, before)
-}
-
-fn end_of_stream(sim: &mut Sim, mut before: Vec<HandshakeCode>) -> Expected {
-    let result = sim.iut.receive_eof();
-    let output = sim.iut.take_output();
-    match (alert_in(&output), result) {
-        (Some((sent, alert)), r) => {
-            before.extend(sent);
-            Expected::Alert {
-                before,
-                alert,
-                requirement: r.err().map_or("BT-ALERT-3", |e| e.requirement()),
+        Change::Cut(cut) => {
+            let part = frame.get(..*cut).unwrap_or_default();
+            let result = sim.iut.receive(part, now);
+            if result.is_ok() && sim.iut.has_output() {
+                (sim.settle(result, Vec::new(), false), false)
+            } else {
+                let result = result.and_then(|()| sim.iut.receive_eof());
+                (sim.settle(result, vec![Turn::EndOfStream], false), false)
             }
         }
-        (None, Err(e)) => Expected::Close {
-            requirement: e.requirement(),
-        },
-        (None, Ok(())) => Expected::Accepted,
+        Change::Instead(code) => {
+            let bytes =
+                crate::samples::frame(*code).ok_or_else(|| format!("no sample of {code}"))?;
+            let result = sim.iut.receive(&bytes, now);
+            (sim.settle(result, Vec::new(), false), false)
+        }
+        Change::Bytes(bytes) => {
+            let result = sim.iut.receive(bytes, now);
+            (sim.settle(result, Vec::new(), false), false)
+        }
+        Change::Duplicate => {
+            sim.iut
+                .receive(&frame, now)
+                .map_err(|e| format!("the valid frame fails in process: {e}"))?;
+            let mut before = Vec::new();
+            for reply in split_frames(&sim.iut.take_output()) {
+                if let Some(code) = handshake_code(&reply) {
+                    before.push(Turn::Iut(code));
+                }
+                if sim.peer.receive(&reply, now).is_err() {
+                    return Ok((Expected::PeerDetects, false));
+                }
+            }
+            let complete = sim.iut.is_established();
+            let result = sim.iut.receive(&frame, now);
+            (sim.settle(result, before, complete), complete)
+        }
+        Change::Stall(cut) => {
+            let part = frame.get(..*cut).unwrap_or_default();
+            let result = sim.iut.receive(part, now);
+            let result = match (result, sim.iut.timeout()) {
+                (Ok(()), Some(deadline)) => sim.iut.handle_timeout(deadline),
+                (Ok(()), None) => return Ok((Expected::Accepted, false)),
+                (r, _) => r,
+            };
+            (sim.settle(result, Vec::new(), false), false)
+        }
+        Change::Trickle => {
+            for byte in &frame {
+                sim.iut
+                    .receive(std::slice::from_ref(byte), now)
+                    .map_err(|e| format!("the frame one byte at a time fails in process: {e}"))?;
+            }
+            sim.delivered_to_iut += 1;
+            if sim.until(None).is_some() || !sim.iut.is_established() {
+                return Err(format!(
+                    "the handshake does not complete in process after the trickled frame (state {})",
+                    sim.iut.state_name()
+                ));
+            }
+            (Expected::Completes, false)
+        }
+    })
+}
+
+impl Sim {
+    /// Goes on from an input the IUT side answered with `result`: hands what it sends to the
+    /// peer and what the peer sends back to it, and ends the stream when both wait, until the
+    /// IUT side alerts, closes or completes the handshake. `before`: the turns so far;
+    /// `established`: whether it had completed the handshake before the input.
+    fn settle(
+        &mut self,
+        mut result: Result<(), btls::Error>,
+        mut before: Vec<Turn>,
+        established: bool,
+    ) -> Expected {
+        let mut ended = before.contains(&Turn::EndOfStream);
+        for _ in 0..MAX_TURNS {
+            // What the IUT side sent and the peer has not seen yet, then what it sends now.
+            self.to_peer.extend(split_frames(&self.iut.take_output()));
+            while let Some(frame) = self.to_peer.pop_front() {
+                if let Some(alert) = alert_description(&frame) {
+                    let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
+                    return Expected::Alert {
+                        before,
+                        alert,
+                        requirement,
+                    };
+                }
+                let Some(code) = handshake_code(&frame) else {
+                    return Expected::Accepted;
+                };
+                before.push(Turn::Iut(code));
+                if self.peer.receive(&frame, now_ms()).is_err() {
+                    return Expected::PeerDetects;
+                }
+            }
+            if let Err(e) = result {
+                return Expected::Close {
+                    before,
+                    requirement: e.requirement(),
+                };
+            }
+            if ended || (self.iut.is_established() && !established) {
+                return Expected::Accepted;
+            }
+            // What the peer has queued (the rest of its flight), then what it sends now.
+            self.to_iut.extend(split_frames(&self.peer.take_output()));
+            if self.to_iut.is_empty() {
+                before.push(Turn::EndOfStream);
+                ended = true;
+                result = self.iut.receive_eof();
+                continue;
+            }
+            while let Some(frame) = self.to_iut.pop_front() {
+                let Some(code) = handshake_code(&frame) else {
+                    return Expected::PeerDetects;
+                };
+                before.push(Turn::Peer(code));
+                result = self.iut.receive(&frame, now_ms());
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        Expected::Accepted
     }
 }
