@@ -93,25 +93,55 @@ pub struct ValidPath {
     pub iut: &'static str,
     /// The `[peer]` table's lines.
     pub peer: &'static str,
+    /// Lines the `[iut]` table adds when the IUT is the client.
+    pub client_iut: &'static str,
+    /// Steps of the IUT's earlier connections (the changes apply to its last one).
+    pub prelude: &'static str,
 }
 
-/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it; the
-/// IUT supports one cipher suite only (class selection).
-pub const PATHS: [ValidPath; 3] = [
+impl ValidPath {
+    /// The `[outcome]` lines about the handshakes: whether the last one completed.
+    fn outcome(&self, complete: bool) -> String {
+        if self.prelude.is_empty() {
+            format!("handshake_complete = {complete}\n")
+        } else {
+            // The first connection completes a full handshake; only the last one resumes.
+            format!("handshake_complete = true\nresumed = {complete}\n")
+        }
+    }
+}
+
+/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it; a
+/// second connection resumes the first one's session (the abbreviated handshake); the IUT
+/// supports one cipher suite only (class selection).
+pub const PATHS: [ValidPath; 4] = [
     ValidPath {
         name: "full",
         iut: "",
         peer: "",
+        client_iut: "",
+        prelude: "",
     },
     ValidPath {
         name: "key-request",
         iut: "known = []\naccept_unsigned = true\n",
         peer: "",
+        client_iut: "",
+        prelude: "",
+    },
+    ValidPath {
+        name: "resumption",
+        iut: "connections = 2\n",
+        peer: "",
+        client_iut: "expect_server = \"server.example\"\n",
+        prelude: "[[step]]\ncomplete = true\n[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n[[step]]\nnext_connection = true\n",
     },
     ValidPath {
         name: "narrow",
         iut: "cipher_suites = [\"AES_256_GCM\"]\n",
         peer: "",
+        client_iut: "",
+        prelude: "",
     },
 ];
 
@@ -283,13 +313,15 @@ fn header(
 ) -> String {
     let reqs: Vec<String> = requirements.iter().map(|r| format!("\"{r}\"")).collect();
     format!(
-        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}{}\n[peer]\n{}\n",
+        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}{}{}\n[peer]\n{}\n{}",
         title.replace('"', "'"),
         reqs.join(", "),
         role.as_str(),
         path.iut,
+        if role == Role::Client { path.client_iut } else { "" },
         class.iut_lines(),
-        path.peer
+        path.peer,
+        path.prelude
     )
 }
 
@@ -324,14 +356,15 @@ pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Sce
         path.name
     );
     let text = format!(
-        "{}\n[[step]]\ncomplete = true\n{CLEAN_CLOSE}",
+        "{}\n[[step]]\ncomplete = true\n{CLEAN_CLOSE}\n[outcome]\n{}",
         header(
             class,
             role,
             path,
             "sanity handshake after the generated cases",
             &["BT-CLOSE-2"]
-        )
+        ),
+        path.outcome(true)
     );
     let scenario = parse(&id, &text)?;
     Ok((text, scenario))
@@ -466,7 +499,7 @@ pub fn build(
             None => text.push_str("[[step]]\ncomplete = true\nfragment = [1]\n"),
         }
         text.push_str(CLEAN_CLOSE);
-        text.push_str("\n[outcome]\nhandshake_complete = true\n");
+        text.push_str(&format!("\n[outcome]\n{}", path.outcome(true)));
     } else {
         let mut app = String::new();
         match (&mutation, frame) {
@@ -498,7 +531,8 @@ pub fn build(
         }
         let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
         text.push_str(&format!(
-            "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\nhandshake_complete = {complete}\napplication_data = \"{app}\"\n"
+            "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\n{}application_data = \"{app}\"\n",
+            path.outcome(complete)
         ));
     }
     let scenario = parse(&id, &text)?;

@@ -107,31 +107,51 @@ struct Sim {
 
 impl Sim {
     /// Both sides of `scenario` (its `[iut]` and `[peer]` configurations), seeded as a live run
-    /// with `seed` seeds them (the IUT `seed`, the peer `seed + 1000`).
+    /// with `seed` seeds them (the IUT's connection n `seed + n`, the peer's `seed + 1000 + n`),
+    /// at the IUT's last connection.
     fn new(scenario: &Scenario, seed: u64, dir: &Path) -> Result<Self, String> {
-        let peer = PeerConfig::new(scenario, dir)?.connect(seed.wrapping_add(1000))?;
+        let peer_config = PeerConfig::new(scenario, dir)?;
+        let peer = peer_config.connect(seed.wrapping_add(1000))?;
         let mirrored = Scenario {
             iut_role: scenario.iut_role.peer(),
             peer: scenario.iut.clone(),
             ..scenario.clone()
         };
         // The adapter gets `--expect-server` only when the scenario sets it.
-        let iut = match PeerConfig::new(&mirrored, dir)? {
+        let iut_config = match PeerConfig::new(&mirrored, dir)? {
             PeerConfig::Client(c) if scenario.iut.expect_server.is_none() => {
                 let mut c = (*c).clone();
                 c.expected_server = None;
                 PeerConfig::Client(std::sync::Arc::new(c))
             }
             other => other,
-        }
-        .connect(seed)?;
-        Ok(Self {
+        };
+        let iut = iut_config.connect(seed)?;
+        let mut sim = Self {
             iut,
             peer,
             to_iut: VecDeque::new(),
             to_peer: VecDeque::new(),
             delivered_to_iut: 0,
-        })
+        };
+        // Earlier connections of the IUT (a resumption path): each a full handshake closed by
+        // the peer, seeded as the adapter and the engine seed them.
+        for n in 1..scenario.iut.connections.unwrap_or(1) {
+            if sim.until(None).is_some() || !sim.iut.is_established() {
+                return Err(format!(
+                    "connection {n} does not complete in process (state {})",
+                    sim.iut.state_name()
+                ));
+            }
+            sim.peer.close();
+            let _ = sim.until(None);
+            sim.iut = iut_config.connect(seed.wrapping_add(u64::from(n)))?;
+            sim.peer = peer_config.connect(seed.wrapping_add(1000 + u64::from(n)))?;
+            sim.to_iut.clear();
+            sim.to_peer.clear();
+            sim.delivered_to_iut = 0;
+        }
+        Ok(sim)
     }
 
     fn pump(&mut self) {
