@@ -8,7 +8,7 @@ use btls::keys::{save_private_key, save_published_key, DirectoryRegistry};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 use wait_timeout::ChildExt;
 
@@ -77,8 +77,21 @@ pub struct Finished {
 /// A running adapter.
 pub struct Running {
     child: Child,
-    stdout: Option<JoinHandle<Vec<serde_json::Value>>>,
-    stderr: Option<JoinHandle<String>>,
+    stdout: Option<Receiver<Vec<serde_json::Value>>>,
+    stderr: Option<Receiver<String>>,
+}
+
+/// How long the adapter's output may stay open after it exited (a process it left behind holding
+/// its pipes) before the harness kills its process group.
+const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+
+/// Reads a pipe to its end on a thread; the result arrives on the receiver.
+fn read_on_thread<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) -> Receiver<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read());
+    });
+    rx
 }
 
 fn write_key_files(dir: &Path, names: &[String], private: bool) -> Result<Vec<PathBuf>, String> {
@@ -213,7 +226,7 @@ impl Iut {
             .spawn()
             .map_err(|e| format!("cannot start IUT {}: {e}", self.program.display()))?;
         let stdout = child.stdout.take().map(|out| {
-            std::thread::spawn(move || {
+            read_on_thread(move || {
                 BufReader::new(out)
                     .lines()
                     .map_while(Result::ok)
@@ -225,7 +238,7 @@ impl Iut {
             })
         });
         let stderr = child.stderr.take().map(|mut err| {
-            std::thread::spawn(move || {
+            read_on_thread(move || {
                 let mut s = String::new();
                 let _ = err.read_to_string(&mut s);
                 s
@@ -250,16 +263,21 @@ impl Running {
                 (self.child.wait().ok(), true)
             }
         };
-        let events = self
-            .stdout
-            .take()
-            .and_then(|h| h.join().ok())
+        // The pipes close when every process holding them has ended: one the adapter left
+        // running gets OUTPUT_GRACE, then its process group is killed.
+        let mut held_open = false;
+        let events: Vec<serde_json::Value> = self
+            .collect(self.stdout.as_ref(), &mut held_open)
             .unwrap_or_default();
-        let stderr = self
-            .stderr
-            .take()
-            .and_then(|h| h.join().ok())
+        let mut stderr: String = self
+            .collect(self.stderr.as_ref(), &mut held_open)
             .unwrap_or_default();
+        if held_open {
+            stderr.push_str(&format!(
+                "\n[harness] the adapter's output was still open {} s after it exited (a process it started holds it); its process group was killed\n",
+                OUTPUT_GRACE.as_secs()
+            ));
+        }
         Finished {
             code: status.as_ref().and_then(ExitStatus::code),
             killed,
@@ -270,14 +288,31 @@ impl Running {
 }
 
 impl Running {
+    /// What a pipe's reader got, waiting OUTPUT_GRACE for it and, if the pipe is still held
+    /// open, killing the process group and waiting once more; sets `held_open` then.
+    fn collect<T>(&self, rx: Option<&Receiver<T>>, held_open: &mut bool) -> Option<T> {
+        let rx = rx?;
+        rx.recv_timeout(OUTPUT_GRACE).ok().or_else(|| {
+            *held_open = true;
+            self.kill_group_only();
+            rx.recv_timeout(OUTPUT_GRACE).ok()
+        })
+    }
+
     /// Kills the adapter and every process of its group.
     fn kill_group(&mut self) {
+        self.kill_group_only();
+        let _ = self.child.kill();
+    }
+
+    /// Kills every process of the adapter's group (the adapter's own id names the group, even
+    /// after the adapter itself has exited).
+    fn kill_group_only(&self) {
         #[cfg(unix)]
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.child.id())])
             .stderr(Stdio::null())
             .status();
-        let _ = self.child.kill();
     }
 }
 

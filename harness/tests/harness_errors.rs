@@ -198,3 +198,38 @@ fn an_adapter_that_does_not_support_an_option_is_unsupported_not_failed() {
         Verdict::Unsupported("unsupported option --seed".into())
     );
 }
+
+#[test]
+fn an_adapter_that_leaves_a_process_holding_its_output_does_not_hang_the_harness() {
+    // The adapter exits at once but leaves a process behind with its stdout and stderr open.
+    let iut = Iut {
+        name: "leaky".into(),
+        program: "/bin/sh".into(),
+        prefix_args: vec![
+            "-c".into(),
+            "sleep 60 & echo \"{\\\"event\\\":\\\"started\\\",\\\"pid\\\":$!}\"; exit 0".into(),
+            "sh".into(),
+        ],
+    };
+    let started = Instant::now();
+    let finished = iut.start(&[]).unwrap().finish(Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(finished.code, Some(0));
+    assert!(!finished.killed);
+    let pid = finished.events[0]["pid"].as_u64().unwrap();
+    assert!(
+        finished.stderr.contains("still open"),
+        "{}",
+        finished.stderr
+    );
+    // The process it left behind was killed (and reaped by whoever inherited it).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+    };
+    while alive() && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(!alive(), "process {pid} still running");
+}

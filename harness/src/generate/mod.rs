@@ -1,9 +1,11 @@
 //! Generated negative cases against any IUT (`btls-harness generate`): truncations, length
 //! fields, bit flips (with seeded random mutations), skipped, reordered and duplicated messages,
-//! and every alert description in place of every handshake frame the IUT receives on each valid
-//! path, in both roles, run by the engine as in-memory scenarios. The expected answer of each
-//! case comes from the reference implementation run in process in the IUT's role ([`oracle`]);
-//! a failure is shrunk and written out as a scenario file that reproduces it.
+//! every alert description, the same message of another session, unoffered or unsupported
+//! selections, stalls and one-byte delivery, in place of every handshake frame the IUT receives
+//! on each valid path (full, key request, resumption), in both roles, run by the engine as
+//! in-memory scenarios. The expected answer of each case comes from the reference implementation
+//! run in process in the IUT's role ([`oracle`]); a failure is shrunk and written out as a
+//! scenario file that reproduces it.
 
 pub mod cases;
 pub mod oracle;
