@@ -6,6 +6,7 @@
 #
 #   bash scripts/generated-quirks.sh                 # every quirk
 #   QUIRKS="no-handshake-timeout skip-server-ready-mac" bash scripts/generated-quirks.sh
+#   REUSE=1 bash scripts/generated-quirks.sh         # keep the quirks' reports already written
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,10 +23,13 @@ fi
 quirks=${QUIRKS:-$("$bin/btls-iut" --list-quirks | cut -f1)}
 total=$(echo "$quirks" | wc -w)
 
-started=$(date +%s)
 n=0
 for q in $quirks; do
     n=$((n + 1))
+    if [ -n "${REUSE:-}" ] && [ -f "$runs/$q/generated.json" ]; then
+        echo "[$n/$total] $q (kept)" >&2
+        continue
+    fi
     echo "[$n/$total] $q" >&2
     # A quirk that is caught makes generate exit 1: that is the point.
     "$bin/btls-harness" generate --iut "$bin/btls-iut" --iut-name "quirk-$q" \
@@ -36,18 +40,20 @@ for q in $quirks; do
         exit 2
     fi
 done
-seconds=$(($(date +%s) - started))
 
-python3 - "$runs" "$out/quirks.md" "$seconds" "${args[*]}" $quirks <<'EOF'
+python3 - "$runs" "$out/quirks.md" "${args[*]}" $quirks <<'EOF'
 import json, sys
-runs, target, seconds, args, quirks = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+runs, target, args, quirks = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 classes = None
+seconds, slowest = 0.0, (0.0, "")
 rows, caught = [], 0
 for q in quirks:
     with open(f"{runs}/{q}/generated.json") as f:
         report = json.load(f)
     if classes is None:
         classes = list(report["classes"])
+    seconds += report["seconds"]
+    slowest = max(slowest, (report["seconds"], q))
     failed = {c: sum(r["failed"] for r in report["classes"][c].values()) for c in classes}
     sanity = sum(r["sanity_ran"] - r["sanity_passed"]
                  for c in classes for r in report["classes"][c].values())
@@ -59,7 +65,7 @@ head = " | ".join(classes)
 with open(target, "w") as f:
     f.write(f"""# Generated cases against the quirk builds
 
-`bash scripts/generated-quirks.sh` ran `btls-harness generate --iut btls-iut --iut-arg=--quirk --iut-arg=NAME {args}`, every class, both roles, for each quirk ({seconds} s in all).
+`bash scripts/generated-quirks.sh` ran `btls-harness generate --iut btls-iut --iut-arg=--quirk --iut-arg=NAME {args}`, every class, both roles, for each quirk ({seconds / 60:.0f} min in all on this machine; the slowest, {slowest[1]}, {slowest[0]:.0f} s: a quirk that breaks many cases makes each wait for its step timeout).
 
 Caught: {caught} of {len(quirks)} quirks (a quirk is caught when a case or a sanity handshake fails). The per-quirk reports, with the shrunk reproducers, are in `quirk-runs/` (not kept in git). A quirk these classes miss breaks a semantic check (key policy, expiry, registry signatures, the key cache, records after READY, ...) that no change to the handshake frames reaches; the hand-written suite catches every quirk (`reports/quirks/quirks.md`).
 
