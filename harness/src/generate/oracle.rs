@@ -282,10 +282,13 @@ pub fn expect(
         Change::Instead(code) => {
             let bytes =
                 crate::samples::frame(*code).ok_or_else(|| format!("no sample of {code}"))?;
+            // The peer has not sent its frame: it stays first in line, as in the engine.
+            sim.to_iut.push_front(frame);
             let result = sim.iut.receive(&bytes, now);
             (sim.settle(result, Vec::new(), false), false)
         }
         Change::Bytes(bytes) => {
+            sim.to_iut.push_front(frame);
             let result = sim.iut.receive(bytes, now);
             (sim.settle(result, Vec::new(), false), false)
         }
@@ -308,6 +311,9 @@ pub fn expect(
         }
         Change::Stall(cut) => {
             let part = frame.get(..*cut).unwrap_or_default();
+            if *cut == 0 {
+                sim.to_iut.push_front(frame.clone());
+            }
             let result = sim.iut.receive(part, now);
             let result = match (result, sim.iut.timeout()) {
                 (Ok(()), Some(deadline)) => sim.iut.handle_timeout(deadline),
