@@ -72,8 +72,7 @@ impl Coverage {
         if untestable_file.exists() {
             let text = std::fs::read_to_string(untestable_file)
                 .map_err(|e| format!("{}: {e}", untestable_file.display()))?;
-            let file: Untestable = toml::from_str(&text)
-                .map_err(|e| format!("{}: {}", untestable_file.display(), e.message()))?;
+            let file: Untestable = crate::toml_errors::parse(untestable_file, &text)?;
             for entry in file.requirement {
                 untestable.insert(entry.id, entry.reason);
             }

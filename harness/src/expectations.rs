@@ -31,12 +31,7 @@ impl Expectations {
     /// Loads an expectations file; errors name the file and line.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let file: File = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(0, |s| text.get(..s.start).map_or(0, |t| t.lines().count()));
-            format!("{}:{line}: {}", path.display(), e.message())
-        })?;
+        let file: File = crate::toml_errors::parse(path, &text)?;
         let mut deviations = BTreeMap::new();
         for entry in file.deviation {
             if entry.reason.trim().is_empty() {

@@ -5,6 +5,7 @@
 //! deviates from the specification.
 //!
 //! - [`scenario`]: the scenario file format and its loader (errors name file, line and field);
+//! - [`toml_errors`], [`names`]: where a mistake in a TOML file is, and the names files may use;
 //! - [`fixtures`]: the named keys scenarios use;
 //! - [`iut`]: starting, watching and reaping an adapter process;
 //! - [`engine`]: running one scenario against one IUT and judging it;
@@ -33,11 +34,13 @@ pub mod generate;
 pub mod interop;
 pub mod iut;
 pub mod model;
+pub mod names;
 pub mod pool;
 pub mod quirks;
 pub mod report;
 pub mod runner;
 pub mod samples;
 pub mod scenario;
+pub mod toml_errors;
 pub mod vectors;
 pub mod wire;

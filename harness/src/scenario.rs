@@ -3,8 +3,9 @@
 //! `scenarios/README.md`; this module turns a file into [`Scenario`]s, reporting every mistake
 //! with the file, line and field.
 
-use crate::fixtures::Fixtures;
-use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm};
+use crate::names::{self, FixtureKey};
+use crate::toml_errors;
+use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,10 +56,13 @@ impl Role {
 #[serde(deny_unknown_fields)]
 pub struct PartyConfig {
     /// Own fixture keys, in preference order.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
     pub keys: Option<Vec<String>>,
     /// Fixture keys whose published halves this party knows.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
     pub known: Option<Vec<String>>,
     /// Fixture keys published in this party's registry directory.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
     pub registry: Option<Vec<String>>,
     /// Whether the fixture registry key is trusted.
     #[serde(default)]
@@ -67,8 +71,10 @@ pub struct PartyConfig {
     #[serde(default)]
     pub accept_unsigned: bool,
     /// Allowed peer key algorithms.
+    #[serde(default, deserialize_with = "names::list::<_, KeyAlgorithm>")]
     pub allow_algorithms: Option<Vec<String>>,
     /// Cipher suites in preference order.
+    #[serde(default, deserialize_with = "names::list::<_, CipherSuite>")]
     pub cipher_suites: Option<Vec<String>>,
     /// Server: whether SEND_KEY is answered with the key.
     pub send_key: Option<bool>,
@@ -107,10 +113,13 @@ pub struct Outcome {
     /// Whether the completed handshake was resumed.
     pub resumed: Option<bool>,
     /// The negotiated key algorithm.
+    #[serde(default, deserialize_with = "names::one::<_, KeyAlgorithm>")]
     pub key_algorithm: Option<String>,
     /// The negotiated cipher suite.
+    #[serde(default, deserialize_with = "names::one::<_, CipherSuite>")]
     pub cipher_suite: Option<String>,
     /// The reason of the FAILED_VALIDATION the IUT sent.
+    #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
     pub validation_failed: Option<String>,
     /// Application data (hex) the IUT must report having received.
     pub application_data: Option<String>,
@@ -395,15 +404,6 @@ impl Scenario {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
-}
-
-fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
-    e.span().map_or(0, |s| line_of(text, s.start))
-}
-
 /// Loads every scenario of one file (several when it has a `[matrix]`). `root` is the
 /// `scenarios/` folder; the id is the path below it.
 pub fn load_file(root: &Path, path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
@@ -435,8 +435,10 @@ pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>,
 
     // The matrix is read first; each combination substitutes `{name}` in the text, which keeps
     // line numbers intact.
-    let probe: toml::Table = toml::from_str(&text)
-        .map_err(|e| err(toml_error_line(&text, &e), e.message().to_owned()))?;
+    let probe: toml::Table = toml::from_str(&text).map_err(|e| {
+        let (line, message) = toml_errors::locate(&text, &e);
+        err(line, message)
+    })?;
     let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
     if let Some(matrix) = probe.get("matrix") {
         let table = matrix
@@ -473,8 +475,10 @@ pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>,
             id.push('/');
             id.push_str(&value.to_ascii_lowercase().replace('_', "-"));
         }
-        let file: File = toml::from_str(&body)
-            .map_err(|e| err(toml_error_line(&body, &e), e.message().to_owned()))?;
+        let file: File = toml::from_str(&body).map_err(|e| {
+            let (line, message) = toml_errors::locate(&body, &e);
+            err(line, message)
+        })?;
         out.push(build(path, &body, id, file)?);
     }
     Ok(out)
@@ -486,43 +490,7 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
         line,
         message,
     };
-    let fixtures = Fixtures::get();
     for (section, party) in [("iut", &file.iut), ("peer", &file.peer)] {
-        let lists = [
-            ("keys", &party.keys),
-            ("known", &party.known),
-            ("registry", &party.registry),
-        ];
-        for (field, names) in lists {
-            for name in names.iter().flatten() {
-                if fixtures.key(name).is_none() {
-                    let known: Vec<&str> = fixtures.names().collect();
-                    return Err(err(
-                        0,
-                        format!(
-                            "{section}.{field}: unknown fixture key {name:?} (known: {})",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-        for name in party.cipher_suites.iter().flatten() {
-            CipherSuite::from_name(name).ok_or_else(|| {
-                err(
-                    0,
-                    format!("{section}.cipher_suites: unknown suite {name:?}"),
-                )
-            })?;
-        }
-        for name in party.allow_algorithms.iter().flatten() {
-            KeyAlgorithm::from_name(name).ok_or_else(|| {
-                err(
-                    0,
-                    format!("{section}.allow_algorithms: unknown algorithm {name:?}"),
-                )
-            })?;
-        }
         if let Some(send) = &party.send {
             hex::decode(send).map_err(|e| err(0, format!("{section}.send: not hex: {e}")))?;
         }
@@ -537,7 +505,7 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
     }
     let mut steps = Vec::new();
     for (index, spanned) in file.steps.into_iter().enumerate() {
-        let line = line_of(text, spanned.span().start);
+        let line = toml_errors::line_of(text, spanned.span().start);
         let spec = spanned.into_inner();
         let step_err = |message: String| err(line, format!("step {}: {message}", index + 1));
         steps.push(Step {

@@ -63,7 +63,7 @@ fn an_unknown_message_name_is_reported_with_its_step_and_line() {
 }
 
 #[test]
-fn two_actions_in_one_step_and_unknown_fixture_keys_are_rejected() {
+fn two_actions_in_one_step_and_unknown_names_are_rejected_at_their_line() {
     let dir = temp_dir("two");
     let path = write(
         &dir,
@@ -82,7 +82,27 @@ fn two_actions_in_one_step_and_unknown_fixture_keys_are_rejected() {
     assert!(load_file(&dir, &path)
         .unwrap_err()
         .to_string()
-        .contains("iut.keys: unknown fixture key \"nobody\""));
+        .contains("key.toml:6: iut.keys: unknown fixture key \"nobody\""));
+    let path = write(
+        &dir,
+        "suite.toml",
+        &format!(
+            "{HEADER}[peer]\ncipher_suites = [\n  \"AES_256_GCM\",\n  \"AES_128_GCM\",\n]\n\n\
+             [[step]]\nsend = \"CLIENT_HELLO\"\n\n[outcome]\ncipher_suite = \"AES_256_GCM\"\n"
+        ),
+    );
+    assert!(load_file(&dir, &path)
+        .unwrap_err()
+        .to_string()
+        .contains("suite.toml:8: peer.cipher_suites: unknown cipher suite \"AES_128_GCM\""));
+    let path = write(
+        &dir,
+        "outcome.toml",
+        &format!("{HEADER}[[step]]\nsend = \"CLIENT_HELLO\"\n\n[outcome]\nvalidation_failed = \"EXPIRED\"\n"),
+    );
+    assert!(load_file(&dir, &path).unwrap_err().to_string().contains(
+        "outcome.toml:9: outcome.validation_failed: unknown validation failure reason \"EXPIRED\""
+    ));
     let path = write(
         &dir,
         "field.toml",

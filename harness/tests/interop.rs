@@ -392,9 +392,9 @@ fn malformed_case_files_are_reported_with_file_line_and_field() {
     write("e.toml", "[case]\ncode = \"D\"\ntitle = \"e\"\n");
     let errors = load_cases(&dir).unwrap_err().join("\n");
     for want in [
-        "a.toml:5: unknown field `keyz`",
-        "b.toml: [expect.server] handshake: \"CLIENT_HELO\" is not a name of the specification",
-        "c.toml: [server]: unknown fixture key \"nobody\"",
+        "a.toml:5: client: unknown field `keyz`",
+        "b.toml:5: expect.server.handshake: unknown handshake message \"CLIENT_HELO\"",
+        "c.toml:5: server.keys: unknown fixture key \"nobody\"",
         "cases d and e share the code D",
     ] {
         assert!(errors.contains(want), "{want} not in\n{errors}");

@@ -2,7 +2,9 @@
 //! configuration of both parties, given only through the adapter contract's flags, and what each
 //! must report.
 
+use crate::names;
 use crate::scenario::{ExitClass, PartyConfig};
+use crate::toml_errors;
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -18,16 +20,22 @@ pub struct Expect {
     /// `resumed` of each `handshake_complete` event, in order (one per connection).
     pub resumed: Option<Vec<bool>>,
     /// The key algorithm of every completed handshake.
+    #[serde(default, deserialize_with = "names::one::<_, KeyAlgorithm>")]
     pub key_algorithm: Option<String>,
     /// The cipher suite of every completed handshake.
+    #[serde(default, deserialize_with = "names::one::<_, CipherSuite>")]
     pub cipher_suite: Option<String>,
     /// The reason of a `validation_failed` event with `by = "local"`.
+    #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
     pub validation_failed: Option<String>,
     /// The reason of a `validation_failed` event with `by = "peer"`.
+    #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
     pub peer_validation_failed: Option<String>,
     /// The description of an `alert_sent` event.
+    #[serde(default, deserialize_with = "names::one::<_, AlertDescription>")]
     pub alert_sent: Option<String>,
     /// The description of an `alert_received` event.
+    #[serde(default, deserialize_with = "names::one::<_, AlertDescription>")]
     pub alert_received: Option<String>,
     /// With `true`, a `closed` event for every connection; with `false`, none.
     pub closed: Option<bool>,
@@ -39,6 +47,7 @@ pub struct Expect {
     /// The handshake messages the party puts on the wire, in order, over all connections, as
     /// the proxy recorded them (`["CLIENT_HELLO", "SEND_KEY", …]`): the flow the case is about
     /// really happened, whatever the adapter reports.
+    #[serde(default, deserialize_with = "names::list::<_, HandshakeCode>")]
     pub handshake: Option<Vec<String>>,
 }
 
@@ -119,107 +128,17 @@ impl InteropCase {
     }
 }
 
-/// `name` must be a name of the specification's registry that `lookup` searches.
-fn known_name<T>(
-    path: &Path,
-    table: &str,
-    field: &str,
-    name: &str,
-    lookup: fn(&str) -> Option<T>,
-) -> Result<(), String> {
-    match lookup(name) {
-        Some(_) => Ok(()),
-        None => Err(format!(
-            "{}: [{table}] {field}: {name:?} is not a name of the specification",
-            path.display()
-        )),
-    }
-}
-
-fn check_names(path: &Path, case: &CaseFile) -> Result<(), String> {
-    let fixtures = crate::fixtures::Fixtures::get();
-    for (side, config) in [("client", &case.client), ("server", &case.server)] {
-        for name in [&config.keys, &config.known, &config.registry]
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if fixtures.key(name).is_none() {
-                return Err(format!(
-                    "{}: [{side}]: unknown fixture key {name:?}",
-                    path.display()
-                ));
-            }
-        }
-    }
-    for (side, config) in [("client", &case.client), ("server", &case.server)] {
-        for name in config.allow_algorithms.iter().flatten() {
-            known_name::<KeyAlgorithm>(
-                path,
-                side,
-                "allow_algorithms",
-                name,
-                KeyAlgorithm::from_name,
-            )?;
-        }
-        for name in config.cipher_suites.iter().flatten() {
-            known_name(path, side, "cipher_suites", name, CipherSuite::from_name)?;
-        }
-    }
-    for (side, e) in [
-        ("expect.client", &case.expect.client),
-        ("expect.server", &case.expect.server),
-    ] {
-        if let Some(n) = &e.key_algorithm {
-            known_name(path, side, "key_algorithm", n, KeyAlgorithm::from_name)?;
-        }
-        if let Some(n) = &e.cipher_suite {
-            known_name(path, side, "cipher_suite", n, CipherSuite::from_name)?;
-        }
-        for (field, n) in [
-            ("validation_failed", &e.validation_failed),
-            ("peer_validation_failed", &e.peer_validation_failed),
-        ] {
-            if let Some(n) = n {
-                known_name(path, side, field, n, ValidationFailure::from_name)?;
-            }
-        }
-        for (field, n) in [
-            ("alert_sent", &e.alert_sent),
-            ("alert_received", &e.alert_received),
-        ] {
-            if let Some(n) = n {
-                known_name(path, side, field, n, AlertDescription::from_name)?;
-            }
-        }
-        for n in e.handshake.iter().flatten() {
-            known_name(path, side, "handshake", n, HandshakeCode::from_name)?;
-        }
-    }
-    if case.case.code.is_empty() || case.case.code.len() > 4 {
-        return Err(format!(
-            "{}: [case] code: 1 to 4 characters, got {:?}",
-            path.display(),
-            case.case.code
-        ));
-    }
-    Ok(())
-}
-
 /// Loads one case file; `root` is the cases folder (the id is the path below it).
 pub fn load_case(root: &Path, path: &Path) -> Result<InteropCase, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: CaseFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| {
-            text.get(..s.start)
-                .unwrap_or_default()
-                .matches('\n')
-                .count()
-                + 1
-        });
-        format!("{}:{}: {}", path.display(), line.unwrap_or(0), e.message())
-    })?;
-    check_names(path, &file)?;
+    let file: CaseFile = toml_errors::parse(path, &text)?;
+    if file.case.code.is_empty() || file.case.code.len() > 4 {
+        return Err(format!(
+            "{}: [case] code: 1 to 4 characters, got {:?}",
+            path.display(),
+            file.case.code
+        ));
+    }
     let id = path
         .strip_prefix(root)
         .unwrap_or(path)
