@@ -8,8 +8,8 @@ use btls::keys::{save_private_key, save_published_key, DirectoryRegistry};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 /// The adapter contract version this harness speaks.
@@ -263,42 +263,55 @@ impl Running {
                 (self.child.wait().ok(), true)
             }
         };
-        // The pipes close when every process holding them has ended: one the adapter left
-        // running gets OUTPUT_GRACE, then its process group is killed.
-        let mut held_open = false;
-        let events: Vec<serde_json::Value> = self
-            .collect(self.stdout.as_ref(), &mut held_open)
-            .unwrap_or_default();
-        let mut stderr: String = self
-            .collect(self.stderr.as_ref(), &mut held_open)
-            .unwrap_or_default();
-        if held_open {
+        // The pipes close when every process holding them has ended: processes the adapter
+        // left running get OUTPUT_GRACE, then its process group is killed and the pipes get
+        // OUTPUT_GRACE once more (at most twice OUTPUT_GRACE in all).
+        let deadline = Instant::now() + OUTPUT_GRACE;
+        let mut events = received_by(self.stdout.as_ref(), deadline);
+        let mut stderr = received_by(self.stderr.as_ref(), deadline);
+        let mut note = None;
+        if events.is_err() || stderr.is_err() {
+            self.kill_group_only();
+            let deadline = Instant::now() + OUTPUT_GRACE;
+            events = events.or_else(|StillOpen| received_by(self.stdout.as_ref(), deadline));
+            stderr = stderr.or_else(|StillOpen| received_by(self.stderr.as_ref(), deadline));
+            note = Some(if events.is_err() || stderr.is_err() {
+                "its process group was killed, and the output is still held open by a process \
+                 outside the group: what is missing of it is lost"
+            } else {
+                "its process group was killed"
+            });
+        }
+        let mut stderr = stderr.unwrap_or_default().unwrap_or_default();
+        if let Some(note) = note {
             stderr.push_str(&format!(
-                "\n[harness] the adapter's output was still open {} s after it exited (a process it started holds it); its process group was killed\n",
+                "\n[harness] the adapter's output was still open {} s after it exited (a process it started holds it); {note}\n",
                 OUTPUT_GRACE.as_secs()
             ));
         }
         Finished {
             code: status.as_ref().and_then(ExitStatus::code),
             killed,
-            events,
+            events: events.unwrap_or_default().unwrap_or_default(),
             stderr,
         }
     }
 }
 
-impl Running {
-    /// What a pipe's reader got, waiting OUTPUT_GRACE for it and, if the pipe is still held
-    /// open, killing the process group and waiting once more; sets `held_open` then.
-    fn collect<T>(&self, rx: Option<&Receiver<T>>, held_open: &mut bool) -> Option<T> {
-        let rx = rx?;
-        rx.recv_timeout(OUTPUT_GRACE).ok().or_else(|| {
-            *held_open = true;
-            self.kill_group_only();
-            rx.recv_timeout(OUTPUT_GRACE).ok()
-        })
-    }
+/// A pipe still held open at the deadline.
+struct StillOpen;
 
+/// What a pipe's reader got by `deadline` (`None`: no pipe, or no reader any more).
+fn received_by<T>(rx: Option<&Receiver<T>>, deadline: Instant) -> Result<Option<T>, StillOpen> {
+    let Some(rx) = rx else { return Ok(None) };
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(value) => Ok(Some(value)),
+        Err(RecvTimeoutError::Timeout) => Err(StillOpen),
+        Err(RecvTimeoutError::Disconnected) => Ok(None),
+    }
+}
+
+impl Running {
     /// Kills the adapter and every process of its group.
     fn kill_group(&mut self) {
         self.kill_group_only();

@@ -404,6 +404,11 @@ impl Scenario {
     }
 }
 
+/// A name as a segment of a case id: lower case, `-` for `_` (`CLIENT_HELLO` → `client-hello`).
+pub fn id_segment(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
 /// Loads every scenario of one file (several when it has a `[matrix]`). `root` is the
 /// `scenarios/` folder; the id is the path below it.
 pub fn load_file(root: &Path, path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
@@ -473,7 +478,7 @@ pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>,
         for (name, value) in &combo {
             body = body.replace(&format!("{{{name}}}"), value);
             id.push('/');
-            id.push_str(&value.to_ascii_lowercase().replace('_', "-"));
+            id.push_str(&id_segment(value));
         }
         let file: File = toml::from_str(&body).map_err(|e| {
             let (line, message) = toml_errors::locate(&body, &e);

@@ -226,13 +226,25 @@ fn timing_trickled_handshakes_complete_and_stalls_end_in_handshake_timeout() {
     let plans = plan(&config(vec![Class::Timing], vec![Role::Server], None, &dir)).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let cases = &plans[0].cases;
-    assert!(cases
+    let frames = |family: &str| -> std::collections::BTreeSet<(&str, usize)> {
+        cases
+            .iter()
+            .filter(|c| c.family == family)
+            .filter_map(|c| c.frame.map(|f| (c.path, f.0)))
+            .collect()
+    };
+    // Every received frame of every path is trickled and stalled.
+    assert!(frames("trickle").len() >= 8, "{:?}", frames("trickle"));
+    assert_eq!(frames("trickle"), frames("stall"));
+    let trickled: Vec<_> = cases.iter().filter(|c| c.family == "trickle").collect();
+    assert!(trickled.iter().all(|c| c.expected == Expected::Completes
+        && c.text.contains("fragment = [1]")
+        && !c.text.contains("handshake_timeout_ms")));
+    let stalls: Vec<_> = cases.iter().filter(|c| c.family == "stall").collect();
+    assert!(stalls.len() >= 3 * frames("stall").len());
+    assert!(stalls
         .iter()
-        .filter(|c| c.family == "trickle")
-        .all(|c| c.expected == Expected::Completes && c.text.contains("fragment = [1]")));
-    assert!(cases
-        .iter()
-        .filter(|c| c.family == "stall")
-        .all(|c| expects(c, AlertDescription::HANDSHAKE_TIMEOUT)));
+        .all(|c| expects(c, AlertDescription::HANDSHAKE_TIMEOUT)
+            && c.text.contains("handshake_timeout_ms = 1000")));
     assert!(cases.iter().any(|c| c.mutation == Mutation::TrickleAll));
 }

@@ -3,10 +3,10 @@
 //! is the very text that ran).
 
 use super::oracle::{self, Change, Expected, Received, Turn};
-use crate::scenario::{load_str, Alter, Patch, Role, Scenario};
+use crate::scenario::{id_segment, load_str, Alter, Patch, Role, Scenario};
 use btls::msgs::{
-    AlertDescription, ContentType, FrameHeader, HandshakeCode as H, FRAME_HEADER_LEN,
-    MAX_FRAME_BODY,
+    AlertDescription, CipherSuite, ContentType, FrameHeader, HandshakeCode as H, KeyAlgorithm,
+    FRAME_HEADER_LEN, MAX_FRAME_BODY,
 };
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,8 @@ pub enum Class {
     /// configuration, other randomness).
     Replay,
     /// Key algorithm and cipher suite selections the receiver did not offer or does not support:
-    /// each registered value, 0, an unassigned value and 0xFFFF in every selection field.
+    /// 0, each registered value, the first unassigned value, 0x7FFF and 0xFFFF in every selection
+    /// field (a value that leaves the frame as it was is no case).
     Selection,
     /// A peer that stalls before or inside each handshake frame (the IUT must give up with
     /// handshake_timeout), and one that delivers each frame, or the whole handshake, one byte at
@@ -73,14 +74,6 @@ impl Class {
         PATHS
             .iter()
             .filter(move |p| p.name != "narrow" || self == Self::Selection)
-    }
-
-    /// Lines the class adds to the `[iut]` table.
-    fn iut_lines(self) -> &'static str {
-        match self {
-            Self::Timing => "handshake_timeout_ms = 1000\n",
-            _ => "",
-        }
     }
 }
 
@@ -178,61 +171,40 @@ pub enum Mutation {
 }
 
 impl Mutation {
-    fn alter(&self) -> Option<Alter> {
+    /// The frame change the oracle judges: the very `alter` the case's scenario sends.
+    fn alter(&self) -> Result<Alter, String> {
+        #[derive(serde::Deserialize)]
+        struct Step {
+            alter: Alter,
+        }
+        toml::from_str::<Step>(&format!("alter = {}", self.toml()))
+            .map(|s| s.alter)
+            .map_err(|e| format!("generated alter {}: {}", self.toml(), e.message()))
+    }
+
+    /// Lines the case adds to the `[iut]` table: a stall waits for the IUT's handshake timeout,
+    /// so stall cases set it to 1 s.
+    fn iut_lines(&self) -> &'static str {
         match self {
-            Self::Patch(p) => Some(Alter {
-                patch: Some(p.clone()),
-                ..Alter::default()
-            }),
-            Self::Flip(b) => Some(Alter {
-                flip_bit: Some(*b),
-                ..Alter::default()
-            }),
-            Self::Cut(k) | Self::Stall(k) if *k > 0 => Some(Alter {
-                truncate_frame: Some(*k),
-                ..Alter::default()
-            }),
-            Self::Replace(bytes) => Some(Alter {
-                replace: Some(hex::encode(bytes)),
-                ..Alter::default()
-            }),
-            Self::Set(field, value) => {
-                let mut set = toml::Table::new();
-                set.insert((*field).to_owned(), toml::Value::Integer(i64::from(*value)));
-                Some(Alter {
-                    set: Some(set),
-                    ..Alter::default()
-                })
-            }
-            Self::Offer(suites) => {
-                let list = suites.iter().map(|s| toml::Value::Integer(i64::from(*s)));
-                let mut set = toml::Table::new();
-                set.insert(
-                    "cipher_suites".to_owned(),
-                    toml::Value::Array(list.collect()),
-                );
-                Some(Alter {
-                    set: Some(set),
-                    ..Alter::default()
-                })
-            }
-            _ => None,
+            Self::Stall(_) => "handshake_timeout_ms = 1000\n",
+            _ => "",
         }
     }
 
     /// What the oracle is asked about.
-    fn change(&self) -> Change {
-        match self {
+    fn change(&self) -> Result<Change, String> {
+        Ok(match self {
             Self::Cut(k) => Change::Cut(*k),
             Self::Stall(k) => Change::Stall(*k),
             Self::Trickle => Change::Trickle,
             Self::Instead(code) => Change::Instead(*code),
             Self::Duplicate => Change::Duplicate,
             Self::Raw(bytes) => Change::Bytes(bytes.clone()),
-            _ => Change::Alter(self.alter().unwrap_or_default()),
-        }
+            _ => Change::Alter(self.alter()?),
+        })
     }
 
+    /// The `alter` table of the step that sends the changed frame.
     fn toml(&self) -> String {
         match self {
             Self::Cut(k) | Self::Stall(k) => format!("{{ truncate_frame = {k} }}"),
@@ -250,7 +222,7 @@ impl Mutation {
                 let list: Vec<String> = suites.iter().map(u16::to_string).collect();
                 format!("{{ set = {{ cipher_suites = [{}] }} }}", list.join(", "))
             }
-            _ => String::new(),
+            _ => "{}".to_owned(),
         }
     }
 }
@@ -304,10 +276,11 @@ impl Rng {
     }
 }
 
+/// The scenario text up to the steps; `iut_lines` are added to the `[iut]` table.
 fn header(
-    class: Class,
     role: Role,
     path: &ValidPath,
+    iut_lines: &str,
     title: &str,
     requirements: &[&str],
 ) -> String {
@@ -319,17 +292,17 @@ fn header(
         role.as_str(),
         path.iut,
         if role == Role::Client { path.client_iut } else { "" },
-        class.iut_lines(),
+        iut_lines,
         path.peer,
         path.prelude
     )
 }
 
-/// The base scenario of a class's path (for the oracle's configurations).
-pub fn base(class: Class, role: Role, path: &ValidPath) -> Result<Scenario, String> {
+/// The base scenario of a path (for the oracle's configurations).
+pub fn base(role: Role, path: &ValidPath) -> Result<Scenario, String> {
     let text = format!(
         "{}\n[[step]]\ncomplete = true\n",
-        header(class, role, path, "valid path", &[])
+        header(role, path, "", "valid path", &[])
     );
     parse("generated/base", &text)
 }
@@ -358,9 +331,9 @@ pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Sce
     let text = format!(
         "{}\n[[step]]\ncomplete = true\n{CLEAN_CLOSE}\n[outcome]\n{}",
         header(
-            class,
             role,
             path,
+            "",
             "sanity handshake after the generated cases",
             &["BT-CLOSE-2"]
         ),
@@ -379,10 +352,6 @@ pub enum Built {
     Accepted,
     /// Only the peer can tell: not a negative case of the IUT.
     PeerDetects,
-}
-
-fn kebab(code: H) -> String {
-    code.to_string().to_ascii_lowercase().replace('_', "-")
 }
 
 /// The steps replaying the exchange after the changed input.
@@ -429,10 +398,10 @@ pub fn build(
     seed: u64,
     dir: &Path,
 ) -> Result<Built, String> {
-    let base = base(class, role, path)?;
+    let base = base(role, path)?;
     let (expected, first_complete) = match (&mutation, frame) {
         (Mutation::TrickleAll, _) => (Expected::Completes, false),
-        (_, f) => oracle::expect(&base, seed, dir, f.map(|f| f.index), &mutation.change())?,
+        (_, f) => oracle::expect(&base, seed, dir, f.map(|f| f.index), &mutation.change()?)?,
     };
     let (before, alert, requirement) = match &expected {
         Expected::Accepted => return Ok(Built::Accepted),
@@ -453,7 +422,7 @@ pub fn build(
             Mutation::TrickleAll => "whole-handshake".to_owned(),
             _ => "after-handshake".to_owned(),
         },
-        |f| format!("{}-{}", f.index, kebab(f.code)),
+        |f| format!("{}-{}", f.index, id_segment(&f.code.to_string())),
     );
     let id = format!(
         "generated/{}/{}/{}/{}/{}",
@@ -487,7 +456,7 @@ pub fn build(
             (_, Some(f)) => format!("{} {} ({label}) is answered with {what}", f.code, family),
             (_, None) => format!("{family} ({label}) is answered with {what}"),
         };
-    let mut text = header(class, role, path, &title, &[requirement]);
+    let mut text = header(role, path, mutation.iut_lines(), &title, &[requirement]);
     text.push('\n');
     if expected == Expected::Completes {
         match frame {
@@ -627,9 +596,17 @@ fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {
     v
 }
 
-/// Values tried in selection fields: 0, each registered algorithm or suite, an unassigned
-/// value, the largest signed and the largest value.
-const SELECTIONS: [u16; 6] = [0x0000, 0x0001, 0x0002, 0x0003, 0x7FFF, 0xFFFF];
+/// Values tried in a selection field whose registry has the values `registered`: 0, each
+/// registered value, the first unassigned one, the largest signed and the largest value.
+fn selections(registered: impl Iterator<Item = u16>) -> Vec<u16> {
+    let registered: Vec<u16> = registered.collect();
+    let unassigned = registered.iter().max().map_or(1, |m| m.saturating_add(1));
+    let mut v = vec![0, unassigned, 0x7FFF, 0xFFFF];
+    v.extend(registered);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
 
 /// The selection fields of a message (re-encoded with `alter.set`).
 fn selection_fields(code: H) -> &'static [&'static str] {
@@ -666,17 +643,28 @@ pub fn mutations(
         Class::Selection => {
             let mut out = Vec::new();
             for field in selection_fields(frame.code) {
-                for v in SELECTIONS {
+                let values = if field.starts_with("cipher_suite") {
+                    selections(CipherSuite::ALL.iter().map(|s| s.0))
+                } else {
+                    selections(KeyAlgorithm::ALL.iter().map(|a| a.0))
+                };
+                for v in values {
                     let (label, mutation) = if *field == "cipher_suites" {
                         // The offer narrowed to this one value.
                         (format!("offer-only-{v:04x}"), Mutation::Offer(vec![v]))
                     } else {
                         (
-                            format!("{}-{v:04x}", field.replace('_', "-")),
+                            format!("{}-{v:04x}", id_segment(field)),
                             Mutation::Set(field, v),
                         )
                     };
-                    out.push((field.replace('_', "-"), label, mutation));
+                    let changes = mutation
+                        .alter()
+                        .and_then(|a| crate::alter::apply(bytes.clone(), &a))
+                        .map_or(true, |changed| changed != *bytes);
+                    if changes {
+                        out.push((id_segment(field), label, mutation));
+                    }
                 }
             }
             out
@@ -736,10 +724,7 @@ pub fn mutations(
                 };
                 out.push((
                     family.into(),
-                    format!(
-                        "{label}-{}",
-                        code.to_string().to_ascii_lowercase().replace('_', "-")
-                    ),
+                    format!("{label}-{}", id_segment(&code.to_string())),
                     Mutation::Instead(*code),
                 ));
             }

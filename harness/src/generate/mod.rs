@@ -2,7 +2,8 @@
 //! fields, bit flips (with seeded random mutations), skipped, reordered and duplicated messages,
 //! every alert description, the same message of another session, unoffered or unsupported
 //! selections, stalls and one-byte delivery, in place of every handshake frame the IUT receives
-//! on each valid path (full, key request, resumption), in both roles, run by the engine as
+//! on each valid path (full, key request, resumption; for selections also an IUT with one
+//! cipher suite), in both roles, run by the engine as
 //! in-memory scenarios. The expected answer of each case comes from the reference implementation
 //! run in process in the IUT's role ([`oracle`]); a failure is shrunk and written out as a
 //! scenario file that reproduces it.
@@ -117,7 +118,7 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
         let paths: Vec<_> = class.paths().collect();
         for &role in &config.roles {
             for path in &paths {
-                let base = cases::base(class, role, path)?;
+                let base = cases::base(role, path)?;
                 let received = |seed| {
                     oracle::received_frames(&base, seed, &config.work_dir)
                         .map_err(|e| format!("{} {} path: {e}", role.as_str(), path.name))
@@ -369,7 +370,7 @@ fn shrink(
     let Some(path) = PATHS.iter().find(|p| p.name == case.path) else {
         return unchanged();
     };
-    let Ok(base) = cases::base(case.class, case.role, path) else {
+    let Ok(base) = cases::base(case.role, path) else {
         return unchanged();
     };
     let Ok(frames) = oracle::received_frames(&base, config.seed, &config.work_dir) else {

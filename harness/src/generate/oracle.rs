@@ -1,13 +1,14 @@
 //! The executable oracle of the generated cases: the reference implementation, in process, in the
 //! IUT's role and configuration, driven by a reference peer with the same configuration as the
-//! harness's, fed the same mutation of the same frame in the same state, then an end of stream.
-//! What it answers (an alert, or a close without one) is the specification's error table applied
+//! harness's, fed the same change of the same frame in the same state; the exchange then goes on
+//! (the peer answering what the IUT side sends, an end of stream when both wait) until the IUT
+//! side alerts, closes or completes. What it answers is the specification's error table applied
 //! to that input.
 
 use crate::alter;
 use crate::engine::{now_ms, PeerConfig};
 use crate::scenario::{Alter, Scenario};
-use crate::wire::{alert_description, handshake_code};
+use crate::wire::{alert_description, describe, handshake_code};
 use btls::msgs::{AlertDescription, HandshakeCode};
 use btls::testing::split_frames;
 use btls::Connection;
@@ -47,7 +48,8 @@ pub enum Expected {
     },
     /// It completes the handshake (the input is valid, only delivered differently).
     Completes,
-    /// It accepts the input and completes the handshake: not a negative case.
+    /// It accepts the input: it completes the handshake (or, after a completed handshake, takes
+    /// the end of stream without complaint). Not a negative case.
     Accepted,
     /// It accepts the input, and the peer is the one to reject what follows: not a negative
     /// case of the IUT (a replayed CLIENT_HELLO cannot be told from a fresh one by the server).
@@ -137,14 +139,15 @@ impl Sim {
         // Earlier connections of the IUT (a resumption path): each a full handshake closed by
         // the peer, seeded as the adapter and the engine seed them.
         for n in 1..scenario.iut.connections.unwrap_or(1) {
-            if sim.until(None).is_some() || !sim.iut.is_established() {
+            sim.run_out();
+            if !sim.iut.is_established() {
                 return Err(format!(
                     "connection {n} does not complete in process (state {})",
                     sim.iut.state_name()
                 ));
             }
             sim.peer.close();
-            let _ = sim.until(None);
+            sim.run_out();
             sim.iut = iut_config.connect(seed.wrapping_add(u64::from(n)))?;
             sim.peer = peer_config.connect(seed.wrapping_add(1000 + u64::from(n)))?;
             sim.to_iut.clear();
@@ -183,10 +186,16 @@ impl Sim {
             }
         }
     }
+
+    /// Runs the exchange until it stops: an error, or both sides waiting.
+    fn run_out(&mut self) {
+        // With no index to stop at, `until` returns only when the exchange stops.
+        let _ = self.until(None);
+    }
 }
 
-/// The handshake frames the IUT receives on the valid path of `scenario`, and whether that path
-/// completes in process.
+/// The handshake frames the IUT receives on the valid path of `scenario`; an error when that
+/// path does not complete in process.
 pub fn received_frames(
     scenario: &Scenario,
     seed: u64,
@@ -253,11 +262,12 @@ pub fn expect(
 ) -> Result<(Expected, bool), String> {
     let mut sim = Sim::new(scenario, seed, dir)?;
     let Some(index) = index else {
-        if sim.until(None).is_some() || !sim.iut.is_established() {
+        sim.run_out();
+        if !sim.iut.is_established() {
             return Err("the valid path does not complete in process".into());
         }
         let result = sim.iut.receive_eof();
-        return Ok((sim.settle(result, vec![Turn::EndOfStream], true), false));
+        return Ok((sim.settle(result, vec![Turn::EndOfStream], true)?, false));
     };
     let frame = sim
         .until(Some(index))
@@ -267,17 +277,15 @@ pub fn expect(
         Change::Alter(alter) => {
             let bytes = alter::apply(frame, alter)?;
             let result = sim.iut.receive(&bytes, now);
-            (sim.settle(result, Vec::new(), false), false)
+            (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Cut(cut) => {
             let part = frame.get(..*cut).unwrap_or_default();
-            let result = sim.iut.receive(part, now);
-            if result.is_ok() && sim.iut.has_output() {
-                (sim.settle(result, Vec::new(), false), false)
-            } else {
-                let result = result.and_then(|()| sim.iut.receive_eof());
-                (sim.settle(result, vec![Turn::EndOfStream], false), false)
-            }
+            let result = sim
+                .iut
+                .receive(part, now)
+                .and_then(|()| sim.iut.receive_eof());
+            (sim.settle(result, vec![Turn::EndOfStream], false)?, false)
         }
         Change::Instead(code) => {
             let bytes =
@@ -285,12 +293,12 @@ pub fn expect(
             // The peer has not sent its frame: it stays first in line, as in the engine.
             sim.to_iut.push_front(frame);
             let result = sim.iut.receive(&bytes, now);
-            (sim.settle(result, Vec::new(), false), false)
+            (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Bytes(bytes) => {
             sim.to_iut.push_front(frame);
             let result = sim.iut.receive(bytes, now);
-            (sim.settle(result, Vec::new(), false), false)
+            (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Duplicate => {
             sim.iut
@@ -307,20 +315,21 @@ pub fn expect(
             }
             let complete = sim.iut.is_established();
             let result = sim.iut.receive(&frame, now);
-            (sim.settle(result, before, complete), complete)
+            (sim.settle(result, before, complete)?, complete)
         }
         Change::Stall(cut) => {
             let part = frame.get(..*cut).unwrap_or_default();
-            if *cut == 0 {
-                sim.to_iut.push_front(frame.clone());
-            }
             let result = sim.iut.receive(part, now);
             let result = match (result, sim.iut.timeout()) {
                 (Ok(()), Some(deadline)) => sim.iut.handle_timeout(deadline),
-                (Ok(()), None) => return Ok((Expected::Accepted, false)),
+                (Ok(()), None) => {
+                    return Err(format!(
+                        "no handshake timer runs in process while frame {index} stalls"
+                    ))
+                }
                 (r, _) => r,
             };
-            (sim.settle(result, Vec::new(), false), false)
+            (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Trickle => {
             for byte in &frame {
@@ -329,7 +338,8 @@ pub fn expect(
                     .map_err(|e| format!("the frame one byte at a time fails in process: {e}"))?;
             }
             sim.delivered_to_iut += 1;
-            if sim.until(None).is_some() || !sim.iut.is_established() {
+            sim.run_out();
+            if !sim.iut.is_established() {
                 return Err(format!(
                     "the handshake does not complete in process after the trickled frame (state {})",
                     sim.iut.state_name()
@@ -344,13 +354,15 @@ impl Sim {
     /// Goes on from an input the IUT side answered with `result`: hands what it sends to the
     /// peer and what the peer sends back to it, and ends the stream when both wait, until the
     /// IUT side alerts, closes or completes the handshake. `before`: the turns so far;
-    /// `established`: whether it had completed the handshake before the input.
+    /// `established`: whether it had completed the handshake before the input. An error when
+    /// the exchange neither ends nor settles within MAX_TURNS, or the IUT side sends a frame
+    /// that is neither a handshake message nor an alert.
     fn settle(
         &mut self,
         mut result: Result<(), btls::Error>,
         mut before: Vec<Turn>,
         established: bool,
-    ) -> Expected {
+    ) -> Result<Expected, String> {
         let mut ended = before.contains(&Turn::EndOfStream);
         for _ in 0..MAX_TURNS {
             // What the IUT side sent and the peer has not seen yet, then what it sends now.
@@ -358,28 +370,27 @@ impl Sim {
             while let Some(frame) = self.to_peer.pop_front() {
                 if let Some(alert) = alert_description(&frame) {
                     let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
-                    return Expected::Alert {
+                    return Ok(Expected::Alert {
                         before,
                         alert,
                         requirement,
-                    };
+                    });
                 }
-                let Some(code) = handshake_code(&frame) else {
-                    return Expected::Accepted;
-                };
+                let code = handshake_code(&frame)
+                    .ok_or_else(|| format!("the IUT side sends {} in process", describe(&frame)))?;
                 before.push(Turn::Iut(code));
                 if self.peer.receive(&frame, now_ms()).is_err() {
-                    return Expected::PeerDetects;
+                    return Ok(Expected::PeerDetects);
                 }
             }
             if let Err(e) = result {
-                return Expected::Close {
+                return Ok(Expected::Close {
                     before,
                     requirement: e.requirement(),
-                };
+                });
             }
             if ended || (self.iut.is_established() && !established) {
-                return Expected::Accepted;
+                return Ok(Expected::Accepted);
             }
             // What the peer has queued (the rest of its flight), then what it sends now.
             self.to_iut.extend(split_frames(&self.peer.take_output()));
@@ -391,7 +402,7 @@ impl Sim {
             }
             while let Some(frame) = self.to_iut.pop_front() {
                 let Some(code) = handshake_code(&frame) else {
-                    return Expected::PeerDetects;
+                    return Ok(Expected::PeerDetects);
                 };
                 before.push(Turn::Peer(code));
                 result = self.iut.receive(&frame, now_ms());
@@ -400,6 +411,13 @@ impl Sim {
                 }
             }
         }
-        Expected::Accepted
+        Err(format!(
+            "the exchange does not settle in process within {MAX_TURNS} turns: {}",
+            before
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 }
