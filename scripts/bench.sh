@@ -3,7 +3,7 @@
 #   1. the machine and `openssl speed` (scripts/bench-machine.sh);
 #   2. criterion: bTLS handshakes (in memory, loopback TCP), records, codec, beside the rustls
 #      baseline and the crypto floor (`cargo bench -p btls`); capture write and read
-#      (`cargo bench -p btls-harness`);
+#      (`cargo bench -p btls-profile --bench capture`);
 #   3. callgrind instruction counts of the same work (scripts/bench-callgrind.sh);
 #   4. `btls-harness bench` of the reference adapter (add your own IUTs with IUT_BENCH=…);
 #   5. `btls-harness bench-report`: reports/bench/latest/, compared with reports/bench/baseline.json.
@@ -33,7 +33,7 @@ echo "== criterion (bTLS, rustls, crypto floor)" >&2
 rm -rf "$target/criterion" # the report reads only this run's estimates
 cargo bench -p btls --bench handshake --bench record --bench codec --bench loopback -- \
     "${criterion_args[@]}"
-cargo bench -p btls-harness --bench capture -- "${criterion_args[@]}"
+cargo bench -p btls-profile --bench capture -- "${criterion_args[@]}"
 
 echo "== callgrind" >&2
 bash scripts/bench-callgrind.sh "$out"

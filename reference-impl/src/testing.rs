@@ -6,7 +6,7 @@ use crate::conn::{ClientConfig, Connection, ServerConfig, Side};
 use crate::crypto::{SeededRandom, SigningKey};
 use crate::error::Error;
 use crate::keys::OwnKey;
-use crate::msgs::{KeyAlgorithm, PublishedKey};
+use crate::msgs::{KeyAlgorithm, PublishedKey, FRAME_HEADER_LEN};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -242,11 +242,11 @@ pub fn other(side: Side) -> Side {
 pub fn split_frames(mut bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     while !bytes.is_empty() {
-        let len = match bytes.get(2..4) {
-            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+        let len = match bytes.get(..FRAME_HEADER_LEN) {
+            Some(&[a, b, c, d]) => crate::msgs::frame_len([a, b, c, d]),
             _ => bytes.len(),
         };
-        let end = (4 + len).min(bytes.len());
+        let end = len.min(bytes.len());
         let (frame, rest) = bytes.split_at(end);
         frames.push(frame.to_vec());
         bytes = rest;

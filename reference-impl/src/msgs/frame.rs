@@ -9,6 +9,12 @@ pub const MAX_FRAME_BODY: usize = 16384 + 16;
 /// Largest application plaintext in one frame (BT-REC-7).
 pub const MAX_PLAINTEXT: usize = 16384;
 
+/// The whole length of the frame that starts with `header`: the header and the body its length
+/// field announces (BT-FRAME-1). The one place a frame's length is read.
+pub fn frame_len(header: [u8; FRAME_HEADER_LEN]) -> usize {
+    FRAME_HEADER_LEN + usize::from(FrameHeader::parse(header).length)
+}
+
 /// The 4-byte header in front of every frame body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {

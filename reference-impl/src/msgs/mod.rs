@@ -15,7 +15,7 @@ pub use enums::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeCode, KeyAlgorithm,
     ValidationFailure,
 };
-pub use frame::{FrameHeader, FRAME_HEADER_LEN, MAX_FRAME_BODY, MAX_PLAINTEXT};
+pub use frame::{frame_len, FrameHeader, FRAME_HEADER_LEN, MAX_FRAME_BODY, MAX_PLAINTEXT};
 pub use handshake::HandshakeMessage;
 pub use hello::{ClientHello, ServerHello, PROTOCOL_VERSION};
 pub use published_key::PublishedKey;

@@ -1,0 +1,779 @@
+//! The generated cases: for each valid path and role, the frames the IUT receives, each mutation
+//! of a class, the oracle's answer, and the case as scenario-file text (so a failure's reproducer
+//! is the very text that ran).
+
+use super::oracle::{self, Change, Expected, Received, Turn};
+use crate::alter::{Alter, Patch};
+use crate::scenario::{id_segment, load_str, Role, Scenario};
+use btls::msgs::{
+    AlertDescription, CipherSuite, ContentType, FrameHeader, HandshakeCode as H, KeyAlgorithm,
+    FRAME_HEADER_LEN, MAX_FRAME_BODY,
+};
+use std::path::{Path, PathBuf};
+
+/// A class of generated cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Every handshake frame cut at every byte, then end of stream; end of stream without
+    /// close_notify after the handshake.
+    Truncation,
+    /// Every length field set to 0, 1, L-1, L+1, 0x7FFF, 0x8000, 0xFFFF and the maximum plus one.
+    Lengths,
+    /// Every bit of every handshake frame flipped, plus seeded random byte mutations.
+    Bitflips,
+    /// Every handshake message skipped (the next one instead), replaced by each later one
+    /// (reordered), and duplicated.
+    Order,
+    /// Every alert description (each defined one and an unknown one) received instead of each
+    /// handshake frame.
+    Alerts,
+    /// Every handshake frame replaced by the same message of another session (same keys and
+    /// configuration, other randomness).
+    Replay,
+    /// Key algorithm and cipher suite selections the receiver did not offer or does not support:
+    /// 0, each registered value, the first unassigned value, 0x7FFF and 0xFFFF in every selection
+    /// field (a value that leaves the frame as it was is no case).
+    Selection,
+    /// A peer that stalls before or inside each handshake frame (the IUT must give up with
+    /// handshake_timeout), and one that delivers each frame, or the whole handshake, one byte at
+    /// a time (the IUT must complete).
+    Timing,
+}
+
+impl Class {
+    /// Every class, in priority order.
+    pub const ALL: [Self; 8] = [
+        Self::Truncation,
+        Self::Lengths,
+        Self::Bitflips,
+        Self::Order,
+        Self::Alerts,
+        Self::Replay,
+        Self::Selection,
+        Self::Timing,
+    ];
+
+    /// The class's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Truncation => "truncation",
+            Self::Lengths => "lengths",
+            Self::Bitflips => "bitflips",
+            Self::Order => "order",
+            Self::Alerts => "alerts",
+            Self::Replay => "replay",
+            Self::Selection => "selection",
+            Self::Timing => "timing",
+        }
+    }
+
+    /// The valid paths the class mutates.
+    pub fn paths(self) -> impl Iterator<Item = &'static ValidPath> {
+        PATHS
+            .iter()
+            .filter(move |p| p.name != "narrow" || self == Self::Selection)
+    }
+}
+
+/// A valid path: the IUT's and the peer's configuration (scenario-file text).
+#[derive(Debug, Clone, Copy)]
+pub struct ValidPath {
+    /// Short name.
+    pub name: &'static str,
+    /// The `[iut]` table's lines.
+    pub iut: &'static str,
+    /// The `[peer]` table's lines.
+    pub peer: &'static str,
+    /// Lines the `[iut]` table adds when the IUT is the client.
+    pub client_iut: &'static str,
+    /// Steps of the IUT's earlier connections (the changes apply to its last one).
+    pub prelude: &'static str,
+}
+
+impl ValidPath {
+    /// The `[outcome]` lines about the handshakes: whether the last one completed.
+    fn outcome(&self, complete: bool) -> String {
+        if self.prelude.is_empty() {
+            format!("handshake_complete = {complete}\n")
+        } else {
+            // The first connection completes a full handshake; only the last one resumes.
+            format!("handshake_complete = true\nresumed = {complete}\n")
+        }
+    }
+}
+
+/// The valid paths: each side knows the other's key; the IUT knows no key and asks for it; a
+/// second connection resumes the first one's session (the abbreviated handshake); the IUT
+/// supports one cipher suite only (class selection).
+pub const PATHS: [ValidPath; 4] = [
+    ValidPath {
+        name: "full",
+        iut: "",
+        peer: "",
+        client_iut: "",
+        prelude: "",
+    },
+    ValidPath {
+        name: "key-request",
+        iut: "known = []\naccept_unsigned = true\n",
+        peer: "",
+        client_iut: "",
+        prelude: "",
+    },
+    ValidPath {
+        name: "resumption",
+        iut: "connections = 2\n",
+        peer: "",
+        client_iut: "expect_server = \"server.example\"\n",
+        prelude: "[[step]]\ncomplete = true\n[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n[[step]]\nnext_connection = true\n",
+    },
+    ValidPath {
+        name: "narrow",
+        iut: "cipher_suites = [\"AES_256_GCM\"]\n",
+        peer: "",
+        client_iut: "",
+        prelude: "",
+    },
+];
+
+/// A mutation of one received frame (or none: end of stream after the handshake).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// The frame cut after this many bytes, then end of stream.
+    Cut(usize),
+    /// Bytes overwritten (length fields, random mutations).
+    Patch(Vec<Patch>),
+    /// One bit flipped.
+    Flip(usize),
+    /// After the completed handshake: optional application data, then end of stream.
+    EndOfStream(Option<Vec<u8>>),
+    /// A valid sample of this later message instead of the frame (skip, reorder).
+    Instead(H),
+    /// The frame, then the same frame again.
+    Duplicate,
+    /// These bytes instead of the frame (an alert).
+    Raw(Vec<u8>),
+    /// The same message of another session instead of the frame, the peer counting its own as
+    /// sent.
+    Replace(Vec<u8>),
+    /// The message re-encoded with one field set to this value.
+    Set(&'static str, u16),
+    /// CLIENT_HELLO re-encoded with this cipher suite offer.
+    Offer(Vec<u16>),
+    /// The first this many bytes of the frame, then silence.
+    Stall(usize),
+    /// The frame one byte at a time.
+    Trickle,
+    /// Every frame of the handshake one byte at a time.
+    TrickleAll,
+}
+
+impl Mutation {
+    /// The frame change the oracle judges: the very `alter` the case's scenario sends.
+    fn alter(&self) -> Result<Alter, String> {
+        #[derive(serde::Deserialize)]
+        struct Step {
+            alter: Alter,
+        }
+        toml::from_str::<Step>(&format!("alter = {}", self.toml()))
+            .map(|s| s.alter)
+            .map_err(|e| format!("generated alter {}: {}", self.toml(), e.message()))
+    }
+
+    /// Lines the case adds to the `[iut]` table: a stall waits for the IUT's handshake timeout,
+    /// so stall cases set it to 1 s.
+    fn iut_lines(&self) -> &'static str {
+        match self {
+            Self::Stall(_) => "handshake_timeout_ms = 1000\n",
+            _ => "",
+        }
+    }
+
+    /// What the oracle is asked about.
+    fn change(&self) -> Result<Change, String> {
+        Ok(match self {
+            Self::Cut(k) => Change::Cut(*k),
+            Self::Stall(k) => Change::Stall(*k),
+            Self::Trickle => Change::Trickle,
+            Self::Instead(code) => Change::Instead(*code),
+            Self::Duplicate => Change::Duplicate,
+            Self::Raw(bytes) => Change::Bytes(bytes.clone()),
+            _ => Change::Alter(self.alter()?),
+        })
+    }
+
+    /// The `alter` table of the step that sends the changed frame.
+    fn toml(&self) -> String {
+        match self {
+            Self::Cut(k) | Self::Stall(k) => format!("{{ truncate_frame = {k} }}"),
+            Self::Flip(b) => format!("{{ flip_bit = {b} }}"),
+            Self::Patch(p) => {
+                let items: Vec<String> = p
+                    .iter()
+                    .map(|p| format!("{{ at = {}, hex = \"{}\" }}", p.at, p.hex))
+                    .collect();
+                format!("{{ patch = [{}] }}", items.join(", "))
+            }
+            Self::Replace(bytes) => format!("{{ replace = \"{}\" }}", hex::encode(bytes)),
+            Self::Set(field, value) => format!("{{ set = {{ {field} = {value} }} }}"),
+            Self::Offer(suites) => {
+                let list: Vec<String> = suites.iter().map(u16::to_string).collect();
+                format!("{{ set = {{ cipher_suites = [{}] }} }}", list.join(", "))
+            }
+            _ => "{}".to_owned(),
+        }
+    }
+}
+
+/// One generated case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The class.
+    pub class: Class,
+    /// The IUT's role.
+    pub role: Role,
+    /// The valid path's name.
+    pub path: &'static str,
+    /// The received frame mutated (`None`: after the handshake).
+    pub frame: Option<(usize, H)>,
+    /// The mutation.
+    pub mutation: Mutation,
+    /// Which family of the class (`cut`, `header-length`, `flip`, `random`, …): failures of one
+    /// family on one frame are one finding, shrunk to the smallest.
+    pub family: String,
+    /// What the oracle answered.
+    pub expected: Expected,
+    /// The scenario-file text.
+    pub text: String,
+    /// The scenario.
+    pub scenario: Scenario,
+}
+
+/// A small deterministic generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded.
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value below `n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next_u64() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
+/// The scenario text up to the steps; `iut_lines` are added to the `[iut]` table.
+fn header(
+    role: Role,
+    path: &ValidPath,
+    iut_lines: &str,
+    title: &str,
+    requirements: &[&str],
+) -> String {
+    let reqs: Vec<String> = requirements.iter().map(|r| format!("\"{r}\"")).collect();
+    format!(
+        "[scenario]\ntitle = \"{}\"\nrequirements = [{}]\niut_role = \"{}\"\n\n[iut]\n{}{}{}\n[peer]\n{}\n{}",
+        title.replace('"', "'"),
+        reqs.join(", "),
+        role.as_str(),
+        path.iut,
+        if role == Role::Client { path.client_iut } else { "" },
+        iut_lines,
+        path.peer,
+        path.prelude
+    )
+}
+
+/// The base scenario of a path (for the oracle's configurations).
+pub fn base(role: Role, path: &ValidPath) -> Result<Scenario, String> {
+    let text = format!(
+        "{}\n[[step]]\ncomplete = true\n",
+        header(role, path, "", "valid path", &[])
+    );
+    parse("generated/base", &text)
+}
+
+/// Parses generated text as a scenario.
+pub fn parse(id: &str, text: &str) -> Result<Scenario, String> {
+    let file = PathBuf::from(format!("<generated>/{id}.toml"));
+    load_str(&file, id, text)
+        .map_err(|e| e.to_string())?
+        .pop()
+        .ok_or_else(|| format!("{id}: no scenario"))
+}
+
+/// The steps that end a completed handshake cleanly: the peer closes, the IUT answers with
+/// close_notify.
+const CLEAN_CLOSE: &str = "[[step]]\nclose = true\n[[step]]\nexpect_alert = \"close_notify\"\n";
+
+/// The sanity handshake of a path and role: complete, close, expect close_notify.
+pub fn sanity(class: Class, role: Role, path: &ValidPath) -> Result<(String, Scenario), String> {
+    let id = format!(
+        "generated/{}/{}/{}/sanity",
+        class.name(),
+        role.as_str(),
+        path.name
+    );
+    let text = format!(
+        "{}\n[[step]]\ncomplete = true\n{CLEAN_CLOSE}\n[outcome]\n{}",
+        header(
+            role,
+            path,
+            "",
+            "sanity handshake after the generated cases",
+            &["BT-CLOSE-2"]
+        ),
+        path.outcome(true)
+    );
+    let scenario = parse(&id, &text)?;
+    Ok((text, scenario))
+}
+
+/// What became of one generated input.
+#[derive(Debug, Clone)]
+pub enum Built {
+    /// A case to run.
+    Case(Box<Case>),
+    /// The reference accepts the input: not a negative case.
+    Accepted,
+    /// Only the peer can tell: not a negative case of the IUT.
+    PeerDetects,
+}
+
+/// The steps replaying the exchange after the changed input.
+fn turn_steps(before: &[Turn]) -> String {
+    before
+        .iter()
+        .map(|t| match t {
+            Turn::Iut(code) => format!("[[step]]\nexpect = \"{code}\"\n"),
+            Turn::Peer(code) => format!("[[step]]\nsend = \"{code}\"\n"),
+            Turn::EndOfStream => "[[step]]\nshutdown = true\n".to_owned(),
+        })
+        .collect()
+}
+
+/// The steps that deliver the changed input (after `advance_to` the frame's code).
+fn input_steps(mutation: &Mutation, code: H) -> String {
+    match mutation {
+        Mutation::Instead(other) => {
+            format!("[[step]]\ncomment = \"{other} instead of {code}\"\ninject = \"{other}\"\n")
+        }
+        Mutation::Raw(bytes) => format!("[[step]]\nsend_raw = \"{}\"\n", hex::encode(bytes)),
+        Mutation::Duplicate => format!("[[step]]\nsend = \"{code}\"\n[[step]]\nresend = true\n"),
+        Mutation::Stall(0) => String::new(),
+        Mutation::Trickle => {
+            format!("[[step]]\nsend = \"{code}\"\nfragment = [1]\n")
+        }
+        _ => format!("[[step]]\nsend = \"{code}\"\nalter = {}\n", mutation.toml()),
+    }
+}
+
+/// Builds one case: asks the oracle, and says when the input is not a negative case.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one case is described by all of these"
+)]
+pub fn build(
+    class: Class,
+    role: Role,
+    path: &ValidPath,
+    frame: Option<&Received>,
+    mutation: Mutation,
+    family: &str,
+    label: &str,
+    seed: u64,
+    dir: &Path,
+) -> Result<Built, String> {
+    let base = base(role, path)?;
+    let (expected, first_complete) = match (&mutation, frame) {
+        (Mutation::TrickleAll, _) => (Expected::Completes, false),
+        (_, f) => oracle::expect(&base, seed, dir, f.map(|f| f.index), &mutation.change()?)?,
+    };
+    let (before, alert, requirement) = match &expected {
+        Expected::Accepted => return Ok(Built::Accepted),
+        Expected::PeerDetects => return Ok(Built::PeerDetects),
+        Expected::Completes => (Vec::new(), None, "BT-TIME-2"),
+        Expected::Alert {
+            before,
+            alert,
+            requirement,
+        } => (before.clone(), Some(*alert), *requirement),
+        Expected::Close {
+            before,
+            requirement,
+        } => (before.clone(), None, *requirement),
+    };
+    let frame_name = frame.map_or_else(
+        || match mutation {
+            Mutation::TrickleAll => "whole-handshake".to_owned(),
+            _ => "after-handshake".to_owned(),
+        },
+        |f| format!("{}-{}", f.index, id_segment(&f.code.to_string())),
+    );
+    let id = format!(
+        "generated/{}/{}/{}/{}/{}",
+        class.name(),
+        role.as_str(),
+        path.name,
+        frame_name,
+        label
+    );
+    let what = match alert {
+        Some(a) => format!("alert {a}"),
+        None => "a close without alert".into(),
+    };
+    let title =
+        match (&mutation, frame) {
+            (Mutation::EndOfStream(data), _) => {
+                format!(
+            "End of stream without close_notify after the handshake{} is answered with {what}",
+            if data.is_some() { " and application data" } else { "" }
+        )
+            }
+            (Mutation::TrickleAll, _) => {
+                "The whole handshake delivered one byte at a time completes".to_owned()
+            }
+            (Mutation::Trickle, Some(f)) => {
+                format!(
+                    "{} delivered one byte at a time, the handshake completes",
+                    f.code
+                )
+            }
+            (_, Some(f)) => format!("{} {} ({label}) is answered with {what}", f.code, family),
+            (_, None) => format!("{family} ({label}) is answered with {what}"),
+        };
+    let mut text = header(role, path, mutation.iut_lines(), &title, &[requirement]);
+    text.push('\n');
+    if expected == Expected::Completes {
+        match frame {
+            Some(f) => {
+                text.push_str(&format!("[[step]]\nadvance_to = \"{}\"\n", f.code));
+                text.push_str(&input_steps(&mutation, f.code));
+                text.push_str("[[step]]\ncomplete = true\n");
+            }
+            None => text.push_str("[[step]]\ncomplete = true\nfragment = [1]\n"),
+        }
+        text.push_str(CLEAN_CLOSE);
+        text.push_str(&format!("\n[outcome]\n{}", path.outcome(true)));
+    } else {
+        let mut app = String::new();
+        match (&mutation, frame) {
+            (Mutation::EndOfStream(data), _) => {
+                text.push_str("[[step]]\ncomplete = true\n");
+                if let Some(d) = data {
+                    app = hex::encode(d);
+                    text.push_str(&format!("[[step]]\nsend_app = \"{app}\"\n"));
+                }
+            }
+            (_, Some(f)) => {
+                text.push_str(&format!("[[step]]\nadvance_to = \"{}\"\n", f.code));
+                text.push_str(&input_steps(&mutation, f.code));
+            }
+            (_, None) => return Err("a mutation needs a frame".into()),
+        }
+        // An IUT that misses the problem waits: an end of stream makes it show what it does. Not
+        // after an alert, which the IUT must answer by closing by itself (BT-ALERT-2), nor in a
+        // stall, which it must end by itself (BT-TIME-1).
+        let prompted = before
+            .iter()
+            .any(|t| matches!(t, Turn::Peer(_) | Turn::EndOfStream));
+        if !prompted && !matches!(mutation, Mutation::Raw(_) | Mutation::Stall(_)) {
+            text.push_str("[[step]]\nshutdown = true\n");
+        }
+        text.push_str(&turn_steps(&before));
+        if let Some(a) = alert {
+            text.push_str(&format!("[[step]]\nexpect_alert = \"{a}\"\n"));
+        }
+        let complete = matches!(mutation, Mutation::EndOfStream(_)) || first_complete;
+        text.push_str(&format!(
+            "[[step]]\nexpect_close = true\n\n[outcome]\niut_exit = \"failure\"\n{}application_data = \"{app}\"\n",
+            path.outcome(complete)
+        ));
+    }
+    let scenario = parse(&id, &text)?;
+    Ok(Built::Case(Box::new(Case {
+        class,
+        role,
+        path: path.name,
+        frame: frame.map(|f| (f.index, f.code)),
+        mutation,
+        family: family.to_owned(),
+        expected,
+        text,
+        scenario,
+    })))
+}
+
+/// One part of a body's layout: a length prefix (name, width, largest value) or, when `None`, a
+/// fixed-size field of the given size.
+type Layout = (Option<(&'static str, usize, usize)>, usize);
+
+/// A length prefix inside a handshake body: offset in the frame, width in bytes, and the
+/// largest value the field allows.
+fn inner_lengths(code: H, frame: &[u8]) -> Vec<(String, usize, usize, usize)> {
+    // (name, width, max) per prefix, with fixed-size fields between as (None, size).
+    let layout: &[Layout] = match code {
+        H::CLIENT_HELLO => &[
+            (None, 34),
+            (Some(("session_id", 1, 32)), 0),
+            (None, 2),
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (Some(("key_share", 1, 255)), 0),
+            (Some(("cipher_suites", 1, 254)), 0),
+        ],
+        H::SERVER_HELLO => &[
+            (None, 34),
+            (Some(("session_id", 1, 32)), 0),
+            (None, 2),
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (Some(("key_share", 1, 255)), 0),
+        ],
+        H::SENDING_KEY => &[
+            (Some(("reg_handle", 1, 255)), 0),
+            (Some(("key_handle", 1, 255)), 0),
+            (None, 2),
+            (Some(("public_key", 2, 1024)), 0),
+            (None, 16),
+            (Some(("registry_signature", 2, 1024)), 0),
+        ],
+        H::SESSION_DETAILS => &[(None, 34), (Some(("signature", 2, 1024)), 0)],
+        H::CLIENT_READY => &[(Some(("signature", 2, 1024)), 0)],
+        _ => &[],
+    };
+    let mut out = Vec::new();
+    let mut at = FRAME_HEADER_LEN;
+    for (prefix, skip) in layout {
+        match prefix {
+            None => at += skip,
+            Some((name, width, max)) => {
+                let Some(bytes) = frame.get(at..at + width) else {
+                    break;
+                };
+                let len = bytes
+                    .iter()
+                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+                out.push(((*name).to_owned(), at, *width, *max));
+                at += width + len;
+            }
+        }
+    }
+    out
+}
+
+fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {
+    let limit = 1usize << (8 * width);
+    let mut v: Vec<usize> = [
+        0,
+        1,
+        current.wrapping_sub(1),
+        current + 1,
+        0x7FFF,
+        0x8000,
+        0xFFFF,
+        max + 1,
+    ]
+    .into_iter()
+    .filter(|v| *v < limit && *v != current)
+    .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Values tried in a selection field whose registry has the values `registered`: 0, each
+/// registered value, the first unassigned one, the largest signed and the largest value.
+fn selections(registered: impl Iterator<Item = u16>) -> Vec<u16> {
+    let registered: Vec<u16> = registered.collect();
+    let unassigned = registered.iter().max().map_or(1, |m| m.saturating_add(1));
+    let mut v = vec![0, unassigned, 0x7FFF, 0xFFFF];
+    v.extend(registered);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The selection fields of a message (re-encoded with `alter.set`).
+fn selection_fields(code: H) -> &'static [&'static str] {
+    match code {
+        H::CLIENT_HELLO => &["key_algorithm", "cipher_suites"],
+        H::SERVER_HELLO | H::SENDING_KEY => &["key_algorithm"],
+        H::SESSION_DETAILS => &["cipher_suite"],
+        _ => &[],
+    }
+}
+
+/// The mutations of `class` for one received frame: (family, label, mutation). `other`: the
+/// frame at the same position of another session (class replay).
+pub fn mutations(
+    class: Class,
+    frame: &Received,
+    later: &[H],
+    other: Option<&Received>,
+    rng: &mut Rng,
+    random: usize,
+) -> Vec<(String, String, Mutation)> {
+    let bytes = &frame.bytes;
+    match class {
+        Class::Replay => other
+            .filter(|o| o.code == frame.code && o.bytes != frame.bytes)
+            .map(|o| {
+                vec![(
+                    "replay".into(),
+                    "other-session".into(),
+                    Mutation::Replace(o.bytes.clone()),
+                )]
+            })
+            .unwrap_or_default(),
+        Class::Selection => {
+            let mut out = Vec::new();
+            for field in selection_fields(frame.code) {
+                let values = if field.starts_with("cipher_suite") {
+                    selections(CipherSuite::ALL.iter().map(|s| s.0))
+                } else {
+                    selections(KeyAlgorithm::ALL.iter().map(|a| a.0))
+                };
+                for v in values {
+                    let (label, mutation) = if *field == "cipher_suites" {
+                        // The offer narrowed to this one value.
+                        (format!("offer-only-{v:04x}"), Mutation::Offer(vec![v]))
+                    } else {
+                        (
+                            format!("{}-{v:04x}", id_segment(field)),
+                            Mutation::Set(field, v),
+                        )
+                    };
+                    let changes = mutation
+                        .alter()
+                        .and_then(|a| crate::alter::apply(bytes.clone(), &a))
+                        .map_or(true, |changed| changed != *bytes);
+                    if changes {
+                        out.push((id_segment(field), label, mutation));
+                    }
+                }
+            }
+            out
+        }
+        Class::Timing => {
+            let mut cuts = vec![
+                0,
+                FRAME_HEADER_LEN - 1,
+                FRAME_HEADER_LEN,
+                bytes.len().saturating_sub(1),
+            ];
+            cuts.dedup();
+            let mut out: Vec<_> = cuts
+                .into_iter()
+                .map(|k| {
+                    (
+                        "stall".into(),
+                        format!("stall-after-{k}"),
+                        Mutation::Stall(k),
+                    )
+                })
+                .collect();
+            out.push((
+                "trickle".into(),
+                "one-byte-at-a-time".into(),
+                Mutation::Trickle,
+            ));
+            out
+        }
+        Class::Alerts => {
+            let mut descriptions: Vec<u8> = AlertDescription::ALL.iter().map(|a| a.0).collect();
+            descriptions.push(255);
+            descriptions
+                .into_iter()
+                .flat_map(|d| {
+                    let level = if d == 0 { 1 } else { 2 };
+                    [(level, "alert"), (3 - level, "alert-other-level")]
+                        .into_iter()
+                        .map(move |(level, family)| {
+                            let frame = FrameHeader::frame(ContentType::ALERT, d, &[level]);
+                            (
+                                family.into(),
+                                format!("{d}-level-{level}"),
+                                Mutation::Raw(frame),
+                            )
+                        })
+                })
+                .collect()
+        }
+        Class::Order => {
+            let mut out = vec![("duplicate".into(), "duplicate".into(), Mutation::Duplicate)];
+            for (n, code) in later.iter().enumerate() {
+                let (family, label) = if n == 0 {
+                    ("skip", "skip")
+                } else {
+                    ("reorder", "early")
+                };
+                out.push((
+                    family.into(),
+                    format!("{label}-{}", id_segment(&code.to_string())),
+                    Mutation::Instead(*code),
+                ));
+            }
+            out
+        }
+        Class::Truncation => (0..bytes.len())
+            .map(|k| ("cut".into(), format!("cut-{k}"), Mutation::Cut(k)))
+            .collect(),
+        Class::Lengths => {
+            let body = bytes.len().saturating_sub(FRAME_HEADER_LEN);
+            let mut fields = vec![("frame-length".to_owned(), 2, 2, MAX_FRAME_BODY)];
+            fields.extend(inner_lengths(frame.code, bytes));
+            let mut out = Vec::new();
+            for (name, at, width, max) in fields {
+                let current = bytes.get(at..at + width).map_or(body, |b| {
+                    b.iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b))
+                });
+                for v in length_values(current, width, max) {
+                    let be = v.to_be_bytes();
+                    let hex = hex::encode(be.get(be.len() - width..).unwrap_or_default());
+                    out.push((
+                        format!("{name}-length"),
+                        format!("{name}-{v}"),
+                        Mutation::Patch(vec![Patch { at, hex }]),
+                    ));
+                }
+            }
+            out
+        }
+        Class::Bitflips => {
+            let mut out: Vec<_> = (0..bytes.len() * 8)
+                .map(|b| ("flip".into(), format!("bit-{b}"), Mutation::Flip(b)))
+                .collect();
+            for n in 0..random {
+                let count = 1 + rng.below(4);
+                let mut patches: Vec<Patch> = (0..count)
+                    .map(|_| Patch {
+                        at: rng.below(bytes.len()),
+                        hex: format!("{:02x}", rng.next_u64() & 0xFF),
+                    })
+                    .collect();
+                patches.sort_by_key(|p| p.at);
+                patches.dedup_by_key(|p| p.at);
+                out.push((
+                    "random".into(),
+                    format!("random-{n}"),
+                    Mutation::Patch(patches),
+                ));
+            }
+            out
+        }
+    }
+}

@@ -1,0 +1,653 @@
+//! Scenario files (`scenarios/**/*.toml`): what the harness's side of a connection does, what the
+//! implementation under test (IUT) must answer, and how it must end. The format is described in
+//! `scenarios/README.md`; this module turns a file into [`Scenario`]s, reporting every mistake
+//! with the file, line and field.
+
+use crate::alter::Alter;
+use crate::names::{self, FixtureKey};
+use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
+use harness_core::toml_errors;
+pub use harness_core::Role;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A mistake in a scenario file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (0 when the file could not be read).
+    pub line: usize,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+/// Configuration of one party (the IUT or the harness's reference peer). Unset fields take the
+/// defaults of the party's role (SPEC-conformant, each side knowing the other's fixture keys).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyConfig {
+    /// Own fixture keys, in preference order.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
+    pub keys: Option<Vec<String>>,
+    /// Fixture keys whose published halves this party knows.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
+    pub known: Option<Vec<String>>,
+    /// Fixture keys published in this party's registry directory.
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
+    pub registry: Option<Vec<String>>,
+    /// Whether the fixture registry key is trusted.
+    #[serde(default)]
+    pub trust_registry: bool,
+    /// Trust on first use.
+    #[serde(default)]
+    pub accept_unsigned: bool,
+    /// Allowed peer key algorithms.
+    #[serde(default, deserialize_with = "names::list::<_, KeyAlgorithm>")]
+    pub allow_algorithms: Option<Vec<String>>,
+    /// Cipher suites in preference order.
+    #[serde(default, deserialize_with = "names::list::<_, CipherSuite>")]
+    pub cipher_suites: Option<Vec<String>>,
+    /// Server: whether SEND_KEY is answered with the key.
+    pub send_key: Option<bool>,
+    /// Whether resumption is on.
+    pub resumption: Option<bool>,
+    /// Client: expected server registration.
+    pub expect_server: Option<String>,
+    /// IUT only: connections to run.
+    pub connections: Option<u32>,
+    /// IUT only: application bytes (hex) to send after the handshake.
+    pub send: Option<String>,
+    /// IUT only: echo application data.
+    #[serde(default)]
+    pub echo: bool,
+    /// IUT only: send close_notify after the handshake.
+    #[serde(default)]
+    pub close: bool,
+    /// Handshake timeout in milliseconds.
+    pub handshake_timeout_ms: Option<u64>,
+    /// Adapter only (interop, bench): the contract's optional `--send-bytes N`.
+    pub send_bytes: Option<u64>,
+    /// Adapter only (interop, bench): the contract's optional `--sink`.
+    #[serde(default)]
+    pub sink: bool,
+}
+
+/// How the IUT must end.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// `success` (exit 0) or `failure` (exit 1). Default: `failure` when the scenario expects an
+    /// alert or a close, `success` otherwise.
+    pub iut_exit: Option<ExitClass>,
+    /// Whether the IUT reports a completed handshake (default: same as a successful exit).
+    pub handshake_complete: Option<bool>,
+    /// Whether the completed handshake was resumed.
+    pub resumed: Option<bool>,
+    /// The negotiated key algorithm.
+    #[serde(default, deserialize_with = "names::one::<_, KeyAlgorithm>")]
+    pub key_algorithm: Option<String>,
+    /// The negotiated cipher suite.
+    #[serde(default, deserialize_with = "names::one::<_, CipherSuite>")]
+    pub cipher_suite: Option<String>,
+    /// The reason of the FAILED_VALIDATION the IUT sent.
+    #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
+    pub validation_failed: Option<String>,
+    /// Application data (hex) the IUT must report having received.
+    pub application_data: Option<String>,
+}
+
+/// Exit status classes of the adapter contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitClass {
+    /// Exit status 0.
+    Success,
+    /// Exit status 1.
+    Failure,
+}
+
+/// `expect_frame`: a frame from the IUT given by its header, or by a recorded frame it must be
+/// like (fields random by nature compared by length). For replaying captures, where the
+/// reference peer does not follow the exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameShapeSpec {
+    content_type: Option<u8>,
+    subcode: Option<u8>,
+    length: Option<u16>,
+    like: Option<String>,
+}
+
+/// The frame an `expect_frame` step wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameShape {
+    /// A header: content type, subcode and, if given, the length field.
+    Header(u8, u8, Option<u16>),
+    /// Like this recorded frame.
+    Like(Vec<u8>),
+}
+
+/// An alert given by its two bytes, sent by the reference peer (protected once it has sent its
+/// READY): any level, so that a case can break BT-ALERT-1 on purpose.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    /// Description (the frame's subcode).
+    pub description: u8,
+    /// Level (the body byte).
+    pub level: u8,
+}
+
+/// A frame given field by field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrame {
+    /// Content type byte.
+    pub content_type: u8,
+    /// Subcode byte.
+    pub subcode: u8,
+    /// Body bytes (hex).
+    #[serde(default)]
+    pub body: String,
+    /// Length field; default: the body's length.
+    pub length: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepSpec {
+    send: Option<String>,
+    alter: Option<Alter>,
+    inject: Option<String>,
+    send_raw: Option<String>,
+    resend: Option<bool>,
+    send_frame: Option<RawFrame>,
+    send_alert: Option<RawAlert>,
+    expect: Option<OneOrMany>,
+    expect_frame: Option<FrameShapeSpec>,
+    expect_alert: Option<OneOrMany>,
+    lenient: Option<bool>,
+    expect_close: Option<bool>,
+    complete: Option<bool>,
+    finish: Option<bool>,
+    advance_to: Option<String>,
+    send_app: Option<String>,
+    expect_app: Option<String>,
+    close: Option<bool>,
+    shutdown: Option<bool>,
+    wait_ms: Option<u64>,
+    next_connection: Option<bool>,
+    fragment: Option<Vec<usize>>,
+    timeout_ms: Option<u64>,
+    comment: Option<String>,
+}
+
+/// What one step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Send the reference peer's next frame, which must be this handshake message, altered.
+    Send {
+        /// The message the peer must have next.
+        code: HandshakeCode,
+        /// Changes to make.
+        alter: Option<Alter>,
+    },
+    /// Send a valid sample of this handshake message, whatever the state (`inject`).
+    Inject(HandshakeCode),
+    /// Send raw bytes.
+    SendRaw(Vec<u8>),
+    /// Send the last frame sent again, byte for byte (a replay).
+    Resend,
+    /// Send a frame built from fields.
+    SendFrame(Vec<u8>),
+    /// The reference peer sends this alert through its record layer (`send_alert`).
+    SendAlert(RawAlert),
+    /// Expect a handshake message: any of these codes.
+    Expect(Vec<HandshakeCode>),
+    /// Expect a frame with this header, whatever the reference peer makes of it.
+    ExpectFrame(FrameShape),
+    /// Expect an alert: any of these descriptions. `lenient`: a close without alert passes
+    /// with a note.
+    ExpectAlert {
+        /// Allowed descriptions.
+        allowed: Vec<AlertDescription>,
+        /// Whether a close without the alert is accepted (graded lenient).
+        lenient: bool,
+    },
+    /// Expect the IUT to close the connection with nothing more sent.
+    ExpectClose,
+    /// Run the handshake as the reference would until the peer has completed it.
+    Complete,
+    /// Run the reference peer until the connection ends, however it ends: the handshake runs its
+    /// course; a completed one is closed by the reference (close_notify), a failed one ends with
+    /// the alerts either side sends. Never fails except when the IUT stalls.
+    Finish,
+    /// Run the handshake as the reference would until the peer's next frame is this message.
+    AdvanceTo(HandshakeCode),
+    /// The peer sends application data.
+    SendApp(Vec<u8>),
+    /// The IUT must send this application data.
+    ExpectApp(Vec<u8>),
+    /// The peer sends close_notify.
+    Close,
+    /// The harness shuts its side of the TCP connection (end of stream, no close_notify).
+    Shutdown,
+    /// Do nothing for a while (a stalling peer).
+    Wait(u64),
+    /// Start the IUT's next connection (`iut.connections > 1`).
+    NextConnection,
+}
+
+/// One step and where it came from.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// What to do.
+    pub action: Action,
+    /// Write frames in pieces of these sizes (sending steps).
+    pub fragment: Option<Vec<usize>>,
+    /// How long to wait for the IUT in this step.
+    pub timeout_ms: Option<u64>,
+    /// 1-based line of the step in its file.
+    pub line: usize,
+    /// A note for the transcript.
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    title: String,
+    #[serde(default)]
+    requirements: Vec<String>,
+    iut_role: Role,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    scenario: Meta,
+    #[serde(default)]
+    iut: PartyConfig,
+    #[serde(default)]
+    peer: PartyConfig,
+    #[serde(default)]
+    outcome: Outcome,
+    /// Read before deserializing (see [`load_file`]); declared so that it is not an unknown field.
+    #[serde(default, rename = "matrix")]
+    _matrix: BTreeMap<String, Vec<String>>,
+    #[serde(default, rename = "step")]
+    steps: Vec<toml::Spanned<StepSpec>>,
+}
+
+/// A loaded scenario (one matrix combination).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `area/name` from the path below `scenarios/`, plus `/value` per matrix variable.
+    pub id: String,
+    /// One line saying what is tested.
+    pub title: String,
+    /// Longer explanation, if any.
+    pub description: Option<String>,
+    /// Requirement IDs this scenario checks.
+    pub requirements: Vec<String>,
+    /// The IUT's role.
+    pub iut_role: Role,
+    /// IUT configuration.
+    pub iut: PartyConfig,
+    /// Reference peer configuration.
+    pub peer: PartyConfig,
+    /// How the IUT must end.
+    pub outcome: Outcome,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl Scenario {
+    /// What the runner, the reports and the coverage need to know of the case.
+    pub fn info(&self) -> harness_core::CaseInfo {
+        harness_core::CaseInfo {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            path: self.path.clone(),
+            iut_role: self.iut_role,
+            requirements: self.requirements.clone(),
+        }
+    }
+
+    /// Whether the scenario expects the IUT to fail (exit 1).
+    pub fn expects_failure(&self) -> bool {
+        match self.outcome.iut_exit {
+            Some(class) => class == ExitClass::Failure,
+            None => self.steps.iter().any(|s| match &s.action {
+                Action::ExpectAlert { allowed, .. } => {
+                    allowed.iter().any(|a| *a != AlertDescription::CLOSE_NOTIFY)
+                }
+                Action::ExpectClose => true,
+                _ => false,
+            }),
+        }
+    }
+}
+
+/// A name as a segment of a case id: lower case, `-` for `_` (`CLIENT_HELLO` → `client-hello`).
+pub fn id_segment(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
+/// Loads every scenario of one file (several when it has a `[matrix]`). `root` is the
+/// `scenarios/` folder; the id is the path below it.
+pub fn load_file(root: &Path, path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let err = |line, message: String| ScenarioError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
+    let base_id = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .with_extension("")
+        .to_string_lossy()
+        .replace('\\', "/");
+    load_str(path, &base_id, &text)
+}
+
+/// Loads every scenario of one file's text (several when it has a `[matrix]`), giving them the
+/// id `base_id`; `path` names the file in errors (scenarios generated in memory use this).
+pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let err = |line, message: String| ScenarioError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let base_id = base_id.to_owned();
+    let text = text.to_owned();
+
+    // The matrix is read first; each combination substitutes `{name}` in the text, which keeps
+    // line numbers intact.
+    let probe: toml::Table = toml::from_str(&text).map_err(|e| {
+        let (line, message) = toml_errors::locate(&text, &e);
+        err(line, message)
+    })?;
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    if let Some(matrix) = probe.get("matrix") {
+        let table = matrix
+            .as_table()
+            .ok_or_else(|| err(0, "[matrix] must be a table".into()))?;
+        for (name, values) in table {
+            let values = values.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+                err(
+                    0,
+                    format!("matrix.{name}: must be a non-empty list of strings"),
+                )
+            })?;
+            let mut next = Vec::new();
+            for combo in &combos {
+                for v in values {
+                    let v = v
+                        .as_str()
+                        .ok_or_else(|| err(0, format!("matrix.{name}: values must be strings")))?;
+                    let mut c = combo.clone();
+                    c.push((name.clone(), v.to_owned()));
+                    next.push(c);
+                }
+            }
+            combos = next;
+        }
+    }
+
+    let mut out = Vec::new();
+    for combo in combos {
+        let mut body = text.clone();
+        let mut id = base_id.clone();
+        for (name, value) in &combo {
+            body = body.replace(&format!("{{{name}}}"), value);
+            id.push('/');
+            id.push_str(&id_segment(value));
+        }
+        let file: File = toml::from_str(&body).map_err(|e| {
+            let (line, message) = toml_errors::locate(&body, &e);
+            err(line, message)
+        })?;
+        out.push(build(path, &body, id, file)?);
+    }
+    Ok(out)
+}
+
+fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, ScenarioError> {
+    let err = |line, message: String| ScenarioError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    for (section, party) in [("iut", &file.iut), ("peer", &file.peer)] {
+        if let Some(send) = &party.send {
+            hex::decode(send).map_err(|e| err(0, format!("{section}.send: not hex: {e}")))?;
+        }
+    }
+    for req in &file.scenario.requirements {
+        if !req.starts_with("BT-") {
+            return Err(err(
+                0,
+                format!("scenario.requirements: {req:?} is not a requirement ID (BT-…)"),
+            ));
+        }
+    }
+    let mut steps = Vec::new();
+    for (index, spanned) in file.steps.into_iter().enumerate() {
+        let line = toml_errors::line_of(text, spanned.span().start);
+        let spec = spanned.into_inner();
+        let step_err = |message: String| err(line, format!("step {}: {message}", index + 1));
+        steps.push(Step {
+            fragment: spec.fragment.clone(),
+            timeout_ms: spec.timeout_ms,
+            comment: spec.comment.clone(),
+            action: action(spec).map_err(step_err)?,
+            line,
+        });
+    }
+    if steps.is_empty() {
+        return Err(err(0, "a scenario needs at least one [[step]]".into()));
+    }
+    Ok(Scenario {
+        id,
+        title: file.scenario.title,
+        description: file.scenario.description,
+        requirements: file.scenario.requirements,
+        iut_role: file.scenario.iut_role,
+        iut: file.iut,
+        peer: file.peer,
+        outcome: file.outcome,
+        steps,
+        path: path.to_owned(),
+    })
+}
+
+fn code(name: &str) -> Result<HandshakeCode, String> {
+    HandshakeCode::from_name(name).ok_or_else(|| {
+        let all: Vec<String> = HandshakeCode::ALL.iter().map(|c| c.to_string()).collect();
+        format!(
+            "unknown handshake message {name:?} (one of {})",
+            all.join(", ")
+        )
+    })
+}
+
+fn alert(name: &str) -> Result<AlertDescription, String> {
+    AlertDescription::from_name(name).ok_or_else(|| format!("unknown alert {name:?}"))
+}
+
+fn unhex(field: &str, value: &str) -> Result<Vec<u8>, String> {
+    hex::decode(value).map_err(|e| format!("{field}: not hex: {e}"))
+}
+
+fn action(spec: StepSpec) -> Result<Action, String> {
+    let mut actions = Vec::new();
+    if let Some(name) = &spec.send {
+        actions.push(Action::Send {
+            code: code(name)?,
+            alter: spec.alter.clone(),
+        });
+    }
+    if let Some(name) = &spec.inject {
+        actions.push(Action::Inject(code(name)?));
+    }
+    if let Some(raw) = &spec.send_raw {
+        actions.push(Action::SendRaw(unhex("send_raw", raw)?));
+    }
+    if let Some(frame) = &spec.send_frame {
+        let body = unhex("send_frame.body", &frame.body)?;
+        let len = frame
+            .length
+            .unwrap_or(u16::try_from(body.len()).map_err(|_| "send_frame.body: too long")?);
+        let mut bytes = vec![frame.content_type, frame.subcode];
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(&body);
+        actions.push(Action::SendFrame(bytes));
+    }
+    if let Some(alert) = spec.send_alert {
+        actions.push(Action::SendAlert(alert));
+    }
+    if let Some(expect) = spec.expect.clone() {
+        let codes = expect
+            .into_vec()
+            .iter()
+            .map(|n| code(n))
+            .collect::<Result<_, _>>()?;
+        actions.push(Action::Expect(codes));
+    }
+    if let Some(shape) = &spec.expect_frame {
+        actions.push(Action::ExpectFrame(match shape {
+            FrameShapeSpec { like: Some(hex), content_type: None, subcode: None, length: None } => {
+                FrameShape::Like(unhex("expect_frame.like", hex)?)
+            }
+            FrameShapeSpec { like: None, content_type: Some(ct), subcode: Some(sub), length } => {
+                FrameShape::Header(*ct, *sub, *length)
+            }
+            _ => return Err("expect_frame: give either `like` (hex) or `content_type` and `subcode` (and perhaps `length`)".into()),
+        }));
+    }
+    if let Some(expect) = spec.expect_alert.clone() {
+        let allowed = expect
+            .into_vec()
+            .iter()
+            .map(|n| alert(n))
+            .collect::<Result<_, _>>()?;
+        actions.push(Action::ExpectAlert {
+            allowed,
+            lenient: spec.lenient.unwrap_or(false),
+        });
+    }
+    if spec.resend == Some(true) {
+        actions.push(Action::Resend);
+    }
+    if spec.expect_close == Some(true) {
+        actions.push(Action::ExpectClose);
+    }
+    if spec.complete == Some(true) {
+        actions.push(Action::Complete);
+    }
+    if spec.finish == Some(true) {
+        actions.push(Action::Finish);
+    }
+    if let Some(name) = &spec.advance_to {
+        actions.push(Action::AdvanceTo(code(name)?));
+    }
+    if let Some(data) = &spec.send_app {
+        actions.push(Action::SendApp(unhex("send_app", data)?));
+    }
+    if let Some(data) = &spec.expect_app {
+        actions.push(Action::ExpectApp(unhex("expect_app", data)?));
+    }
+    if spec.close == Some(true) {
+        actions.push(Action::Close);
+    }
+    if spec.shutdown == Some(true) {
+        actions.push(Action::Shutdown);
+    }
+    if let Some(ms) = spec.wait_ms {
+        actions.push(Action::Wait(ms));
+    }
+    if spec.next_connection == Some(true) {
+        actions.push(Action::NextConnection);
+    }
+    if spec.alter.is_some() && spec.send.is_none() {
+        return Err("`alter` goes with `send`".into());
+    }
+    if spec.lenient.is_some() && spec.expect_alert.is_none() {
+        return Err("`lenient` goes with `expect_alert`".into());
+    }
+    if let (Some(alter), Some(name)) = (&spec.alter, &spec.send) {
+        if let Some(set) = &alter.set {
+            crate::alter::check_fields(code(name)?, set)?;
+        }
+    }
+    match actions.len() {
+        1 => actions.pop().ok_or_else(|| "no action".to_owned()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        _ => Err("more than one action in one step; split it into several [[step]]s".into()),
+    }
+}
+
+/// Loads every `*.toml` below `root` (sorted), except `untestable.toml` and the interop cases
+/// of `interop/` folders.
+pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let mut files = Vec::new();
+    collect(root, &mut files);
+    files.sort();
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match load_file(root, &file) {
+            Ok(mut s) => scenarios.append(&mut s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            // `interop/` holds the interop matrix's cases, another format (harness/INTEROP.md).
+            if path.file_name().is_some_and(|n| n != "interop") {
+                collect(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "toml")
+            && path.file_name().is_some_and(|n| n != "untestable.toml")
+        {
+            out.push(path);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! bTLS frames for transcripts: their names, their fields, and field-by-field comparison.
+
+use btls::msgs::{
+    Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, KeyAlgorithm,
+    FRAME_HEADER_LEN,
+};
+
+/// The handshake code of a HANDSHAKE frame.
+pub fn handshake_code(frame: &[u8]) -> Option<HandshakeCode> {
+    (frame.first() == Some(&ContentType::HANDSHAKE.0))
+        .then(|| HandshakeCode(frame.get(1).copied().unwrap_or(0)))
+}
+
+/// The description of an ALERT frame (its subcode, readable even when protected).
+pub fn alert_description(frame: &[u8]) -> Option<AlertDescription> {
+    (frame.first() == Some(&ContentType::ALERT.0))
+        .then(|| AlertDescription(frame.get(1).copied().unwrap_or(0)))
+}
+
+/// One line describing a frame: its kind and, for handshake frames, every decoded field.
+pub fn describe(frame: &[u8]) -> String {
+    let (Some(&ct), Some(&sub)) = (frame.first(), frame.get(1)) else {
+        return format!("partial header {}", hex::encode(frame));
+    };
+    let body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    let declared = frame
+        .get(2..4)
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map_or(0, u16::from_be_bytes);
+    let len_note = if usize::from(declared) == body.len() {
+        String::new()
+    } else {
+        format!(" (length field {declared}, {} body bytes)", body.len())
+    };
+    match ContentType(ct) {
+        ContentType::HANDSHAKE => {
+            let code = HandshakeCode(sub);
+            match HandshakeMessage::decode(code, body) {
+                Ok(Some(msg)) => format!("HANDSHAKE {}{len_note}", compact(&msg)),
+                Ok(None) => format!("HANDSHAKE {code} body {}{len_note}", hex::encode(body)),
+                Err(e) => format!(
+                    "HANDSHAKE {code} undecodable ({e}) body {}{len_note}",
+                    hex::encode(body)
+                ),
+            }
+        }
+        ContentType::ALERT => match Alert::from_body(sub, body) {
+            Ok(a) => format!("ALERT {} level {}{len_note}", a.description, a.level.0),
+            Err(_) => format!(
+                "ALERT {} protected, {} bytes{len_note}",
+                AlertDescription(sub),
+                body.len()
+            ),
+        },
+        ContentType::APPLICATION => {
+            format!("APPLICATION protected, {} bytes{len_note}", body.len())
+        }
+        other => format!(
+            "{other} subcode 0x{sub:02x} body {}{len_note}",
+            hex::encode(body)
+        ),
+    }
+}
+
+fn compact(msg: &HandshakeMessage) -> String {
+    match msg {
+        HandshakeMessage::SendKey => "SEND_KEY".into(),
+        HandshakeMessage::CannotSendKey => "CANNOT_SEND_KEY".into(),
+        HandshakeMessage::SuccessfulValidation => "SUCCESSFUL_VALIDATION".into(),
+        HandshakeMessage::FailedValidation(r) => format!("FAILED_VALIDATION reason={r}"),
+        HandshakeMessage::ClientHello(m) => format!("CLIENT_HELLO {m:?}"),
+        HandshakeMessage::ServerHello(m) => format!("SERVER_HELLO {m:?}"),
+        HandshakeMessage::SendingKey(m) => format!("SENDING_KEY {m:?}"),
+        HandshakeMessage::SessionDetails(m) => format!("SESSION_DETAILS {m:?}"),
+        HandshakeMessage::ClientReady(m) => format!("CLIENT_READY {m:?}"),
+        HandshakeMessage::ServerReady(m) => format!("SERVER_READY {m:?}"),
+    }
+}
+
+/// A frame's kind in a few words: `HANDSHAKE CLIENT_HELLO`, `ALERT failed_handshake`,
+/// `APPLICATION` (for capture comments).
+pub fn frame_name(frame: &[u8]) -> String {
+    let (Some(&ct), sub) = (frame.first(), frame.get(1).copied().unwrap_or(0)) else {
+        return "an empty frame".into();
+    };
+    match ContentType(ct) {
+        ContentType::HANDSHAKE => format!("HANDSHAKE {}", HandshakeCode(sub)),
+        ContentType::ALERT => format!("ALERT {}", AlertDescription(sub)),
+        ContentType::APPLICATION => "APPLICATION".into(),
+        other => format!("content type {}", other.0),
+    }
+}
+
+/// A message field for comparisons: its name, its value as text, and whether it is random by
+/// nature (randoms, key shares, session IDs, signatures, MACs), so compared by length only.
+type Field = (&'static str, String, bool);
+
+fn hello_fields(
+    version: u16,
+    random: &[u8],
+    session_id: Option<&[u8]>,
+    key_algorithm: KeyAlgorithm,
+    handles: (&[u8], &[u8]),
+    key_share: &[u8],
+) -> Vec<Field> {
+    vec![
+        ("version", format!("0x{version:04x}"), false),
+        ("random", hex::encode(random), true),
+        (
+            "session_id",
+            session_id.map(hex::encode).unwrap_or_default(),
+            true,
+        ),
+        ("key_algorithm", key_algorithm.to_string(), false),
+        ("reg_handle", hex::encode(handles.0), false),
+        ("key_handle", hex::encode(handles.1), false),
+        ("key_share", hex::encode(key_share), true),
+    ]
+}
+
+/// The fields of a handshake message, in wire order.
+fn fields(msg: &HandshakeMessage) -> Vec<Field> {
+    match msg {
+        HandshakeMessage::ClientHello(h) => {
+            let mut f = hello_fields(
+                h.version,
+                &h.random,
+                h.session_id.as_ref().map(|s| s.as_slice()),
+                h.key_algorithm,
+                (&h.reg_handle, &h.key_handle),
+                &h.key_share,
+            );
+            f.push(("cipher_suites", format!("{:?}", h.cipher_suites), false));
+            f
+        }
+        HandshakeMessage::ServerHello(h) => hello_fields(
+            h.version,
+            &h.random,
+            h.session_id.as_ref().map(|s| s.as_slice()),
+            h.key_algorithm,
+            (&h.reg_handle, &h.key_handle),
+            &h.key_share,
+        ),
+        HandshakeMessage::SendingKey(k) => vec![
+            ("reg_handle", hex::encode(&k.reg_handle), false),
+            ("key_handle", hex::encode(&k.key_handle), false),
+            ("key_algorithm", k.key_algorithm.to_string(), false),
+            ("public_key", hex::encode(&k.public_key), false),
+            ("not_before", k.not_before.to_string(), false),
+            ("not_after", k.not_after.to_string(), false),
+            (
+                "registry_signature",
+                hex::encode(&k.registry_signature),
+                false,
+            ),
+        ],
+        HandshakeMessage::FailedValidation(r) => vec![("reason", r.to_string(), false)],
+        HandshakeMessage::SessionDetails(d) => vec![
+            ("session_id", hex::encode(d.session_id), true),
+            ("cipher_suite", d.cipher_suite.to_string(), false),
+            ("signature", hex::encode(&d.signature), true),
+        ],
+        HandshakeMessage::ClientReady(r) => vec![
+            ("signature", hex::encode(&r.signature), true),
+            ("verify_data", hex::encode(r.verify_data), true),
+        ],
+        HandshakeMessage::ServerReady(r) => vec![("verify_data", hex::encode(r.verify_data), true)],
+        HandshakeMessage::SendKey
+        | HandshakeMessage::CannotSendKey
+        | HandshakeMessage::SuccessfulValidation => Vec::new(),
+    }
+}
+
+/// Compares a frame with the one a recording has in its place: content type, subcode, then
+/// every field, fields random by nature by length only (hex has two digits a byte). Protected
+/// frames compare by length. `Err` names the first difference.
+pub fn compare_frames(recorded: &[u8], actual: &[u8]) -> Result<(), String> {
+    let (rt, at) = (recorded.first(), actual.first());
+    if rt != at {
+        return Err(format!(
+            "content type: recorded {}, now {}",
+            frame_name(recorded),
+            frame_name(actual)
+        ));
+    }
+    if recorded.get(1) != actual.get(1) {
+        return Err(format!(
+            "subcode: recorded {}, now {}",
+            frame_name(recorded),
+            frame_name(actual)
+        ));
+    }
+    let rb = recorded.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    let ab = actual.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    if let Some(code) = handshake_code(recorded) {
+        match (
+            HandshakeMessage::decode(code, rb),
+            HandshakeMessage::decode(code, ab),
+        ) {
+            (Ok(Some(r)), Ok(Some(a))) => {
+                for ((name, rv, random), (_, av, _)) in fields(&r).into_iter().zip(fields(&a)) {
+                    let same = if random {
+                        rv.len() == av.len()
+                    } else {
+                        rv == av
+                    };
+                    if !same {
+                        let how = if random {
+                            " (random by nature: length)"
+                        } else {
+                            ""
+                        };
+                        return Err(format!("{code} field {name}{how}: recorded {rv}, now {av}"));
+                    }
+                }
+                Ok(())
+            }
+            (_, Err(e)) => Err(format!("{code}: the new frame does not decode: {e}")),
+            _ if rb == ab => Ok(()),
+            _ => Err(format!(
+                "{code} body: recorded {}, now {}",
+                hex::encode(rb),
+                hex::encode(ab)
+            )),
+        }
+    } else if rb.len() == ab.len() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} length: recorded {}, now {}",
+            frame_name(recorded),
+            rb.len(),
+            ab.len()
+        ))
+    }
+}

@@ -1,0 +1,250 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
+//! Generated negative cases: a bounded sample of each class passes against the reference adapter
+//! in both roles, and each class catches a deliberately buggy build.
+
+use btls::msgs::{AlertDescription, HandshakeCode};
+use btls_profile::engine::RunOptions;
+use btls_profile::generate::cases::{Case, Class, Mutation};
+use btls_profile::generate::oracle::{Expected, Turn};
+use btls_profile::generate::{execute, plan, run_all, Config};
+use btls_profile::scenario::{Role, Scenario};
+use harness_core::Iut;
+use std::path::{Path, PathBuf};
+
+fn work(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("btls-generated-{name}-{}", std::process::id()))
+}
+
+fn adapter(quirk: Option<&str>) -> Iut {
+    Iut {
+        name: quirk.unwrap_or("reference").into(),
+        program: PathBuf::from(env!("CARGO_BIN_EXE_btls-iut")),
+        prefix_args: quirk
+            .map(|q| vec!["--quirk".to_owned(), q.to_owned()])
+            .unwrap_or_default(),
+    }
+}
+
+fn config(classes: Vec<Class>, roles: Vec<Role>, budget: Option<usize>, dir: &Path) -> Config {
+    Config {
+        classes,
+        roles,
+        budget,
+        seed: 7,
+        random: 4,
+        work_dir: dir.to_path_buf(),
+    }
+}
+
+#[test]
+fn a_sample_of_every_class_passes_against_the_reference_in_both_roles() {
+    let dir = work("sample");
+    let config = config(
+        Class::ALL.to_vec(),
+        vec![Role::Server, Role::Client],
+        Some(48),
+        &dir,
+    );
+    let plans = plan(&config).unwrap();
+    let iut = adapter(None);
+    let report = execute(&plans, &iut, &RunOptions::new(7, dir.clone()), 4, &config);
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in &report.findings {
+        eprintln!(
+            "{}: expected {}; got {}\n{}",
+            f.id, f.expected, f.actual, f.text
+        );
+    }
+    assert!(!report.failed(), "the reference fails generated cases");
+    for class in Class::ALL {
+        let roles = &report.classes[&class];
+        for role in ["client", "server"] {
+            let c = &roles[role];
+            assert!(c.ran > 0, "{} {role}: no case ran", class.name());
+            assert_eq!(c.sanity_ran, c.sanity_passed);
+            assert!(c.sanity_ran > 0);
+        }
+    }
+}
+
+/// Runs the `pick`ed cases of one class (server role) against a quirk build; true when one fails.
+fn caught(class: Class, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
+    caught_in(class, Role::Server, quirk, pick)
+}
+
+/// Runs the `pick`ed cases of one class and role against a quirk build; true when one fails.
+fn caught_in(class: Class, role: Role, quirk: &str, pick: impl Fn(&Case) -> bool) -> bool {
+    let dir = work(quirk);
+    let config = config(vec![class], vec![role], None, &dir);
+    let plans = plan(&config).unwrap();
+    let chosen: Vec<&Scenario> = plans[0]
+        .cases
+        .iter()
+        .filter(|c| pick(c))
+        .take(8)
+        .map(|c| &c.scenario)
+        .collect();
+    assert!(!chosen.is_empty(), "{}: no case picked", class.name());
+    let clean = run_all(
+        &chosen,
+        &adapter(None),
+        &RunOptions::new(7, dir.clone()),
+        4,
+        "clean",
+    );
+    assert!(
+        clean.iter().all(|o| o.passed),
+        "{}: the picked cases must pass against the clean reference",
+        class.name()
+    );
+    let outcomes = run_all(
+        &chosen,
+        &adapter(Some(quirk)),
+        &RunOptions::new(7, dir.clone()),
+        4,
+        quirk,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    outcomes.iter().any(|o| !o.passed)
+}
+
+fn expects(case: &Case, alert: AlertDescription) -> bool {
+    matches!(&case.expected, Expected::Alert { alert: a, .. } if *a == alert)
+}
+
+#[test]
+fn truncation_catches_truncation_as_close() {
+    assert!(caught(
+        Class::Truncation,
+        "truncation-as-close",
+        |c| matches!(c.mutation, Mutation::EndOfStream(_))
+    ));
+}
+
+#[test]
+fn lengths_catch_accept_oversize_frame() {
+    assert!(caught(
+        Class::Lengths,
+        "accept-oversize-frame",
+        |c| expects(c, AlertDescription::RECORD_OVERFLOW)
+    ));
+}
+
+#[test]
+fn bitflips_catch_decode_error_as_illegal_parameter() {
+    assert!(caught(
+        Class::Bitflips,
+        "decode-error-as-illegal-parameter",
+        |c| c.family == "flip" && expects(c, AlertDescription::DECODE_ERROR)
+    ));
+}
+
+#[test]
+fn order_catches_early_server_ready() {
+    assert!(caught(Class::Order, "early-server-ready", |c| c.family
+        == "duplicate"
+        || c.family == "skip"));
+}
+
+#[test]
+fn alerts_catch_answer_fatal_alert() {
+    assert!(caught(Class::Alerts, "answer-fatal-alert", |c| c.family == "alert"));
+}
+
+#[test]
+fn replay_catches_skip_server_ready_mac() {
+    assert!(caught_in(
+        Class::Replay,
+        Role::Client,
+        "skip-server-ready-mac",
+        |c| c
+            .frame
+            .is_some_and(|(_, code)| code == HandshakeCode::SERVER_READY)
+    ));
+}
+
+#[test]
+fn replay_goes_on_after_an_accepted_hello_until_the_iut_alerts() {
+    let dir = work("replay-turns");
+    let plans = plan(&config(vec![Class::Replay], vec![Role::Client], None, &dir)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let hello = plans[0]
+        .cases
+        .iter()
+        .find(|c| {
+            c.frame
+                .is_some_and(|(_, code)| code == HandshakeCode::SERVER_HELLO)
+        })
+        .expect("a replayed SERVER_HELLO case");
+    // The client cannot tell a SERVER_HELLO of another session; the SESSION_DETAILS signature
+    // over its transcript can.
+    match &hello.expected {
+        Expected::Alert { before, alert, .. } => {
+            assert_eq!(*alert, AlertDescription::DECRYPT_ERROR);
+            assert!(before.contains(&Turn::Peer(HandshakeCode::SESSION_DETAILS)));
+        }
+        other => panic!("expected an alert after turns, got {other}"),
+    }
+    assert!(hello.text.contains("replace = "), "{}", hello.text);
+}
+
+#[test]
+fn selection_catches_accept_unoffered_suite() {
+    assert!(caught_in(
+        Class::Selection,
+        Role::Client,
+        "accept-unoffered-suite",
+        |c| c.path == "narrow" && c.family == "cipher-suite"
+    ));
+}
+
+#[test]
+fn selection_catches_accept_algorithm_mismatch() {
+    assert!(caught_in(
+        Class::Selection,
+        Role::Client,
+        "accept-algorithm-mismatch",
+        |c| c.family == "key-algorithm"
+    ));
+}
+
+#[test]
+fn timing_catches_no_handshake_timeout() {
+    assert!(caught(Class::Timing, "no-handshake-timeout", |c| {
+        c.family == "stall"
+    }));
+}
+
+#[test]
+fn timing_trickled_handshakes_complete_and_stalls_end_in_handshake_timeout() {
+    let dir = work("timing-kinds");
+    let plans = plan(&config(vec![Class::Timing], vec![Role::Server], None, &dir)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let cases = &plans[0].cases;
+    let frames = |family: &str| -> std::collections::BTreeSet<(&str, usize)> {
+        cases
+            .iter()
+            .filter(|c| c.family == family)
+            .filter_map(|c| c.frame.map(|f| (c.path, f.0)))
+            .collect()
+    };
+    // Every received frame of every path is trickled and stalled.
+    assert!(frames("trickle").len() >= 8, "{:?}", frames("trickle"));
+    assert_eq!(frames("trickle"), frames("stall"));
+    let trickled: Vec<_> = cases.iter().filter(|c| c.family == "trickle").collect();
+    assert!(trickled.iter().all(|c| c.expected == Expected::Completes
+        && c.text.contains("fragment = [1]")
+        && !c.text.contains("handshake_timeout_ms")));
+    let stalls: Vec<_> = cases.iter().filter(|c| c.family == "stall").collect();
+    assert!(stalls.len() >= 3 * frames("stall").len());
+    assert!(stalls
+        .iter()
+        .all(|c| expects(c, AlertDescription::HANDSHAKE_TIMEOUT)
+            && c.text.contains("handshake_timeout_ms = 1000")));
+    assert!(cases.iter().any(|c| c.mutation == Mutation::TrickleAll));
+}

@@ -1,0 +1,199 @@
+//! Runs a suite: many cases against one IUT, in parallel, with progress, applying the IUT's
+//! expectations. Every command that runs cases goes through here (and `cargo test` too), so
+//! they judge alike and a failing case explains itself on the terminal the same way.
+
+use crate::case::CaseInfo;
+use crate::expectations::Expectations;
+use crate::pool::parallel_map;
+use crate::verdict::{explain, CaseResult, Verdict};
+use harness_capture::Format;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How a case counts in the run's totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Passed.
+    Pass,
+    /// Failed, and no expectation excuses it.
+    Fail,
+    /// Failed as the expectations file says it would.
+    ExpectedFail,
+    /// Passed although the expectations file says it fails: the entry is stale.
+    UnexpectedPass,
+    /// The IUT does not support an option the case needs.
+    Unsupported,
+}
+
+impl Status {
+    /// Whether this status makes the run fail.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Fail | Self::UnexpectedPass)
+    }
+
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "FAIL",
+            Self::ExpectedFail => "expected fail",
+            Self::UnexpectedPass => "UNEXPECTED PASS",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// One case's result with its status.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    /// The case.
+    pub scenario: CaseInfo,
+    /// What happened.
+    pub result: CaseResult,
+    /// How it counts.
+    pub status: Status,
+    /// The expectation's reason, if the case has one.
+    pub expected_reason: Option<String>,
+}
+
+impl CaseReport {
+    /// What the terminal shows under a case that counts as a failure: where and why it failed
+    /// (or that an expected failure passed), and where its transcript is.
+    pub fn explain(&self, transcripts: Option<&std::path::Path>) -> Option<String> {
+        let transcript =
+            transcripts.map(|d| d.join(crate::report::transcript_name(&self.scenario)));
+        match (&self.result.verdict, self.status) {
+            (Verdict::Fail(f), Status::Fail) => {
+                Some(explain(f, &self.scenario.path, transcript.as_deref()))
+            }
+            (_, Status::UnexpectedPass) => Some(format!(
+                "    {}: passed, but the expectations say it fails ({}): remove the entry\n",
+                self.scenario.path.display(),
+                self.expected_reason.as_deref().unwrap_or("no reason given")
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The IUT's name.
+    pub iut: String,
+    /// The seed.
+    pub seed: u64,
+    /// The cases, in suite order.
+    pub cases: Vec<CaseReport>,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// Expectation entries naming no case.
+    pub stale_expectations: Vec<String>,
+    /// The format the case captures are written in.
+    pub capture_format: Format,
+}
+
+impl RunReport {
+    /// Number of cases with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.cases.iter().filter(|c| c.status == status).count()
+    }
+
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.cases.iter().any(|c| c.status.is_failure())
+    }
+}
+
+/// How a result counts, given the case's expectation (if any).
+pub fn status(result: &CaseResult, expected: Option<&str>) -> Status {
+    match (&result.verdict, expected) {
+        (Verdict::Unsupported(_), _) => Status::Unsupported,
+        (Verdict::Pass | Verdict::PassLenient(_), None) => Status::Pass,
+        (Verdict::Pass | Verdict::PassLenient(_), Some(_)) => Status::UnexpectedPass,
+        (Verdict::Fail(_), None) => Status::Fail,
+        (Verdict::Fail(_), Some(_)) => Status::ExpectedFail,
+    }
+}
+
+/// A case's result counted under the expectations: the one judgement every command (and
+/// `cargo test`) makes.
+pub fn judge(scenario: CaseInfo, result: CaseResult, expectations: &Expectations) -> CaseReport {
+    let reason = expectations.reason(&scenario.id).map(str::to_owned);
+    let status = status(&result, reason.as_deref());
+    CaseReport {
+        scenario,
+        result,
+        status,
+        expected_reason: reason,
+    }
+}
+
+/// How to run a suite.
+pub struct SuiteOptions<'a> {
+    /// The IUT's name, for case names and the reports.
+    pub iut: &'a str,
+    /// The seed of the run.
+    pub seed: u64,
+    /// The format the case captures will be written in.
+    pub capture_format: Format,
+    /// Known deviations of the IUT.
+    pub expectations: &'a Expectations,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Where one progress line per case goes (and, under a failing case, why it failed).
+    pub progress: Option<&'a Mutex<dyn Write + Send>>,
+    /// Where the reports will put the transcripts, so that a failure can name its file.
+    pub transcripts: Option<PathBuf>,
+}
+
+/// Runs `cases` with `run` on `options.jobs` threads. `info` names each case.
+pub fn run_suite<C: Sync>(
+    cases: &[C],
+    info: impl Fn(&C) -> CaseInfo + Sync,
+    run: impl Fn(&C) -> CaseResult + Sync,
+    options: &SuiteOptions<'_>,
+) -> RunReport {
+    let started = Instant::now();
+    let total = cases.len();
+    let done = AtomicUsize::new(0);
+    let results = parallel_map(cases, options.jobs, |_, case| {
+        let report = judge(info(case), run(case), options.expectations);
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(out) = options.progress {
+            if let Ok(mut out) = out.lock() {
+                let _ = writeln!(
+                    out,
+                    "[{n:>3}/{total}] {:<15} {}/{} ({} ms)",
+                    report.status.label(),
+                    options.iut,
+                    report.scenario.id,
+                    report.result.duration.as_millis()
+                );
+                if let Some(why) = report.explain(options.transcripts.as_deref()) {
+                    let _ = write!(out, "{why}");
+                }
+            }
+        }
+        report
+    });
+    let ids: Vec<String> = cases.iter().map(|c| info(c).id).collect();
+    let cases: Vec<CaseReport> = results.into_iter().flatten().collect();
+    RunReport {
+        iut: options.iut.to_owned(),
+        seed: options.seed,
+        cases,
+        duration: started.elapsed(),
+        stale_expectations: options
+            .expectations
+            .stale(&ids)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        capture_format: options.capture_format,
+    }
+}
