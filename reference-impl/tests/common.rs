@@ -7,7 +7,7 @@ use btls::msgs::{AlertDescription, HandshakeCode};
 use btls::Connection;
 
 /// Handshake codes sent by `conn`, in order, draining its events.
-pub fn sent_codes(events: &[Event]) -> Vec<HandshakeCode> {
+pub(crate) fn sent_codes(events: &[Event]) -> Vec<HandshakeCode> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -18,12 +18,12 @@ pub fn sent_codes(events: &[Event]) -> Vec<HandshakeCode> {
 }
 
 /// Drains every event.
-pub fn events(conn: &mut Connection) -> Vec<Event> {
+pub(crate) fn events(conn: &mut Connection) -> Vec<Event> {
     std::iter::from_fn(|| conn.poll_event()).collect()
 }
 
 /// The alerts a connection sent.
-pub fn alerts_sent(events: &[Event]) -> Vec<AlertDescription> {
+pub(crate) fn alerts_sent(events: &[Event]) -> Vec<AlertDescription> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -34,7 +34,7 @@ pub fn alerts_sent(events: &[Event]) -> Vec<AlertDescription> {
 }
 
 /// Fixture configs where neither side knows the other's key and both trust on first use.
-pub fn strangers() -> (ClientConfig, ServerConfig) {
+pub(crate) fn strangers() -> (ClientConfig, ServerConfig) {
     let (mut c, mut s) = btls::testing::fixture_configs();
     c.peer_keys.known.clear();
     s.peer_keys.known.clear();

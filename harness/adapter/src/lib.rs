@@ -6,9 +6,11 @@
 use btls::conn::{Connection, Event};
 use btls::crypto::{OsRandom, RandomSource, SeededRandom};
 use btls::keys::{load_private_key, load_published_key, DirectoryRegistry};
-use btls::msgs::{CipherSuite, KeyAlgorithm};
+use btls::msgs::{CipherSuite, KeyAlgorithm, FRAME_HEADER_LEN, MAX_FRAME_BODY};
 use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
+use btls_profile::BtlsFraming;
 use clap::{Parser, ValueEnum};
+use harness_capture::framing::frame_len;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
@@ -253,15 +255,14 @@ fn feed_frames(
     received: &mut Tally,
 ) -> Result<(), Error> {
     loop {
-        let len = match pending.get(2..4) {
-            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-            _ => return Ok(()),
+        let Some(len) = frame_len(&BtlsFraming, pending) else {
+            return Ok(());
         };
         // An oversize header is handed over alone: the connection rejects it at once.
-        let take = if len > btls::msgs::MAX_FRAME_BODY {
-            4
+        let take = if len > FRAME_HEADER_LEN + MAX_FRAME_BODY {
+            FRAME_HEADER_LEN
         } else {
-            4 + len
+            len
         };
         if pending.len() < take {
             return Ok(());

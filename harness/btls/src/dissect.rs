@@ -3,11 +3,13 @@
 //! its body's length), protected frames opened when a key log has the session's secrets.
 
 use crate::keylog::KeyLog;
+use crate::profile::BtlsFraming;
 use crate::wire::describe;
 use btls::crypto::RecordKey;
 use btls::msgs::{
     Alert, ContentType, FrameHeader, HandshakeCode, HandshakeMessage, FRAME_HEADER_LEN,
 };
+use harness_capture::framing::frame_len;
 use harness_capture::reassemble::{Half, Stream};
 use std::fmt::Write as _;
 
@@ -42,7 +44,7 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame<'_>> {
             text: String::new(),
             problem: None,
         };
-        let Some(header) = rest.get(..FRAME_HEADER_LEN) else {
+        let Some(whole_len) = frame_len(&BtlsFraming, rest) else {
             frame.bytes = rest;
             frame.text = format!("partial header {}", hex::encode(rest));
             frame.problem = Some(format!(
@@ -52,11 +54,8 @@ fn frames_of(half: &Half, from_client: bool) -> Vec<Frame<'_>> {
             out.push(frame);
             break;
         };
-        let length = usize::from(u16::from_be_bytes([
-            header.get(2).copied().unwrap_or(0),
-            header.get(3).copied().unwrap_or(0),
-        ]));
-        let Some(whole) = rest.get(..FRAME_HEADER_LEN + length) else {
+        let length = whole_len - FRAME_HEADER_LEN;
+        let Some(whole) = rest.get(..whole_len) else {
             frame.bytes = rest;
             frame.text = describe(rest);
             frame.problem = Some(format!(
@@ -194,7 +193,7 @@ pub fn decode_stream<'a>(stream: &'a Stream, keys: Option<&KeyLog>) -> Vec<Frame
     };
     judge(&mut a, key_for(tcp_client_is_btls_client));
     judge(&mut b, key_for(!tcp_client_is_btls_client));
-    let mut all: Vec<Frame> = a.into_iter().chain(b).collect();
+    let mut all: Vec<Frame<'_>> = a.into_iter().chain(b).collect();
     all.sort_by_key(|f| (f.packet.unwrap_or(usize::MAX), !f.from_client, f.offset));
     all
 }

@@ -12,6 +12,7 @@ use crate::wire::{alert_description, compare_frames, describe, frame_name, hands
 use btls::msgs::{AlertDescription, AlertLevel, FRAME_HEADER_LEN};
 use btls::testing::split_frames;
 use btls::Connection;
+use harness_capture::framing::frame_len;
 use harness_capture::{Direction, Recording};
 use harness_core::clock::now_ms;
 use harness_core::process::{Finished, Iut, EXIT_UNSUPPORTED};
@@ -595,10 +596,8 @@ fn run_step(
                 .map_err(|r| f(&want, read_problem(r, timeout)))?;
             let verdict = match shape {
                 FrameShape::Header(ct, sub, len) => {
-                    let length = frame
-                        .get(2..4)
-                        .and_then(|b| <[u8; 2]>::try_from(b).ok())
-                        .map(u16::from_be_bytes);
+                    let length = frame_len(&BtlsFraming, &frame)
+                        .and_then(|n| u16::try_from(n - FRAME_HEADER_LEN).ok());
                     let ok = frame.first() == Some(ct)
                         && frame.get(1) == Some(sub)
                         && len.is_none_or(|l| Some(l) == length);
@@ -800,7 +799,7 @@ fn alert_level(
     peer: &mut Connection,
     frame: &[u8],
     verdict: &Result<(), btls::Error>,
-) -> Option<btls::msgs::AlertLevel> {
+) -> Option<AlertLevel> {
     if let Err(btls::Error::AlertReceived(alert)) = verdict {
         return Some(alert.level);
     }
@@ -811,7 +810,7 @@ fn alert_level(
         }
     }
     seen.or_else(|| match frame.get(FRAME_HEADER_LEN..) {
-        Some(&[level]) if verdict.is_ok() => Some(btls::msgs::AlertLevel(level)),
+        Some(&[level]) if verdict.is_ok() => Some(AlertLevel(level)),
         _ => None,
     })
 }

@@ -19,7 +19,7 @@
 //! - [`model`]: a model of the handshake outcome and its property against any IUT;
 //! - [`generate`]: generated negative cases against any IUT;
 //! - [`vectors`]: test vectors, regenerated, verified and fed to an IUT;
-//! - [`bench`], [`bench_report`]: any IUT benchmarked over the adapter contract, and the
+//! - [`bench`](mod@bench), [`bench_report`]: any IUT benchmarked over the adapter contract, and the
 //!   benchmark comparison report.
 #![forbid(unsafe_code)]
 

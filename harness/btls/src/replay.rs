@@ -155,7 +155,7 @@ pub fn to_scenario(
             steps.push(step([("next_connection", toml::Value::Boolean(true))]));
         }
         // The IUT is the side whose bTLS role is `role`: the client sends CLIENT_HELLO.
-        let client_hello = |f: &&Frame| {
+        let client_hello = |f: &&Frame<'_>| {
             f.bytes.first() == Some(&btls::msgs::ContentType::HANDSHAKE.0)
                 && f.bytes.get(1) == Some(&btls::msgs::HandshakeCode::CLIENT_HELLO.0)
         };

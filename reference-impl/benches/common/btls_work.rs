@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 /// A client and a server configuration of one key algorithm, shared by every pair, as a real
 /// client and server share theirs between connections.
-pub struct Handshakes {
+pub(crate) struct Handshakes {
     /// The client's configuration.
     pub client: Arc<ClientConfig>,
     /// The server's configuration.
@@ -31,7 +31,7 @@ fn configs(alg: KeyAlgorithm, resumption: bool) -> (ClientConfig, ServerConfig) 
 
 impl Handshakes {
     /// Full handshakes with `alg`: resumption off on both sides.
-    pub fn full(alg: KeyAlgorithm) -> Self {
+    pub(crate) fn full(alg: KeyAlgorithm) -> Self {
         let (client, server) = configs(alg, false);
         Self {
             client: Arc::new(client),
@@ -41,7 +41,7 @@ impl Handshakes {
     }
 
     /// Resumed handshakes with `alg`: one full handshake first stores the session.
-    pub fn resumed(alg: KeyAlgorithm) -> Self {
+    pub(crate) fn resumed(alg: KeyAlgorithm) -> Self {
         let (client, server) = configs(alg, true);
         let first = Self {
             client: Arc::new(client),
@@ -56,7 +56,7 @@ impl Handshakes {
     }
 
     /// One handshake pair in memory, checked to have completed as intended.
-    pub fn pair(&self, seed: u64) -> Pair {
+    pub(crate) fn pair(&self, seed: u64) -> Pair {
         let mut pair = Pair::from_shared(self.client.clone(), self.server.clone(), seed).unwrap();
         let outcome = pair.run();
         outcome.client.unwrap();
@@ -67,14 +67,14 @@ impl Handshakes {
 }
 
 /// An established in-memory pair for bulk transfer, client to server.
-pub struct Bulk {
+pub(crate) struct Bulk {
     pair: Pair,
     buf: Vec<u8>,
 }
 
 impl Bulk {
     /// A pair that negotiated `suite`.
-    pub fn new(suite: CipherSuite) -> Self {
+    pub(crate) fn new(suite: CipherSuite) -> Self {
         let (mut client, server) = fixture_configs();
         client.cipher_suites = vec![suite];
         let mut pair = Pair::new(client, server, 1).unwrap();
@@ -87,7 +87,7 @@ impl Bulk {
     }
 
     /// The client sends `data`, the server receives it and the application reads it out.
-    pub fn send_receive(&mut self, data: &[u8]) -> usize {
+    pub(crate) fn send_receive(&mut self, data: &[u8]) -> usize {
         self.pair.client.send(data).unwrap();
         let wire = self.pair.client.take_output();
         self.pair.server.receive(&wire, TEST_NOW_MS).unwrap();
@@ -106,7 +106,7 @@ impl Bulk {
 
 /// A bTLS server on a loopback port that accepts connections, completes each handshake and
 /// answers the client's close_notify, until dropped.
-pub struct LoopbackServer {
+pub(crate) struct LoopbackServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -115,7 +115,7 @@ pub struct LoopbackServer {
 
 impl LoopbackServer {
     /// Starts the server thread for `handshakes` (full or resumed).
-    pub fn start(handshakes: Handshakes) -> Self {
+    pub(crate) fn start(handshakes: Handshakes) -> Self {
         let listener = SecureListener::bind("127.0.0.1:0", handshakes.server.clone()).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -140,7 +140,7 @@ impl LoopbackServer {
     }
 
     /// One connection: TCP connect, handshake, close_notify both ways.
-    pub fn connection(&self, seed: u64) {
+    pub(crate) fn connection(&self, seed: u64) {
         let stream = TcpStream::connect(self.addr).unwrap();
         let socket = SecureSocket::client_over(
             stream,

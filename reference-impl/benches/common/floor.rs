@@ -30,7 +30,7 @@ use btls::msgs::{CipherSuite, KeyAlgorithm};
 use std::hint::black_box;
 
 /// The length of the handshake frames of an Ed25519 full handshake (measured: ~480 bytes).
-pub const TRANSCRIPT_LEN: usize = 480;
+pub(crate) const TRANSCRIPT_LEN: usize = 480;
 
 enum Signer {
     Ed25519(Ed25519KeyPair),
@@ -38,7 +38,7 @@ enum Signer {
 }
 
 /// One algorithm's keys and a signed message, ready for the primitives.
-pub struct Floor {
+pub(crate) struct Floor {
     kx: &'static agreement::Algorithm,
     verify_alg: &'static dyn signature::VerificationAlgorithm,
     signer: Signer,
@@ -62,7 +62,7 @@ impl hkdf::KeyType for Len {
 
 impl Floor {
     /// Keys of `alg` (ED25519_X25519 or ECDSA_P256_ECDH_P256).
-    pub fn new(alg: KeyAlgorithm) -> Self {
+    pub(crate) fn new(alg: KeyAlgorithm) -> Self {
         let rng = SystemRandom::new();
         let message = [b"bTLS 1.0 SESSION_DETAILS\0".as_slice(), &[0x42; 66]].concat();
         let (kx, verify_alg, signer, public_key): (
@@ -116,13 +116,13 @@ impl Floor {
     }
 
     /// Ephemeral key generation: a private key and its public share.
-    pub fn keygen(&self) -> usize {
+    pub(crate) fn keygen(&self) -> usize {
         let key = PrivateKey::from_private_key(self.kx, &self.eph_seed).unwrap();
         key.compute_public_key().unwrap().as_ref().len()
     }
 
     /// ECDH with the peer's share, with the key [`Floor::keygen`] made.
-    pub fn agree(&self) -> u8 {
+    pub(crate) fn agree(&self) -> u8 {
         agreement::agree(
             &self.eph,
             UnparsedPublicKey::new(self.kx, &self.peer_share),
@@ -133,7 +133,7 @@ impl Floor {
     }
 
     /// A long-term signature over a SESSION_DETAILS-sized message.
-    pub fn sign(&self) -> Vec<u8> {
+    pub(crate) fn sign(&self) -> Vec<u8> {
         match &self.signer {
             Signer::Ed25519(kp) => kp.sign(&self.message).as_ref().to_vec(),
             Signer::Ecdsa(kp) => kp.sign(&self.rng, &self.message).unwrap().as_ref().to_vec(),
@@ -141,14 +141,14 @@ impl Floor {
     }
 
     /// A verification of the peer's signature.
-    pub fn verify(&self) -> bool {
+    pub(crate) fn verify(&self) -> bool {
         signature::UnparsedPublicKey::new(self.verify_alg, &self.public_key)
             .verify(&self.message, &self.signature)
             .is_ok()
     }
 
     /// HKDF-Expand of one 32-byte secret.
-    pub fn hkdf_expand(&self) -> u8 {
+    pub(crate) fn hkdf_expand(&self) -> u8 {
         let mut out = [0u8; 32];
         let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &self.eph_seed);
         let info: [&[u8]; 3] = [b"\x00\x20", b"\x10btls10 c traffic", &[0u8; 33]];
@@ -157,13 +157,13 @@ impl Floor {
     }
 
     /// HMAC-SHA256 of a 32-byte input under a 32-byte key (HKDF-Extract and READY MACs).
-    pub fn hmac(&self) -> u8 {
+    pub(crate) fn hmac(&self) -> u8 {
         let key = hmac::Key::new(hmac::HMAC_SHA256, &self.eph_seed);
         hmac::sign(&key, &self.peer_share[..32]).as_ref()[0]
     }
 
     /// The transcript hash: every frame once, four finalisations.
-    pub fn transcript_hash(&self) -> u8 {
+    pub(crate) fn transcript_hash(&self) -> u8 {
         let mut ctx = digest::Context::new(&digest::SHA256);
         ctx.update(&self.transcript);
         let mut x = 0;
@@ -174,13 +174,13 @@ impl Floor {
     }
 
     /// One AEAD key setup.
-    pub fn aead_setup(&self) -> usize {
+    pub(crate) fn aead_setup(&self) -> usize {
         let key = UnboundKey::new(&AES_256_GCM, &self.eph_seed).unwrap();
         LessSafeKey::new(key).algorithm().key_len()
     }
 
     /// The symmetric work of one side of a handshake (see the module's table).
-    pub fn symmetric_side(&self) {
+    pub(crate) fn symmetric_side(&self) {
         black_box(self.hmac()); // HKDF-Extract
         for _ in 0..9 {
             black_box(self.hkdf_expand());
@@ -193,7 +193,7 @@ impl Floor {
     }
 
     /// Every primitive of one bTLS full handshake pair.
-    pub fn btls_full_pair(&self) {
+    pub(crate) fn btls_full_pair(&self) {
         for _side in 0..2 {
             black_box(self.keygen());
             black_box(self.agree());
@@ -204,7 +204,7 @@ impl Floor {
     }
 
     /// Every primitive of one resumed pair (bTLS, or TLS 1.3 PSK with (EC)DHE).
-    pub fn resumed_pair(&self) {
+    pub(crate) fn resumed_pair(&self) {
         for _side in 0..2 {
             black_box(self.keygen());
             black_box(self.agree());
@@ -214,7 +214,7 @@ impl Floor {
 
     /// The asymmetric primitives of one rustls TLS 1.3 full pair (server authentication only),
     /// with the same symmetric allowance.
-    pub fn rustls_full_pair(&self) {
+    pub(crate) fn rustls_full_pair(&self) {
         for _side in 0..2 {
             black_box(self.keygen());
             black_box(self.agree());
@@ -226,7 +226,7 @@ impl Floor {
 }
 
 /// Seal then open one record in place with aws-lc-rs alone: the floor of bulk transfer.
-pub struct AeadFloor {
+pub(crate) struct AeadFloor {
     key: LessSafeKey,
     buf: Vec<u8>,
     seq: u64,
@@ -234,7 +234,7 @@ pub struct AeadFloor {
 
 impl AeadFloor {
     /// A key of `suite`'s AEAD.
-    pub fn new(suite: CipherSuite) -> Self {
+    pub(crate) fn new(suite: CipherSuite) -> Self {
         let alg = match suite {
             CipherSuite::AES_256_GCM => &AES_256_GCM,
             CipherSuite::CHACHA20_POLY1305 => &CHACHA20_POLY1305,
@@ -254,7 +254,7 @@ impl AeadFloor {
     }
 
     /// Seals `data` and opens it again, in one buffer, no copies beyond the first.
-    pub fn seal_open(&mut self, data: &[u8]) -> usize {
+    pub(crate) fn seal_open(&mut self, data: &[u8]) -> usize {
         self.seq += 1;
         self.buf.clear();
         self.buf.extend_from_slice(data);

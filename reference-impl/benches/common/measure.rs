@@ -10,7 +10,7 @@ use criterion::{Criterion, Throughput};
 use std::time::Duration;
 
 /// The CPU time the measuring thread spent, in nanoseconds.
-pub struct ThreadCpu;
+pub(crate) struct ThreadCpu;
 
 impl Measurement for ThreadCpu {
     type Intermediate = ThreadTime;
@@ -93,7 +93,7 @@ impl ValueFormatter for CpuFormatter {
 }
 
 /// Criterion measuring [`ThreadCpu`], 50 samples, with these warm-up and measurement times.
-pub fn cpu_time(warm_up: Duration, measurement: Duration) -> Criterion<ThreadCpu> {
+pub(crate) fn cpu_time(warm_up: Duration, measurement: Duration) -> Criterion<ThreadCpu> {
     Criterion::default()
         .with_measurement(ThreadCpu)
         .warm_up_time(warm_up)

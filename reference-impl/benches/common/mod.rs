@@ -5,20 +5,20 @@
     reason = "each benchmark target uses a part of the shared workloads"
 )]
 
-pub mod btls_work;
-pub mod floor;
-pub mod measure;
-pub mod rustls_work;
+pub(crate) mod btls_work;
+pub(crate) mod floor;
+pub(crate) mod measure;
+pub(crate) mod rustls_work;
 
 use btls::msgs::KeyAlgorithm;
 
 /// The short name of a key algorithm in benchmark names and reports.
-pub fn alg_name(alg: KeyAlgorithm) -> String {
+pub(crate) fn alg_name(alg: KeyAlgorithm) -> String {
     alg.to_string()
 }
 
 /// The record sizes the record benchmarks measure: a small message, a typical write, a full record.
-pub const RECORD_SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (16384, "16KiB")];
+pub(crate) const RECORD_SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (16384, "16KiB")];
 
 /// The size of one bulk-transfer write: one full record (BT-REC-7), as in the rustls baseline.
-pub const BULK_RECORD: usize = 16384;
+pub(crate) const BULK_RECORD: usize = 16384;

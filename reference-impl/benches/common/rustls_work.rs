@@ -22,7 +22,7 @@ const CLIENT_KEY: &[u8] = include_bytes!("../fixtures/rustls-client.key.der");
 
 /// Who proves possession of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// The server only: what a user of rustls usually deploys (the baseline).
     Server,
     /// Both, like every bTLS handshake.
@@ -52,7 +52,7 @@ fn roots() -> Arc<RootCertStore> {
 }
 
 /// Shared client and server configurations.
-pub struct Handshakes {
+pub(crate) struct Handshakes {
     /// The client's configuration.
     pub client: Arc<ClientConfig>,
     /// The server's configuration.
@@ -100,7 +100,7 @@ fn server_name() -> ServerName<'static> {
 
 impl Handshakes {
     /// Full handshakes: no tickets, no resumption.
-    pub fn full(auth: Auth) -> Self {
+    pub(crate) fn full(auth: Auth) -> Self {
         let (client, server) = configs(auth, false);
         Self {
             client: Arc::new(client),
@@ -111,7 +111,7 @@ impl Handshakes {
 
     /// Resumed handshakes with rustls's defaults (stateful server cache, two tickets per
     /// handshake, in-memory client store); one full handshake first provides the tickets.
-    pub fn resumed() -> Self {
+    pub(crate) fn resumed() -> Self {
         let (client, server) = configs(Auth::Server, true);
         let first = Self {
             client: Arc::new(client),
@@ -126,7 +126,7 @@ impl Handshakes {
     }
 
     /// One handshake pair in memory; the client also receives the server's tickets.
-    pub fn pair(&self) -> (ClientConnection, ServerConnection) {
+    pub(crate) fn pair(&self) -> (ClientConnection, ServerConnection) {
         let mut client = ClientConnection::new(self.client.clone(), server_name()).unwrap();
         let mut server = ServerConnection::new(self.server.clone()).unwrap();
         let mut buf = Vec::with_capacity(4096);
@@ -146,7 +146,7 @@ impl Handshakes {
 }
 
 /// Moves everything `from` has to write into `to` and processes it; returns the bytes moved.
-pub fn transfer<A, B>(
+pub(crate) fn transfer<A, B>(
     from: &mut ConnectionCommon<A>,
     to: &mut ConnectionCommon<B>,
     buf: &mut Vec<u8>,
@@ -164,7 +164,7 @@ pub fn transfer<A, B>(
 }
 
 /// An established in-memory pair for bulk transfer, client to server.
-pub struct Bulk {
+pub(crate) struct Bulk {
     client: ClientConnection,
     server: ServerConnection,
     wire: Vec<u8>,
@@ -173,7 +173,7 @@ pub struct Bulk {
 
 impl Bulk {
     /// A pair that negotiated TLS13_AES_256_GCM_SHA384.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (client, server) = Handshakes::full(Auth::Server).pair();
         Self {
             client,
@@ -184,7 +184,7 @@ impl Bulk {
     }
 
     /// The client sends `data`, the server receives it and the application reads it out.
-    pub fn send_receive(&mut self, data: &[u8]) -> usize {
+    pub(crate) fn send_receive(&mut self, data: &[u8]) -> usize {
         self.client.writer().write_all(data).unwrap();
         transfer(&mut self.client, &mut self.server, &mut self.wire);
         let mut read = 0;
@@ -198,7 +198,7 @@ impl Bulk {
 }
 
 /// A rustls server on a loopback port: accepts, completes each handshake, answers close_notify.
-pub struct LoopbackServer {
+pub(crate) struct LoopbackServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -207,7 +207,7 @@ pub struct LoopbackServer {
 
 impl LoopbackServer {
     /// Starts the server thread for `handshakes`.
-    pub fn start(handshakes: Handshakes) -> Self {
+    pub(crate) fn start(handshakes: Handshakes) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -237,7 +237,7 @@ impl LoopbackServer {
     }
 
     /// One connection: TCP connect, handshake, close_notify both ways.
-    pub fn connection(&self) {
+    pub(crate) fn connection(&self) {
         let stream = TcpStream::connect(self.addr).unwrap();
         stream.set_nodelay(true).unwrap();
         let conn = ClientConnection::new(self.handshakes.client.clone(), server_name()).unwrap();

@@ -38,7 +38,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Store published keys in a registry directory (DIR/<hex reg>/<hex key>.btlskey).
+    /// Store published keys in a registry directory (DIR/{hex reg}/{hex key}.btlskey).
     Publish {
         /// The registry directory.
         #[arg(long, value_name = "DIR")]

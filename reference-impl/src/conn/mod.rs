@@ -10,7 +10,7 @@
 //!                                  └────────────┘ ◀──handle_timeout(now)── driver's clock
 //! ```
 //!
-//! The client and server state diagrams are in [`client`] and [`server`]; every frame not listed
+//! The client and server state diagrams are in the modules `client` and `server`; every frame not listed
 //! for a state is answered with `unexpected_message` (BT-HS-24).
 
 mod client;
@@ -262,7 +262,7 @@ pub(crate) fn agree(
     ephemeral: &crate::crypto::EphemeralKey,
     share: &[u8],
     lax: bool,
-) -> Result<crate::crypto::Secret, Error> {
+) -> Result<Secret, Error> {
     match ephemeral.agree(share) {
         Some(shared) => Ok(shared),
         None if lax => Ok(zeroize::Zeroizing::new([0u8; 32])),

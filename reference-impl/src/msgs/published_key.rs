@@ -24,7 +24,7 @@ pub struct PublishedKey {
 }
 
 /// Context string of a registry signature (BT-KEY-1).
-pub const REGISTRY_SIGNATURE_CONTEXT: &[u8] = b"bTLS 1.0 published key\0";
+pub(super) const REGISTRY_SIGNATURE_CONTEXT: &[u8] = b"bTLS 1.0 published key\0";
 
 impl PublishedKey {
     /// The bytes a registry signs: context, then every field before the signature (BT-KEY-1).

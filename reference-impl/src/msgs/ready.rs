@@ -5,7 +5,7 @@ use crate::codec::{put_vec_u16, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
 /// Context string of the client's signature (BT-HS-21).
-pub const CLIENT_READY_CONTEXT: &[u8] = b"bTLS 1.0 CLIENT_READY\0";
+pub(super) const CLIENT_READY_CONTEXT: &[u8] = b"bTLS 1.0 CLIENT_READY\0";
 
 /// CLIENT_READY: the client's signature (full handshake) and MAC over the transcript.
 #[derive(Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use crate::codec::{put_vec_u16, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
 /// Context string of the server's signature (BT-HS-20).
-pub const SESSION_DETAILS_CONTEXT: &[u8] = b"bTLS 1.0 SESSION_DETAILS\0";
+pub(super) const SESSION_DETAILS_CONTEXT: &[u8] = b"bTLS 1.0 SESSION_DETAILS\0";
 
 /// The server's session ID, symmetric selection and signature over the transcript.
 #[derive(Clone, PartialEq, Eq)]

@@ -17,7 +17,8 @@
 //! and written by another through an unbounded queue: a peer that writes a large amount before
 //! reading never blocks the other direction.
 
-use harness_capture::{Direction, Recording};
+use crate::profile::BtlsFraming;
+use harness_capture::{Deframer, Direction, Recording};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,40 +71,6 @@ pub enum End {
     Timeout,
 }
 
-/// Splits a byte stream into bTLS frames (4-byte header, 16-bit body length at offset 2).
-#[derive(Default)]
-struct Frames {
-    pending: Vec<u8>,
-}
-
-impl Frames {
-    /// Adds bytes and returns every frame they complete.
-    fn push(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
-        self.pending.extend_from_slice(bytes);
-        let mut out = Vec::new();
-        let mut start = 0;
-        while let Some([_, _, hi, lo]) = self.pending.get(start..start + 4).map(|h| {
-            let mut a = [0u8; 4];
-            a.copy_from_slice(h);
-            a
-        }) {
-            let end = start + 4 + usize::from(u16::from_be_bytes([hi, lo]));
-            let Some(frame) = self.pending.get(start..end) else {
-                break;
-            };
-            out.push(frame.to_vec());
-            start = end;
-        }
-        self.pending.drain(..start);
-        out
-    }
-
-    /// The bytes of an incomplete last frame.
-    fn rest(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.pending)
-    }
-}
-
 /// What the reading thread of a direction hands to its writing thread.
 enum Chunk {
     Data(Vec<u8>),
@@ -135,7 +102,7 @@ fn read_side(
     deadline: Instant,
     aborted: &AtomicBool,
 ) -> End {
-    let mut frames = Frames::default();
+    let mut frames = Deframer::default();
     let mut buf = vec![0u8; 64 * 1024];
     let end = loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -150,7 +117,9 @@ fn read_side(
             Ok(0) => break End::Fin,
             Ok(n) => {
                 let bytes = buf.get(..n).unwrap_or_default();
-                let whole = frames.push(bytes);
+                frames.push(bytes);
+                let whole: Vec<Vec<u8>> =
+                    std::iter::from_fn(|| frames.next_frame(&BtlsFraming)).collect();
                 record(recording, |c| {
                     for f in &whole {
                         let name = crate::wire::frame_name(f);
@@ -166,7 +135,7 @@ fn read_side(
             Err(e) => break End::Reset(e.to_string()),
         }
     };
-    let rest = frames.rest();
+    let rest = frames.take_pending();
     record(recording, |c| {
         c.data(
             from,
@@ -256,33 +225,4 @@ pub fn relay(
         });
         (from_client, from_server)
     })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
-mod tests {
-    use super::Frames;
-
-    #[test]
-    fn frames_are_split_whatever_the_chunks() {
-        let stream: Vec<u8> = [
-            vec![1, 2, 0, 3, 9, 9, 9],
-            vec![4, 0, 0, 0],
-            vec![5, 1, 0, 1, 7],
-        ]
-        .concat();
-        for size in 1..stream.len() {
-            let mut f = Frames::default();
-            let mut got = Vec::new();
-            for chunk in stream.chunks(size) {
-                got.extend(f.push(chunk));
-            }
-            assert_eq!(got.concat(), stream, "chunk size {size}");
-            assert_eq!(got.len(), 3);
-            assert!(f.rest().is_empty());
-        }
-        let mut f = Frames::default();
-        assert!(f.push(&[1, 2, 0, 9, 1]).is_empty());
-        assert_eq!(f.rest(), vec![1, 2, 0, 9, 1]);
-    }
 }

@@ -1,6 +1,6 @@
 //! The model's property: an implementation produces exactly the model's frames. Against the
 //! reference in memory ([`check_in_process`]), and against any IUT through the adapter contract
-//! with the reference as its peer ([`check_iut`]); [`main`] is `btls-harness model`.
+//! with the reference as its peer ([`check_iut`]); the CLI's `btls-harness model` drives it.
 
 use super::{
     classify, fixture, predict, sent_by, show_trace, Alg, Expect, ModelConfig, Msg, PartyModel,

@@ -3,16 +3,16 @@
 # scripts/install-tshark.sh; needs the right to capture, e.g. root) records loopback traffic
 # while the harness runs one case against the reference adapter with its real ports.
 #
-#   harness/tests/data/capture-real.sh            # writes real-lo.pcapng and real-any.pcap
+#   harness/cli/tests/data/capture-real.sh            # writes real-lo.pcapng and real-any.pcap
 #
 # real-lo.pcapng: `-i lo` (Ethernet link type), pcapng, case client/handshake/resumption
 #   (two connections: a full handshake, then a resumed one).
 # real-any.pcap:  `-i any` (Linux cooked capture), classic pcap, case server/handshake/known-keys.
-# The test `real_captures_hold_the_bytes_of_a_fresh_run` (harness/tests/captures.rs) checks
+# The test `real_captures_hold_the_bytes_of_a_fresh_run` (harness/cli/tests/captures.rs) checks
 # that each holds exactly the bytes the same case sends today with the same seed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+root=$(cd "$here/../../../.." && pwd)
 cd "$root"
 cargo build --quiet -p btls-harness --bins
 bin=${CARGO_TARGET_DIR:-target}/debug

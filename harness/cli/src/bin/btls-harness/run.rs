@@ -17,7 +17,7 @@ use std::sync::Mutex;
 pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) iut: IutArgs,
-    /// The IUT's known deviations (TOML: [[deviation]] case = "…", reason = "…").
+    /// The IUT's known deviations (TOML: `[[deviation]]` tables, each with `case` and `reason`).
     #[arg(long, value_name = "FILE")]
     pub(crate) expectations: Option<PathBuf>,
     #[command(flatten)]
