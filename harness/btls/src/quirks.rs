@@ -9,6 +9,7 @@ use crate::scenario::Scenario;
 use btls::Quirk;
 use harness_core::pool::parallel_map;
 use harness_core::process::Iut;
+use harness_core::verdict::explain;
 use harness_core::Verdict;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -165,6 +166,13 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
             qi.map_or(Some(&clean), |q| iuts.get(q))?,
         );
         let result = run_case(scenario, iut, &run_options);
+        if let (None, Verdict::Fail(f)) = (qi, &result.verdict) {
+            eprint!(
+                "the clean reference fails {}\n{}",
+                scenario.id,
+                explain(f, &scenario.path, None)
+            );
+        }
         Some((
             qi.map_or(0, |q| q + 1) * width + si,
             passes(&result.verdict),

@@ -229,6 +229,9 @@ pub fn run_all(
                 if o.passed { "pass" } else { "FAIL" },
                 scenario.id
             );
+            if let (false, Some((expected, actual))) = (o.passed, &o.failure) {
+                eprintln!("      expected: {expected}\n      actual:   {actual}");
+            }
         }
         o
     })

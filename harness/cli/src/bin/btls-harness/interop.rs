@@ -148,6 +148,26 @@ pub(crate) fn main(args: &InteropArgs) -> Result<bool> {
     interop::report::write_all(&matrix, args.capture_format.into(), &args.out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
     use btls_profile::interop::cell::CellStatus;
+    let failed: Vec<_> = matrix
+        .cells
+        .iter()
+        .filter(|c| c.status == CellStatus::Failed)
+        .collect();
+    if !failed.is_empty() {
+        eprintln!("\nfailures:");
+    }
+    for cell in failed {
+        eprintln!(
+            "  FAIL {} × {}: {}\n      {}\n      transcript: {}",
+            cell.client.implementation,
+            cell.server.implementation,
+            cell.case,
+            cell.reason.as_deref().unwrap_or("no reason recorded"),
+            args.out
+                .join(interop::report::transcript_file(cell))
+                .display()
+        );
+    }
     eprintln!(
         "{} cells in {:.1} s: {} succeeded, {} failed, {} unsupported; report: {}",
         matrix.cells.len(),
