@@ -8,10 +8,10 @@ use btls::crypto::{OsRandom, RandomSource, SeededRandom};
 use btls::keys::{load_private_key, load_published_key, DirectoryRegistry};
 use btls::msgs::{CipherSuite, KeyAlgorithm, FRAME_HEADER_LEN, MAX_FRAME_BODY};
 use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
+use btls_profile::events::{By, Event as AdapterEvent, Named};
 use btls_profile::BtlsFraming;
 use clap::{Parser, ValueEnum};
 use harness_capture::framing::frame_len;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The contract version this adapter implements.
-const CONTRACT: u32 = 1;
+const CONTRACT: u64 = 1;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Role {
@@ -106,9 +106,9 @@ struct Args {
     list_quirks: bool,
 }
 
-fn emit(value: serde_json::Value) {
+fn emit(event: AdapterEvent) {
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{value}");
+    let _ = writeln!(out, "{}", event.to_line());
     let _ = out.flush();
 }
 
@@ -205,43 +205,47 @@ fn build(args: &Args) -> Result<Roles, String> {
     })
 }
 
-/// A registry value as the contract writes it: its specification name, or the number when the
-/// value is unknown.
-fn named(name: Option<&str>, value: u8) -> serde_json::Value {
-    name.map_or_else(|| json!(value), |n| json!(n))
-}
-
 fn report(conn_index: u32, event: Event) {
     let c = conn_index;
     emit(match event {
-        Event::HandshakeSent(code) => {
-            json!({"event": "handshake_sent", "conn": c, "code": named(code.name(), code.0)})
-        }
-        Event::HandshakeReceived(code) => {
-            json!({"event": "handshake_received", "conn": c, "code": named(code.name(), code.0)})
-        }
-        Event::RejectedPeerKey(r) => {
-            json!({"event": "validation_failed", "conn": c, "by": "local", "reason": named(r.name(), r.0)})
-        }
-        Event::PeerRejectedKey(r) => {
-            json!({"event": "validation_failed", "conn": c, "by": "peer", "reason": named(r.name(), r.0)})
-        }
-        Event::HandshakeComplete(s) => json!({
-            "event": "handshake_complete", "conn": c,
-            "session_id": hex::encode(s.session_id),
-            "key_algorithm": s.key_algorithm.to_string(),
-            "cipher_suite": s.cipher_suite.to_string(),
-            "resumed": s.resumed,
-            "peer_reg_handle": String::from_utf8_lossy(&s.peer_key.reg_handle),
-            "peer_key_handle": String::from_utf8_lossy(&s.peer_key.key_handle),
-        }),
-        Event::AlertSent(a) => {
-            json!({"event": "alert_sent", "conn": c, "description": named(a.description.name(), a.description.0), "level": a.level.0})
-        }
-        Event::AlertReceived(a) => {
-            json!({"event": "alert_received", "conn": c, "description": named(a.description.name(), a.description.0), "level": a.level.0})
-        }
-        Event::Closed => json!({"event": "closed", "conn": c}),
+        Event::HandshakeSent(code) => AdapterEvent::HandshakeSent {
+            conn: c,
+            code: Named::of(code.name(), code.0),
+        },
+        Event::HandshakeReceived(code) => AdapterEvent::HandshakeReceived {
+            conn: c,
+            code: Named::of(code.name(), code.0),
+        },
+        Event::RejectedPeerKey(r) => AdapterEvent::ValidationFailed {
+            conn: c,
+            by: By::Local,
+            reason: Named::of(r.name(), r.0),
+        },
+        Event::PeerRejectedKey(r) => AdapterEvent::ValidationFailed {
+            conn: c,
+            by: By::Peer,
+            reason: Named::of(r.name(), r.0),
+        },
+        Event::HandshakeComplete(s) => AdapterEvent::HandshakeComplete {
+            conn: c,
+            session_id: hex::encode(s.session_id),
+            key_algorithm: s.key_algorithm.to_string(),
+            cipher_suite: s.cipher_suite.to_string(),
+            resumed: s.resumed,
+            peer_reg_handle: String::from_utf8_lossy(&s.peer_key.reg_handle).into_owned(),
+            peer_key_handle: String::from_utf8_lossy(&s.peer_key.key_handle).into_owned(),
+        },
+        Event::AlertSent(a) => AdapterEvent::AlertSent {
+            conn: c,
+            description: Named::of(a.description.name(), a.description.0),
+            level: u64::from(a.level.0),
+        },
+        Event::AlertReceived(a) => AdapterEvent::AlertReceived {
+            conn: c,
+            description: Named::of(a.description.name(), a.description.0),
+            level: u64::from(a.level.0),
+        },
+        Event::Closed => AdapterEvent::Closed { conn: c },
     });
 }
 
@@ -277,9 +281,10 @@ fn feed_frames(
             if args.sink {
                 received.add(&data);
             } else {
-                emit(
-                    json!({"event": "application_data", "conn": index, "hex": hex::encode(&data)}),
-                );
+                emit(AdapterEvent::ApplicationData {
+                    conn: index,
+                    hex: hex::encode(&data),
+                });
             }
             if args.echo && conn.is_established() && !conn.close_notify_sent() {
                 conn.send(&data)?;
@@ -308,9 +313,23 @@ impl Tally {
         self.hash.update(data);
     }
 
-    /// The event `name` for connection `index`: `bytes` and `sha256` (hex).
-    fn event(&self, name: &str, index: u32) -> serde_json::Value {
-        json!({"event": name, "conn": index, "bytes": self.bytes, "sha256": hex::encode(self.hash.clone().finalize())})
+    /// The `data_sent` (`sent`) or `data_received` event for connection `index`.
+    fn event(&self, sent: bool, index: u32) -> AdapterEvent {
+        let (conn, bytes) = (index, self.bytes);
+        let sha256 = Some(hex::encode(self.hash.clone().finalize()));
+        if sent {
+            AdapterEvent::DataSent {
+                conn,
+                bytes,
+                sha256,
+            }
+        } else {
+            AdapterEvent::DataReceived {
+                conn,
+                bytes,
+                sha256,
+            }
+        }
     }
 }
 
@@ -334,7 +353,7 @@ fn send_bulk(
         sent.add(data);
         left -= n as u64;
     }
-    emit(sent.event("data_sent", index));
+    emit(sent.event(true, index));
     Ok(())
 }
 
@@ -400,15 +419,17 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
         report(index, ev);
     }
     if args.sink {
-        emit(received.event("data_received", index));
+        emit(received.event(false, index));
     }
     let out = conn.take_output();
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     if let Err(e) = &result {
-        emit(
-            json!({"event": "error", "conn": index, "message": e.to_string(), "requirement": e.requirement()}),
-        );
+        emit(AdapterEvent::Error {
+            conn: index,
+            message: e.to_string(),
+            requirement: Some(e.requirement().to_string()),
+        });
     }
     result
 }
@@ -437,15 +458,24 @@ fn answer_vectors(path: &std::path::Path) -> ExitCode {
             .into_iter()
             .flatten()
         {
-            let tc_id = test.get("tcId").cloned().unwrap_or_default();
-            match btls_profile::vectors::evaluate(group, test) {
-                Ok(a) => emit(
-                    json!({"event": "vector", "tcId": tc_id, "result": if a.valid { "valid" } else { "invalid" }, "alert": a.alert}),
-                ),
-                Err(e) => emit(
-                    json!({"event": "vector", "tcId": tc_id, "result": "malformed", "message": e}),
-                ),
-            }
+            let tc_id = test
+                .get("tcId")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            emit(match btls_profile::vectors::evaluate(group, test) {
+                Ok(a) => AdapterEvent::Vector {
+                    tc_id,
+                    result: if a.valid { "valid" } else { "invalid" }.into(),
+                    alert: a.alert,
+                    message: None,
+                },
+                Err(e) => AdapterEvent::Vector {
+                    tc_id,
+                    result: "malformed".into(),
+                    alert: None,
+                    message: Some(e),
+                },
+            });
         }
     }
     ExitCode::SUCCESS
@@ -460,7 +490,10 @@ pub fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    emit(json!({"event": "adapter", "contract": CONTRACT, "name": "btls reference"}));
+    emit(AdapterEvent::Adapter {
+        contract: CONTRACT,
+        name: Some("btls reference".into()),
+    });
     if let Some(path) = &args.vectors {
         return answer_vectors(path);
     }

@@ -19,6 +19,7 @@
 //! peer and the IUT share the cores.
 
 use crate::adapter::adapter_args;
+use crate::events::{typed, Event};
 use crate::fixtures::Fixtures;
 use crate::scenario::{PartyConfig, Role};
 use btls::msgs::{CipherSuite, KeyAlgorithm};
@@ -439,11 +440,10 @@ fn run_bulk(opts: &BenchOptions, iut_sends: bool) -> Result<BulkRun, String> {
         run.detail = finished.stderr.lines().next().map(str::to_owned);
         return Ok(run);
     }
-    let received_by_iut = finished
-        .events
-        .iter()
-        .find(|e| e.get("event").and_then(|v| v.as_str()) == Some("data_received"))
-        .and_then(|e| e.get("bytes").and_then(serde_json::Value::as_u64));
+    let received_by_iut = typed(&finished.events).into_iter().find_map(|e| match e {
+        Event::DataReceived { bytes, .. } => Some(bytes),
+        _ => None,
+    });
     match served.into_iter().next() {
         Some(Ok(s)) => {
             run.seconds = s.closed.duration_since(s.handshake_done).as_secs_f64();

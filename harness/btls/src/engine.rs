@@ -4,10 +4,12 @@
 
 use crate::adapter::adapter_args;
 use crate::alter;
+use crate::events::typed;
 use crate::keylog::{KeyLog, KeyLogEntry};
+use crate::outcome::check_party;
 use crate::peer::PeerConfig;
 use crate::profile::BtlsFraming;
-use crate::scenario::{Action, ExitClass, FrameShape, Scenario, Step};
+use crate::scenario::{Action, FrameShape, Scenario, Step};
 use crate::wire::{alert_description, compare_frames, describe, frame_name, handshake_code};
 use btls::msgs::{AlertDescription, AlertLevel, FRAME_HEADER_LEN};
 use btls::testing::split_frames;
@@ -854,107 +856,20 @@ fn transcript_events(events: &[serde_json::Value]) -> Vec<serde_json::Value> {
     out
 }
 
-fn events<'a>(
-    finished: &'a Finished,
-    name: &'a str,
-) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
-    finished
-        .events
-        .iter()
-        .filter(move |e| e.get("event").and_then(|v| v.as_str()) == Some(name))
-}
-
 /// Checks the IUT's exit status and events against `[outcome]`.
 fn check_outcome(scenario: &Scenario, finished: &Finished) -> Result<(), Failure> {
-    let end = |expected: String, actual: String| fail(0, 0, expected, actual);
     if finished.killed {
-        return Err(end(
-            "the IUT to exit".into(),
+        return Err(fail(
+            0,
+            0,
+            "the IUT to exit",
             format!(
                 "it was still running {} s after the last step and was killed",
                 EXIT_TIMEOUT.as_secs()
             ),
         ));
     }
-    let want_failure = scenario.expects_failure();
-    let want_code = if want_failure { 1 } else { 0 };
-    if finished.code != Some(want_code) {
-        return Err(end(
-            format!(
-                "IUT exit status {want_code} ({})",
-                if want_failure { "failure" } else { "success" }
-            ),
-            format!("exit status {:?}", finished.code),
-        ));
-    }
-    let complete: Vec<&serde_json::Value> = events(finished, "handshake_complete").collect();
-    let want_complete = scenario.outcome.handshake_complete.unwrap_or(!want_failure);
-    if want_complete == complete.is_empty() {
-        return Err(end(
-            format!(
-                "handshake_complete {}",
-                if want_complete {
-                    "reported"
-                } else {
-                    "not reported"
-                }
-            ),
-            format!("{} handshake_complete event(s)", complete.len()),
-        ));
-    }
-    let last = complete.last();
-    let field = |name: &str| {
-        last.and_then(|e| e.get(name))
-            .cloned()
-            .unwrap_or(serde_json::Value::Null)
-    };
-    if let Some(resumed) = scenario.outcome.resumed {
-        if field("resumed") != serde_json::Value::Bool(resumed) {
-            return Err(end(
-                format!("last handshake resumed = {resumed}"),
-                format!("resumed = {}", field("resumed")),
-            ));
-        }
-    }
-    for (name, want) in [
-        ("key_algorithm", &scenario.outcome.key_algorithm),
-        ("cipher_suite", &scenario.outcome.cipher_suite),
-    ] {
-        if let Some(want) = want {
-            if field(name).as_str().map(str::to_ascii_uppercase) != Some(want.to_ascii_uppercase())
-            {
-                return Err(end(
-                    format!("{name} {want}"),
-                    format!("{name} {}", field(name)),
-                ));
-            }
-        }
-    }
-    if let Some(reason) = &scenario.outcome.validation_failed {
-        let found = events(finished, "validation_failed").any(|e| {
-            e.get("by").and_then(|v| v.as_str()) == Some("local")
-                && e.get("reason")
-                    .and_then(|v| v.as_str())
-                    .is_some_and(|r| r.eq_ignore_ascii_case(reason))
-        });
-        if !found {
-            return Err(end(
-                format!("validation_failed (local) {reason}"),
-                "no such event".into(),
-            ));
-        }
-    }
-    if let Some(data) = &scenario.outcome.application_data {
-        let got: String = events(finished, "application_data")
-            .filter_map(|e| e.get("hex").and_then(|v| v.as_str()))
-            .collect();
-        if !got.eq_ignore_ascii_case(data) {
-            return Err(end(
-                format!("application_data {data}"),
-                format!("application_data {got}"),
-            ));
-        }
-    }
-    let _ = ExitClass::Success;
-    Ok(())
+    let check = scenario.outcome.check(scenario.expects_failure());
+    check_party(finished.code, &typed(&finished.events), &check, "")
+        .map_err(|m| fail(0, 0, m.expected, m.actual))
 }

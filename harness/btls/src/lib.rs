@@ -11,7 +11,8 @@
 //! - [`alter`]: how scenarios change the frames the harness sends;
 //! - [`adapter`]: the adapter contract's flags for a party; [`peer`]: the harness's reference
 //!   peer configured from a scenario;
-//! - [`engine`]: one scenario against one IUT, judged;
+//! - [`engine`]: one scenario against one IUT, judged; [`events`]: the adapter contract's events,
+//!   typed; [`outcome`]: the one check of a party's exit status and events (suite and interop);
 //! - [`keylog`], [`dissect`], [`replay`]: key logs, the frames of a reassembled capture decoded,
 //!   and a capture turned into a transcript, a scenario, or a run against an IUT;
 //! - [`interop`]: the interop matrix (every client implementation × every server one);
@@ -29,12 +30,14 @@ pub mod bench;
 pub mod bench_report;
 pub mod dissect;
 pub mod engine;
+pub mod events;
 pub mod fixtures;
 pub mod generate;
 pub mod interop;
 pub mod keylog;
 pub mod model;
 pub mod names;
+pub mod outcome;
 pub mod peer;
 pub mod profile;
 pub mod quirks;

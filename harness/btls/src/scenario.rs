@@ -5,6 +5,7 @@
 
 use crate::alter::Alter;
 use crate::names::{self, FixtureKey};
+use crate::outcome::{PartyCheck, Resumed};
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use harness_core::toml_errors;
 pub use harness_core::Role;
@@ -97,6 +98,23 @@ pub struct Outcome {
     pub validation_failed: Option<String>,
     /// Application data (hex) the IUT must report having received.
     pub application_data: Option<String>,
+}
+
+impl Outcome {
+    /// The checks of the IUT's exit status and events; `failure` is the exit the scenario's
+    /// steps imply when `iut_exit` does not say.
+    pub fn check(&self, failure: bool) -> PartyCheck<'_> {
+        PartyCheck {
+            failure,
+            handshake_complete: self.handshake_complete,
+            resumed: self.resumed.map_or(Resumed::Any, Resumed::Last),
+            key_algorithm: self.key_algorithm.as_deref(),
+            cipher_suite: self.cipher_suite.as_deref(),
+            validation_failed: self.validation_failed.as_deref(),
+            application_data: self.application_data.as_deref(),
+            ..PartyCheck::default()
+        }
+    }
 }
 
 /// Exit status classes of the adapter contract.

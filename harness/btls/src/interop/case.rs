@@ -3,6 +3,7 @@
 //! must report.
 
 use crate::names;
+use crate::outcome::{PartyCheck, Resumed};
 use crate::scenario::{ExitClass, PartyConfig};
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use harness_core::toml_errors;
@@ -55,6 +56,24 @@ impl Expect {
     /// Whether the party must exit with a failure.
     pub fn wants_failure(&self) -> bool {
         self.exit == Some(ExitClass::Failure)
+    }
+
+    /// The checks of the party's exit status and events.
+    pub fn check(&self) -> PartyCheck<'_> {
+        PartyCheck {
+            failure: self.wants_failure(),
+            handshake_complete: self.handshake_complete,
+            resumed: self.resumed.as_deref().map_or(Resumed::Any, Resumed::Each),
+            key_algorithm: self.key_algorithm.as_deref(),
+            cipher_suite: self.cipher_suite.as_deref(),
+            validation_failed: self.validation_failed.as_deref(),
+            peer_validation_failed: self.peer_validation_failed.as_deref(),
+            alert_sent: self.alert_sent.as_deref(),
+            alert_received: self.alert_received.as_deref(),
+            closed: self.closed,
+            application_data: self.application_data.as_deref(),
+            data_received: self.data_received,
+        }
     }
 }
 

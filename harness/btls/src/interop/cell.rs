@@ -5,10 +5,11 @@
 use super::case::{Expect, InteropCase};
 use super::proxy::{relay, End, Proxy};
 use crate::adapter::adapter_args;
+use crate::events::{typed, Event};
+use crate::outcome;
 use crate::scenario::Role;
 use harness_capture::{Direction, Recording};
 use harness_core::process::{Finished, Iut, Running, CONTRACT_VERSION, EXIT_UNSUPPORTED};
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::TcpStream;
 use std::sync::{mpsc, Mutex};
@@ -382,22 +383,15 @@ pub fn run_cell(
     result
 }
 
-fn events<'a>(f: &'a Finished, name: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    f.events
-        .iter()
-        .filter(move |e| e.get("event").and_then(Value::as_str) == Some(name))
-}
-
-fn text<'a>(e: &'a Value, field: &str) -> &'a str {
-    e.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// The adapter's own explanation of a failure: its first `error` event, else its last line of
 /// standard error (where an interpreter puts the exception that ended a traceback).
 fn why(f: &Finished) -> String {
-    events(f, "error")
-        .next()
-        .map(|e| text(e, "message").to_owned())
+    typed(&f.events)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Error { message, .. } => Some(message),
+            _ => None,
+        })
         .or_else(|| {
             f.stderr
                 .lines()
@@ -500,145 +494,27 @@ fn check_alive(f: &Finished, limit: Duration) -> Result<(), String> {
 
 /// A party's first line must name contract version 1.
 fn check_contract(f: &Finished) -> Result<(), String> {
-    match events(f, "adapter").next() {
+    let contract = typed(&f.events).into_iter().find_map(|e| match e {
+        Event::Adapter { contract, .. } => Some(contract),
+        _ => None,
+    });
+    match contract {
         None => Err(format!(
             "exit status {} without the contract's first line {{\"event\":\"adapter\",…}}{}",
             f.code.map_or("none".into(), |c| c.to_string()),
             why(f)
         )),
-        Some(e) if e.get("contract").and_then(Value::as_u64) != Some(CONTRACT_VERSION) => {
-            Err(format!(
-                "speaks adapter contract {}, expected {CONTRACT_VERSION}",
-                e.get("contract").unwrap_or(&Value::Null)
-            ))
-        }
+        Some(c) if c != CONTRACT_VERSION => Err(format!(
+            "speaks adapter contract {c}, expected {CONTRACT_VERSION}"
+        )),
         Some(_) => Ok(()),
     }
 }
 
 /// Checks one party's exit status and events against `expect`.
 fn check_party(f: &Finished, expect: &Expect) -> Result<(), String> {
-    let want_failure = expect.wants_failure();
-    let want_code = i32::from(want_failure);
-    if f.code != Some(want_code) {
-        return Err(format!(
-            "expected exit status {want_code} ({}), got {}{}",
-            if want_failure { "failure" } else { "success" },
-            f.code
-                .map_or("none (killed by a signal)".into(), |c| c.to_string()),
-            why(f)
-        ));
-    }
-    let complete: Vec<&Value> = events(f, "handshake_complete").collect();
-    let want_complete = expect.handshake_complete.unwrap_or(!want_failure);
-    if want_complete == complete.is_empty() {
-        return Err(format!(
-            "expected handshake_complete {}, got {} such event(s)",
-            if want_complete {
-                "reported"
-            } else {
-                "not reported"
-            },
-            complete.len()
-        ));
-    }
-    if let Some(resumed) = &expect.resumed {
-        let got: Vec<Option<bool>> = complete
-            .iter()
-            .map(|e| e.get("resumed").and_then(Value::as_bool))
-            .collect();
-        let want: Vec<Option<bool>> = resumed.iter().copied().map(Some).collect();
-        if got != want {
-            return Err(format!(
-                "expected resumed = {resumed:?} over the handshakes, got {got:?}"
-            ));
-        }
-    }
-    for (field, want) in [
-        ("key_algorithm", &expect.key_algorithm),
-        ("cipher_suite", &expect.cipher_suite),
-    ] {
-        if let Some(want) = want {
-            if let Some(e) = complete
-                .iter()
-                .find(|e| !text(e, field).eq_ignore_ascii_case(want))
-            {
-                return Err(format!(
-                    "expected {field} {want}, got {}",
-                    e.get(field).unwrap_or(&Value::Null)
-                ));
-            }
-        }
-    }
-    for (by, want) in [
-        ("local", &expect.validation_failed),
-        ("peer", &expect.peer_validation_failed),
-    ] {
-        if let Some(want) = want {
-            let seen: Vec<String> = events(f, "validation_failed")
-                .map(|e| format!("{} by {}", text(e, "reason"), text(e, "by")))
-                .collect();
-            if !events(f, "validation_failed")
-                .any(|e| text(e, "by") == by && text(e, "reason").eq_ignore_ascii_case(want))
-            {
-                return Err(format!(
-                    "expected validation_failed {want} by {by}, got {}",
-                    if seen.is_empty() {
-                        "none".into()
-                    } else {
-                        seen.join(", ")
-                    }
-                ));
-            }
-        }
-    }
-    for (name, want) in [
-        ("alert_sent", &expect.alert_sent),
-        ("alert_received", &expect.alert_received),
-    ] {
-        if let Some(want) = want {
-            let seen: Vec<&str> = events(f, name).map(|e| text(e, "description")).collect();
-            if !seen.iter().any(|d| d.eq_ignore_ascii_case(want)) {
-                return Err(format!("expected {name} {want}, got {seen:?}"));
-            }
-        }
-    }
-    if let Some(closed) = expect.closed {
-        let n = events(f, "closed").count();
-        let connections = complete.len().max(1);
-        if closed != (n >= connections) || (!closed && n > 0) {
-            return Err(format!(
-                "expected {}, got {n} closed event(s) for {connections} connection(s)",
-                if closed {
-                    "a closed event (close_notify both ways) per connection"
-                } else {
-                    "no closed event"
-                }
-            ));
-        }
-    }
-    if let Some(want) = &expect.application_data {
-        let got: String = events(f, "application_data")
-            .map(|e| text(e, "hex"))
-            .collect();
-        if !got.eq_ignore_ascii_case(want) {
-            return Err(format!(
-                "expected application_data {want}, got {}",
-                if got.is_empty() { "none" } else { &got }
-            ));
-        }
-    }
-    if let Some(bytes) = expect.data_received {
-        let got: u64 = events(f, "data_received")
-            .filter_map(|e| e.get("bytes").and_then(Value::as_u64))
-            .sum();
-        if events(f, "data_received").next().is_none() || got != bytes {
-            return Err(format!(
-                "expected data_received of {bytes} bytes, got {got}"
-            ));
-        }
-    }
-    Ok(())
+    outcome::check_party(f.code, &typed(&f.events), &expect.check(), &why(f))
+        .map_err(|m| m.to_string())
 }
 
 /// The handshake messages `from` put on the wire, in order, over every connection.
@@ -680,29 +556,29 @@ fn check_bulk(case: &InteropCase, cell: &CellResult) -> Result<(), String> {
         let (Some(s), Some(r)) = (&sender.finished, &receiver.finished) else {
             continue;
         };
-        let sent: Vec<(u64, &str)> = events(s, "data_sent")
-            .map(|e| {
-                (
-                    e.get("bytes").and_then(Value::as_u64).unwrap_or(0),
-                    text(e, "sha256"),
-                )
+        let sent: Vec<(u64, String)> = typed(&s.events)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::DataSent { bytes, sha256, .. } => Some((bytes, sha256.unwrap_or_default())),
+                _ => None,
             })
             .collect();
-        let got: Vec<(u64, &str)> = events(r, "data_received")
-            .map(|e| {
-                (
-                    e.get("bytes").and_then(Value::as_u64).unwrap_or(0),
-                    text(e, "sha256"),
-                )
+        let got: Vec<(u64, String)> = typed(&r.events)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::DataReceived { bytes, sha256, .. } => {
+                    Some((bytes, sha256.unwrap_or_default()))
+                }
+                _ => None,
             })
             .collect();
-        let Some(&(sent_bytes, sent_hash)) = sent.first() else {
+        let Some((sent_bytes, sent_hash)) = sent.first() else {
             return Err(format!(
                 "{way}: sender `{}` reported no data_sent event (contract revision 1.1)",
                 sender.implementation
             ));
         };
-        let Some(&(got_bytes, got_hash)) = got.first() else {
+        let Some((got_bytes, got_hash)) = got.first() else {
             continue;
         };
         if sent_bytes != got_bytes {
@@ -728,22 +604,26 @@ fn check_bulk(case: &InteropCase, cell: &CellResult) -> Result<(), String> {
 /// data, the sender reported it in `data_sent` and the receiver in `data_received` (else only
 /// lengths were compared).
 pub fn checksums_compared(cell: &CellResult) -> bool {
-    let has = |p: &PartyRun, name: &str| {
-        p.finished
+    // (sent, hash of what was sent, hash of what was received), per party.
+    let bulk = |p: &PartyRun| {
+        let events = p
+            .finished
             .as_ref()
-            .is_some_and(|f| events(f, name).any(|e| !text(e, "sha256").is_empty()))
-    };
-    let sent = |p: &PartyRun| {
-        p.finished
-            .as_ref()
-            .is_some_and(|f| events(f, "data_sent").next().is_some())
-    };
-    let directions = [(&cell.client, &cell.server), (&cell.server, &cell.client)];
-    let carried: Vec<_> = directions.iter().filter(|(s, _)| sent(s)).collect();
-    !carried.is_empty()
-        && carried
+            .map(|f| typed(&f.events))
+            .unwrap_or_default();
+        let sent = events.iter().any(|e| matches!(e, Event::DataSent { .. }));
+        let hash_sent = events
             .iter()
-            .all(|(s, r)| has(s, "data_sent") && has(r, "data_received"))
+            .any(|e| matches!(e, Event::DataSent { sha256: Some(h), .. } if !h.is_empty()));
+        let hash_received = events
+            .iter()
+            .any(|e| matches!(e, Event::DataReceived { sha256: Some(h), .. } if !h.is_empty()));
+        (sent, hash_sent, hash_received)
+    };
+    let (client, server) = (bulk(&cell.client), bulk(&cell.server));
+    let directions = [(client, server), (server, client)];
+    let carried: Vec<_> = directions.iter().filter(|(s, _)| s.0).collect();
+    !carried.is_empty() && carried.iter().all(|(s, r)| s.1 && r.2)
 }
 
 /// The directory-safe stem of a cell (`reference__python__handshake__ed25519-aes`).

@@ -3,6 +3,7 @@
 //! the answers — so an implementation can be checked before it can run a handshake.
 
 use super::{judge, Answer, VectorError};
+use crate::events::Event;
 use harness_core::process::{Iut, EXIT_UNSUPPORTED};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,18 +21,22 @@ pub struct VectorRun {
     pub unsupported: Vec<(String, String)>,
 }
 
-/// Parses one answer line: `{"event":"vector","tcId":N,"result":"valid"|"invalid","alert":…}`.
+/// One answer line: `{"event":"vector","tcId":N,"result":"valid"|"invalid","alert":…}`.
 fn answer(line: &Value) -> Option<(u64, Answer)> {
-    if line.get("event").and_then(Value::as_str) != Some("vector") {
+    let Some(Event::Vector {
+        tc_id,
+        result,
+        alert,
+        ..
+    }) = Event::from_value(line)
+    else {
         return None;
-    }
-    let tc_id = line.get("tcId").and_then(Value::as_u64)?;
-    let valid = match line.get("result").and_then(Value::as_str)? {
+    };
+    let valid = match result.as_str() {
         "valid" => true,
         "invalid" => false,
         _ => return None,
     };
-    let alert = line.get("alert").and_then(Value::as_str).map(str::to_owned);
     Some((
         tc_id,
         Answer {
