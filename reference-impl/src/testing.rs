@@ -126,6 +126,18 @@ impl Pair {
         })
     }
 
+    /// A pair of connections built elsewhere (the harness's oracle builds them from a
+    /// scenario), driven at `now_ms`.
+    pub fn from_connections(client: Connection, server: Connection, now_ms: u64) -> Self {
+        Self {
+            client,
+            server,
+            now_ms,
+            wire: WireLog::default(),
+            pending: [VecDeque::new(), VecDeque::new()],
+        }
+    }
+
     /// The connection of `side`.
     pub fn conn(&mut self, side: Side) -> &mut Connection {
         match side {

@@ -8,10 +8,11 @@
 use crate::alter;
 use crate::alter::Alter;
 use crate::peer::PeerConfig;
-use crate::scenario::Scenario;
+use crate::scenario::{Role, Scenario};
 use crate::wire::{alert_description, describe, handshake_code};
+use btls::conn::Side;
 use btls::msgs::{AlertDescription, HandshakeCode};
-use btls::testing::split_frames;
+use btls::testing::{other, split_frames, Pair};
 use btls::Connection;
 use harness_core::clock::now_ms;
 use std::collections::VecDeque;
@@ -100,12 +101,12 @@ pub struct Received {
     pub bytes: Vec<u8>,
 }
 
-/// An in-process exchange between a reference in the IUT's role and the reference peer.
+/// An in-process exchange between a reference in the IUT's role and the reference peer: the
+/// reference's own in-memory pair, seen from the IUT's side.
 struct Sim {
-    iut: Connection,
-    peer: Connection,
-    to_iut: VecDeque<Vec<u8>>,
-    to_peer: VecDeque<Vec<u8>>,
+    pair: Pair,
+    /// The IUT's side of the pair.
+    side: Side,
     delivered_to_iut: usize,
 }
 
@@ -115,7 +116,6 @@ impl Sim {
     /// at the IUT's last connection.
     fn new(scenario: &Scenario, seed: u64, dir: &Path) -> Result<Self, String> {
         let peer_config = PeerConfig::new(scenario, dir)?;
-        let peer = peer_config.connect(seed.wrapping_add(1000))?;
         let mirrored = Scenario {
             iut_role: scenario.iut_role.peer(),
             peer: scenario.iut.clone(),
@@ -130,57 +130,91 @@ impl Sim {
             }
             other => other,
         };
-        let iut = iut_config.connect(seed)?;
+        let side = match scenario.iut_role {
+            Role::Client => Side::Client,
+            Role::Server => Side::Server,
+        };
+        let connect = |n: u64| -> Result<Pair, String> {
+            let iut = iut_config.connect(seed.wrapping_add(n))?;
+            let peer = peer_config.connect(seed.wrapping_add(1000 + n))?;
+            let (client, server) = match side {
+                Side::Client => (iut, peer),
+                Side::Server => (peer, iut),
+            };
+            Ok(Pair::from_connections(client, server, now_ms()))
+        };
         let mut sim = Self {
-            iut,
-            peer,
-            to_iut: VecDeque::new(),
-            to_peer: VecDeque::new(),
+            pair: connect(0)?,
+            side,
             delivered_to_iut: 0,
         };
         // Earlier connections of the IUT (a resumption path): each a full handshake closed by
         // the peer, seeded as the adapter and the engine seed them.
         for n in 1..scenario.iut.connections.unwrap_or(1) {
             sim.run_out();
-            if !sim.iut.is_established() {
+            if !sim.iut().is_established() {
                 return Err(format!(
                     "connection {n} does not complete in process (state {})",
-                    sim.iut.state_name()
+                    sim.iut().state_name()
                 ));
             }
-            sim.peer.close();
+            sim.peer().close();
             sim.run_out();
-            sim.iut = iut_config.connect(seed.wrapping_add(u64::from(n)))?;
-            sim.peer = peer_config.connect(seed.wrapping_add(1000 + u64::from(n)))?;
-            sim.to_iut.clear();
-            sim.to_peer.clear();
+            sim.pair = connect(u64::from(n))?;
             sim.delivered_to_iut = 0;
         }
         Ok(sim)
     }
 
-    fn pump(&mut self) {
-        self.to_iut.extend(split_frames(&self.peer.take_output()));
-        self.to_peer.extend(split_frames(&self.iut.take_output()));
+    /// The reference in the IUT's role.
+    fn iut(&mut self) -> &mut Connection {
+        self.pair.conn(self.side)
+    }
+
+    /// The reference peer.
+    fn peer(&mut self) -> &mut Connection {
+        self.pair.conn(other(self.side))
+    }
+
+    /// Frames the peer sent and the IUT side has not received.
+    fn queue_to_iut(&mut self) -> &mut VecDeque<Vec<u8>> {
+        self.pair.queue(self.side)
+    }
+
+    /// Frames the IUT side sent and the peer has not received.
+    fn queue_to_peer(&mut self) -> &mut VecDeque<Vec<u8>> {
+        self.pair.queue(other(self.side))
+    }
+
+    /// The IUT side receives `bytes` now.
+    fn iut_receives(&mut self, bytes: &[u8]) -> Result<(), btls::Error> {
+        let now = self.pair.now_ms;
+        self.iut().receive(bytes, now)
+    }
+
+    /// The peer receives `bytes` now.
+    fn peer_receives(&mut self, bytes: &[u8]) -> Result<(), btls::Error> {
+        let now = self.pair.now_ms;
+        self.peer().receive(bytes, now)
     }
 
     /// Runs the exchange until the IUT side's next frame is its `index`-th; `None` when the
     /// exchange stops first. Returns that frame, not delivered.
     fn until(&mut self, index: Option<usize>) -> Option<Vec<u8>> {
         loop {
-            self.pump();
+            self.pair.pump();
             if index == Some(self.delivered_to_iut) {
-                if let Some(frame) = self.to_iut.pop_front() {
+                if let Some(frame) = self.queue_to_iut().pop_front() {
                     return Some(frame);
                 }
             }
-            if let Some(frame) = self.to_iut.pop_front() {
+            if let Some(result) = self.pair.deliver_one(self.side) {
                 self.delivered_to_iut += 1;
-                if self.iut.receive(&frame, now_ms()).is_err() {
+                if result.is_err() {
                     return None;
                 }
-            } else if let Some(frame) = self.to_peer.pop_front() {
-                if self.peer.receive(&frame, now_ms()).is_err() {
+            } else if let Some(result) = self.pair.deliver_one(other(self.side)) {
+                if result.is_err() {
                     return None;
                 }
             } else {
@@ -215,15 +249,14 @@ pub fn received_frames(
             });
         }
         sim.delivered_to_iut += 1;
-        sim.iut
-            .receive(&frame, now_ms())
+        sim.iut_receives(&frame)
             .map_err(|e| format!("the valid path fails in process: {e}"))?;
         index += 1;
     }
-    if !sim.iut.is_established() {
+    if !sim.iut().is_established() {
         return Err(format!(
             "the valid path does not complete in process (state {})",
-            sim.iut.state_name()
+            sim.iut().state_name()
         ));
     }
     Ok(out)
@@ -265,65 +298,62 @@ pub fn expect(
     let mut sim = Sim::new(scenario, seed, dir)?;
     let Some(index) = index else {
         sim.run_out();
-        if !sim.iut.is_established() {
+        if !sim.iut().is_established() {
             return Err("the valid path does not complete in process".into());
         }
-        let result = sim.iut.receive_eof();
+        let result = sim.iut().receive_eof();
         return Ok((sim.settle(result, vec![Turn::EndOfStream], true)?, false));
     };
     let frame = sim
         .until(Some(index))
         .ok_or_else(|| format!("the path has no received frame {index}"))?;
-    let now = now_ms();
     Ok(match change {
         Change::Alter(alter) => {
             let bytes = alter::apply(frame, alter)?;
-            let result = sim.iut.receive(&bytes, now);
+            let result = sim.iut_receives(&bytes);
             (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Cut(cut) => {
             let part = frame.get(..*cut).unwrap_or_default();
             let result = sim
-                .iut
-                .receive(part, now)
-                .and_then(|()| sim.iut.receive_eof());
+                .iut_receives(part)
+                .and_then(|()| sim.iut().receive_eof());
             (sim.settle(result, vec![Turn::EndOfStream], false)?, false)
         }
         Change::Instead(code) => {
             let bytes =
                 crate::samples::frame(*code).ok_or_else(|| format!("no sample of {code}"))?;
             // The peer has not sent its frame: it stays first in line, as in the engine.
-            sim.to_iut.push_front(frame);
-            let result = sim.iut.receive(&bytes, now);
+            sim.queue_to_iut().push_front(frame);
+            let result = sim.iut_receives(&bytes);
             (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Bytes(bytes) => {
-            sim.to_iut.push_front(frame);
-            let result = sim.iut.receive(bytes, now);
+            sim.queue_to_iut().push_front(frame);
+            let result = sim.iut_receives(bytes);
             (sim.settle(result, Vec::new(), false)?, false)
         }
         Change::Duplicate => {
-            sim.iut
-                .receive(&frame, now)
+            sim.iut_receives(&frame)
                 .map_err(|e| format!("the valid frame fails in process: {e}"))?;
             let mut before = Vec::new();
-            for reply in split_frames(&sim.iut.take_output()) {
+            for reply in split_frames(&sim.iut().take_output()) {
                 if let Some(code) = handshake_code(&reply) {
                     before.push(Turn::Iut(code));
                 }
-                if sim.peer.receive(&reply, now).is_err() {
+                if sim.peer_receives(&reply).is_err() {
                     return Ok((Expected::PeerDetects, false));
                 }
             }
-            let complete = sim.iut.is_established();
-            let result = sim.iut.receive(&frame, now);
+            let complete = sim.iut().is_established();
+            let result = sim.iut_receives(&frame);
             (sim.settle(result, before, complete)?, complete)
         }
         Change::Stall(cut) => {
             let part = frame.get(..*cut).unwrap_or_default();
-            let result = sim.iut.receive(part, now);
-            let result = match (result, sim.iut.timeout()) {
-                (Ok(()), Some(deadline)) => sim.iut.handle_timeout(deadline),
+            let result = sim.iut_receives(part);
+            let result = match (result, sim.iut().timeout()) {
+                (Ok(()), Some(deadline)) => sim.iut().handle_timeout(deadline),
                 (Ok(()), None) => {
                     return Err(format!(
                         "no handshake timer runs in process while frame {index} stalls"
@@ -335,16 +365,15 @@ pub fn expect(
         }
         Change::Trickle => {
             for byte in &frame {
-                sim.iut
-                    .receive(std::slice::from_ref(byte), now)
+                sim.iut_receives(std::slice::from_ref(byte))
                     .map_err(|e| format!("the frame one byte at a time fails in process: {e}"))?;
             }
             sim.delivered_to_iut += 1;
             sim.run_out();
-            if !sim.iut.is_established() {
+            if !sim.iut().is_established() {
                 return Err(format!(
                     "the handshake does not complete in process after the trickled frame (state {})",
-                    sim.iut.state_name()
+                    sim.iut().state_name()
                 ));
             }
             (Expected::Completes, false)
@@ -368,8 +397,9 @@ impl Sim {
         let mut ended = before.contains(&Turn::EndOfStream);
         for _ in 0..MAX_TURNS {
             // What the IUT side sent and the peer has not seen yet, then what it sends now.
-            self.to_peer.extend(split_frames(&self.iut.take_output()));
-            while let Some(frame) = self.to_peer.pop_front() {
+            let sent = self.iut().take_output();
+            self.queue_to_peer().extend(split_frames(&sent));
+            while let Some(frame) = self.queue_to_peer().pop_front() {
                 if let Some(alert) = alert_description(&frame) {
                     let requirement = result.err().map_or("BT-ALERT-3", |e| e.requirement());
                     return Ok(Expected::Alert {
@@ -381,7 +411,7 @@ impl Sim {
                 let code = handshake_code(&frame)
                     .ok_or_else(|| format!("the IUT side sends {} in process", describe(&frame)))?;
                 before.push(Turn::Iut(code));
-                if self.peer.receive(&frame, now_ms()).is_err() {
+                if self.peer_receives(&frame).is_err() {
                     return Ok(Expected::PeerDetects);
                 }
             }
@@ -391,23 +421,24 @@ impl Sim {
                     requirement: e.requirement(),
                 });
             }
-            if ended || (self.iut.is_established() && !established) {
+            if ended || (self.iut().is_established() && !established) {
                 return Ok(Expected::Accepted);
             }
             // What the peer has queued (the rest of its flight), then what it sends now.
-            self.to_iut.extend(split_frames(&self.peer.take_output()));
-            if self.to_iut.is_empty() {
+            let sent = self.peer().take_output();
+            self.queue_to_iut().extend(split_frames(&sent));
+            if self.queue_to_iut().is_empty() {
                 before.push(Turn::EndOfStream);
                 ended = true;
-                result = self.iut.receive_eof();
+                result = self.iut().receive_eof();
                 continue;
             }
-            while let Some(frame) = self.to_iut.pop_front() {
+            while let Some(frame) = self.queue_to_iut().pop_front() {
                 let Some(code) = handshake_code(&frame) else {
                     return Ok(Expected::PeerDetects);
                 };
                 before.push(Turn::Peer(code));
-                result = self.iut.receive(&frame, now_ms());
+                result = self.iut_receives(&frame);
                 if result.is_err() {
                     break;
                 }
