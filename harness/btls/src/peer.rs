@@ -75,13 +75,16 @@ fn peer_keys(
 }
 
 /// The reference peer's configuration, shared by its connections (so sessions carry over).
-pub(crate) enum PeerConfig {
+pub enum PeerConfig {
+    /// The peer is the client.
     Client(Arc<ClientConfig>),
+    /// The peer is the server.
     Server(Arc<ServerConfig>),
 }
 
 impl PeerConfig {
-    pub(crate) fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
+    /// The `[peer]` table of `scenario`, with the key files and registry it needs in `dir`.
+    pub fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
         let role = scenario.iut_role.peer();
         let config = &scenario.peer;
         let (own, peer_keys) = peer_keys(config, role, dir)?;
@@ -124,7 +127,8 @@ impl PeerConfig {
         })
     }
 
-    pub(crate) fn connect(&self, seed: u64) -> Result<Connection, String> {
+    /// A new connection of the peer, seeded with `seed`.
+    pub fn connect(&self, seed: u64) -> Result<Connection, String> {
         let rng = Box::new(SeededRandom::new(seed));
         match self {
             Self::Client(c) => Connection::client(c.clone(), rng, now_ms()),

@@ -2,7 +2,7 @@
 //! transcript lines, field comparison and field changes.
 
 use crate::{alter, wire};
-use btls::msgs::FRAME_HEADER_LEN;
+use btls::msgs::{ContentType, FRAME_HEADER_LEN};
 use harness_capture::Framing;
 use harness_core::profile::{Profile, Transport};
 
@@ -35,6 +35,10 @@ impl Profile for BtlsProfile {
         "btls"
     }
 
+    fn display_name(&self) -> &'static str {
+        "bTLS"
+    }
+
     fn transport(&self) -> Transport {
         Transport::Tcp
     }
@@ -49,6 +53,16 @@ impl Profile for BtlsProfile {
 
     fn describe(&self, frame: &[u8]) -> String {
         wire::describe(frame)
+    }
+
+    /// How the IUT splits application data into frames depends on how its reads were split, so
+    /// its APPLICATION frames are shown without sizes.
+    fn transcript_text(&self, frame: &[u8], from_iut: bool) -> String {
+        if from_iut && frame.first() == Some(&ContentType::APPLICATION.0) {
+            "APPLICATION protected".to_owned()
+        } else {
+            wire::describe(frame)
+        }
     }
 
     fn alert_name(&self, frame: &[u8]) -> Option<String> {

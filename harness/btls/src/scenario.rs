@@ -275,20 +275,8 @@ pub enum Action {
     NextConnection,
 }
 
-/// One step and where it came from.
-#[derive(Debug, Clone)]
-pub struct Step {
-    /// What to do.
-    pub action: Action,
-    /// Write frames in pieces of these sizes (sending steps).
-    pub fragment: Option<Vec<usize>>,
-    /// How long to wait for the IUT in this step.
-    pub timeout_ms: Option<u64>,
-    /// 1-based line of the step in its file.
-    pub line: usize,
-    /// A note for the transcript.
-    pub comment: Option<String>,
-}
+/// One step and where it came from: a bTLS [`Action`] in the core's step.
+pub type Step = harness_core::engine::Step<Action>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

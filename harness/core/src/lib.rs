@@ -4,6 +4,8 @@
 //! messages. A profile ([`profile`]) plugs a protocol in; bTLS is the first (`btls-profile`).
 //!
 //! - [`process`]: starting, watching and reaping an adapter process (the IUT contract);
+//! - [`engine`]: one case against one IUT for any profile: listen, start, accept, the steps,
+//!   the transcript and the capture, the verdict;
 //! - [`case`], [`verdict`]: what a case is, how it ended, and how a failure explains itself;
 //! - [`runner`]: a suite in parallel with progress and expectations; [`pool`]: the worker pool;
 //! - [`expectations`]: known deviations with a reason each; stale entries fail;
@@ -17,6 +19,7 @@
 pub mod case;
 pub mod clock;
 pub mod coverage;
+pub mod engine;
 pub mod expectations;
 pub mod pool;
 pub mod process;

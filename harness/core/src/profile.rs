@@ -11,9 +11,10 @@
 //! | alert | alert frame | alert record (level, description) | `ERROR` packet with an errno |
 //! | reference peer | `btls::Connection` | the harness's TLS peer | the pool client library |
 //!
-//! A profile implements [`Profile`]: how bytes become named frames, and how a named field of a
-//! frame is changed. The engine, the recording proxy and the capture decoder see a protocol
-//! only through it. For example, a profile for fixed-size packets:
+//! A profile implements [`Profile`] (how bytes become named frames, and how a named field of a
+//! frame is changed) and [`ReferencePeer`] for the harness's side of a connection, and runs its
+//! cases through `crate::engine::Case` (the profile's steps, peer and outcome). The engine sees a
+//! protocol only through these traits. For example, a profile for fixed-size packets:
 //!
 //! ```
 //! use harness_capture::Framing;
@@ -54,6 +55,7 @@
 //! ```
 
 use harness_capture::Framing;
+use std::fmt::Display;
 
 /// How the harness reaches the IUT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,11 @@ pub trait Profile: Send + Sync {
     /// Short name: `btls`, `tls`, `tlspool`.
     fn name(&self) -> &'static str;
 
+    /// The protocol's name for people (`bTLS`, `TLS`, `TLS Pool`), in capture comments.
+    fn display_name(&self) -> &'static str {
+        self.name()
+    }
+
     /// How the harness reaches the IUT.
     fn transport(&self) -> Transport;
 
@@ -85,6 +92,14 @@ pub trait Profile: Send + Sync {
     /// One transcript line for a frame: its name and its fields.
     fn describe(&self, frame: &[u8]) -> String;
 
+    /// The frame as a transcript line shows it; `from_iut` for frames the IUT sent. A profile
+    /// whose IUTs split data into frames as their reads happen to split it shows those frames
+    /// without sizes, so that transcripts stay byte-identical (the engine merges repeats).
+    fn transcript_text(&self, frame: &[u8], from_iut: bool) -> String {
+        let _ = from_iut;
+        self.describe(frame)
+    }
+
     /// The name of the alert (or error) a frame carries, if it is one.
     fn alert_name(&self, frame: &[u8]) -> Option<String>;
 
@@ -95,4 +110,20 @@ pub trait Profile: Send + Sync {
     /// The frame with one named field set to `value` and the lengths around it fixed; `Err`
     /// names the field when the frame has no such field or the value does not fit it.
     fn set_field(&self, frame: &[u8], field: &str, value: &toml::Value) -> Result<Vec<u8>, String>;
+}
+
+/// The scripted side of a case: a reference implementation the harness drives frame by frame.
+/// It does no I/O: the engine moves its output to the IUT and the IUT's frames to it.
+pub trait ReferencePeer {
+    /// Why the peer rejected a frame (the profile's error, naming its requirement).
+    type Error: Display;
+
+    /// Bytes the peer wants to send, in order.
+    fn take_output(&mut self) -> Vec<u8>;
+
+    /// Hands the peer one frame from the IUT at time `now_ms`.
+    fn receive(&mut self, frame: &[u8], now_ms: u64) -> Result<(), Self::Error>;
+
+    /// The session's lines of the key log, once its handshake completed.
+    fn key_log(&self) -> Option<String>;
 }

@@ -1,0 +1,637 @@
+//! Runs one case against one IUT, whatever the protocol: the harness listens on an ephemeral
+//! loopback port, starts the adapter, accepts its connections, lets the profile's steps talk to
+//! it through a [`Session`], records every byte in the capture and every frame in the
+//! transcript, reaps the process and judges its exit. What a step does, how the reference peer
+//! is built and what the outcome must be come from the profile's [`Case`].
+
+use crate::case::CaseInfo;
+use crate::process::{Finished, Iut, EXIT_UNSUPPORTED};
+use crate::profile::{Profile, ReferencePeer};
+use crate::stream::{FrameReader, Read1};
+use crate::verdict::{CaseResult, Failure, Verdict};
+use harness_capture::{split_frames, Direction, Format, Recording};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Default wait for the IUT in one step.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the IUT may take to exit after the last step.
+pub const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the IUT may take to close after the harness ended its side of a connection.
+const END_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed of both sides' randomness.
+    pub seed: u64,
+    /// Where case directories (key files) go.
+    pub work_dir: PathBuf,
+    /// How long the IUT may take to connect.
+    pub connect_timeout: Duration,
+    /// How long the IUT may take to exit after the last step before it is killed.
+    pub exit_timeout: Duration,
+    /// Captures show the real ephemeral ports instead of the canonical ones (which keep
+    /// captures byte-identical from run to run).
+    pub real_ports: bool,
+    /// The format of the captures written with the reports.
+    pub capture_format: Format,
+}
+
+impl RunOptions {
+    /// Options with the default timeouts.
+    pub fn new(seed: u64, work_dir: PathBuf) -> Self {
+        Self {
+            seed,
+            work_dir,
+            connect_timeout: Duration::from_secs(5),
+            exit_timeout: EXIT_TIMEOUT,
+            real_ports: false,
+            capture_format: Format::Pcapng,
+        }
+    }
+}
+
+/// One step of a scenario: the profile's action and what every step has.
+#[derive(Debug, Clone)]
+pub struct Step<A> {
+    /// What to do (the profile's vocabulary).
+    pub action: A,
+    /// Write frames in pieces of these sizes (sending steps).
+    pub fragment: Option<Vec<usize>>,
+    /// How long to wait for the IUT in this step.
+    pub timeout_ms: Option<u64>,
+    /// 1-based line of the step in its file.
+    pub line: usize,
+    /// A note for the transcript.
+    pub comment: Option<String>,
+}
+
+impl<A> Step<A> {
+    /// How long the step waits for the IUT.
+    pub fn timeout(&self) -> Duration {
+        self.timeout_ms.map_or(STEP_TIMEOUT, Duration::from_millis)
+    }
+}
+
+/// What a step asks of the engine once it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Go on with the next step.
+    Done,
+    /// Go on; the case passes only under a lenient grade (the note says why).
+    Lenient(String),
+    /// End this connection and accept the IUT's next one.
+    NextConnection,
+}
+
+/// A case as a profile runs it.
+pub trait Case {
+    /// The protocol.
+    type Profile: Profile;
+    /// The harness's side of one connection.
+    type Peer: ReferencePeer;
+    /// What the reference peer's connections share (its configuration, its session cache).
+    type Setup;
+    /// The profile's step vocabulary.
+    type Action;
+
+    /// The case's identity.
+    fn info(&self) -> CaseInfo;
+
+    /// The protocol.
+    fn profile(&self) -> &Self::Profile;
+
+    /// The steps, in order.
+    fn steps(&self) -> &[Step<Self::Action>];
+
+    /// The adapter's flags for an IUT that connects to `connect`, and the peer's shared state;
+    /// key files and the like go into `dir`.
+    fn setup(
+        &self,
+        connect: &str,
+        seed: u64,
+        dir: &Path,
+    ) -> Result<(Vec<String>, Self::Setup), String>;
+
+    /// The harness's side of a new connection, seeded with `seed`.
+    fn connect(&self, setup: &Self::Setup, seed: u64) -> Result<Self::Peer, String>;
+
+    /// Runs one step.
+    fn run_step(
+        &self,
+        session: &mut Session<'_, Self::Profile, Self::Peer>,
+        log: &mut Log<'_, Self::Profile>,
+        step: &Step<Self::Action>,
+        index: usize,
+    ) -> Result<StepOutcome, Failure>;
+
+    /// The first line of the case's key log.
+    fn key_log_header(&self) -> &'static str;
+
+    /// The IUT's events as the transcript shows them.
+    fn transcript_events(&self, finished: &Finished) -> Vec<String>;
+
+    /// Checks the IUT's exit status and events once the steps passed.
+    fn check_outcome(&self, finished: &Finished) -> Result<(), Failure>;
+}
+
+/// A failure at `step` (0: the end-of-case checks), from the scenario's `line`.
+pub fn fail(
+    step: usize,
+    line: usize,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> Failure {
+    Failure {
+        step,
+        line,
+        expected: expected.into(),
+        actual: actual.into(),
+    }
+}
+
+/// The transcript and the capture being written.
+pub struct Log<'p, P> {
+    profile: &'p P,
+    lines: Vec<String>,
+    capture: Recording,
+    /// The key-log lines of each connection whose handshake completed.
+    secrets: Vec<String>,
+}
+
+impl<P: Profile> Log<'_, P> {
+    /// Logs a frame the harness sent (`outgoing`) or read.
+    pub fn frame(&mut self, step: usize, outgoing: bool, frame: &[u8]) {
+        let arrow = if outgoing {
+            "harness → iut"
+        } else {
+            "iut → harness"
+        };
+        let text = self.profile.transcript_text(frame, !outgoing);
+        let line = format!("[{step:>2}] {arrow}  {text}");
+        // A profile that logs the IUT's data frames without sizes shows a run of them once.
+        if outgoing || self.lines.last() != Some(&line) {
+            self.lines.push(line);
+        }
+    }
+
+    /// Adds a line to the transcript.
+    pub fn note(&mut self, step: usize, text: impl AsRef<str>) {
+        self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
+    }
+
+    /// Records bytes on the wire in the capture, with the step that sent or read them.
+    pub fn wire(&mut self, from: Direction, bytes: &[u8], comment: String) {
+        if let Some(c) = self.capture.current() {
+            c.data(from, bytes, comment);
+        }
+    }
+
+    /// Records the end of `from`'s direction: a FIN, or a reset.
+    pub fn wire_end(&mut self, from: Direction, reset: bool) {
+        if let Some(c) = self.capture.current() {
+            if reset {
+                c.reset(from);
+            } else {
+                c.fin(from);
+            }
+        }
+    }
+}
+
+/// One live connection with the IUT and the harness's side of it.
+pub struct Session<'p, P, R> {
+    profile: &'p P,
+    /// The connection.
+    pub stream: TcpStream,
+    reader: FrameReader,
+    /// The harness's side.
+    pub peer: R,
+    /// Frames the peer produced and the harness has not written yet.
+    pub pending: VecDeque<Vec<u8>>,
+    /// The last frame the harness wrote, for `resend`.
+    pub last_sent: Vec<u8>,
+}
+
+impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
+    /// Moves what the peer wants to send into [`Session::pending`], frame by frame.
+    pub fn pump(&mut self) {
+        let out = self.peer.take_output();
+        if !out.is_empty() {
+            self.pending.extend(
+                split_frames(self.profile.framing(), &out)
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
+        }
+    }
+
+    /// Writes `frame` to the IUT, in the pieces `step.fragment` gives, and logs it.
+    pub fn write<A>(
+        &mut self,
+        log: &mut Log<'_, P>,
+        step: &Step<A>,
+        index: usize,
+        frame: &[u8],
+    ) -> Result<(), String> {
+        log.frame(index, true, frame);
+        self.last_sent = frame.to_vec();
+        let what = self.profile.frame_name(frame);
+        let comment = |piece: &[u8]| {
+            let part = if piece.len() == frame.len() {
+                String::new()
+            } else {
+                format!(" ({} of {} bytes)", piece.len(), frame.len())
+            };
+            format!(
+                "step {index} (line {}): harness sends {what}{part}",
+                step.line
+            )
+        };
+        let result = match &step.fragment {
+            Some(sizes) if !sizes.is_empty() => {
+                let mut rest = frame;
+                let mut sizes = sizes.iter().cycle();
+                let mut r = Ok(());
+                while !rest.is_empty() && r.is_ok() {
+                    let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
+                    let (piece, tail) = rest.split_at(n);
+                    log.wire(Direction::FromListener, piece, comment(piece));
+                    r = self
+                        .stream
+                        .write_all(piece)
+                        .and_then(|_| self.stream.flush());
+                    rest = tail;
+                }
+                r
+            }
+            _ => {
+                log.wire(Direction::FromListener, frame, comment(frame));
+                self.stream.write_all(frame)
+            }
+        };
+        result.map_err(|e| format!("write to the IUT failed: {e}"))
+    }
+
+    /// Writes every frame the peer has queued.
+    pub fn flush_peer<A>(
+        &mut self,
+        log: &mut Log<'_, P>,
+        step: &Step<A>,
+        index: usize,
+    ) -> Result<(), String> {
+        self.pump();
+        while let Some(frame) = self.pending.pop_front() {
+            self.write(log, step, index, &frame)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one frame from the IUT, logs it and hands it to the peer. Returns the frame and
+    /// the peer's verdict on it.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the frame and the peer's verdict on it"
+    )]
+    pub fn read(
+        &mut self,
+        log: &mut Log<'_, P>,
+        index: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Result<(), R::Error>), Read1> {
+        match read_logged(&mut self.reader, &mut self.stream, log, index, timeout) {
+            Read1::Frame(frame) => {
+                log.frame(index, false, &frame);
+                let verdict = self.peer.receive(&frame, crate::clock::now_ms());
+                Ok((frame, verdict))
+            }
+            other => Err(other),
+        }
+    }
+
+    /// Ends the harness's direction of the connection (end of stream) and logs it.
+    pub fn shutdown(&mut self, log: &mut Log<'_, P>, index: usize) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        log.wire_end(Direction::FromListener, false);
+        log.note(index, "harness → iut  end of stream");
+    }
+
+    /// Describes a frame for a failure message.
+    pub fn describe(&self, frame: &[u8]) -> String {
+        self.profile.describe(frame)
+    }
+
+    /// What a failed read means, for a failure message.
+    pub fn read_problem(&self, r: Read1, timeout: Duration) -> String {
+        read_problem(self.profile, r, timeout)
+    }
+}
+
+/// What a failed read means, for a failure message.
+fn read_problem<P: Profile>(profile: &P, r: Read1, timeout: Duration) -> String {
+    match r {
+        Read1::Closed => "the IUT closed the connection".into(),
+        Read1::ClosedMidFrame(b) => format!(
+            "the IUT closed the connection in the middle of a frame ({} bytes)",
+            b.len()
+        ),
+        Read1::TimedOut => format!("nothing from the IUT within {} ms", timeout.as_millis()),
+        Read1::Failed(e) => format!("the connection failed: {e}"),
+        Read1::Frame(f) => profile.describe(&f),
+    }
+}
+
+/// Reads the IUT's next frame and records what arrived (or how the stream ended) in the capture.
+fn read_logged<P: Profile>(
+    reader: &mut FrameReader,
+    stream: &mut TcpStream,
+    log: &mut Log<'_, P>,
+    index: usize,
+    timeout: Duration,
+) -> Read1 {
+    let r = reader.next(log.profile.framing(), stream, timeout);
+    let at = if index == 0 {
+        "after the last step".to_owned()
+    } else {
+        format!("step {index}")
+    };
+    match &r {
+        Read1::Frame(frame) => {
+            let name = log.profile.frame_name(frame);
+            log.wire(
+                Direction::FromConnector,
+                frame,
+                format!("{at}: iut sent {name}"),
+            );
+        }
+        Read1::ClosedMidFrame(bytes) => {
+            log.wire(
+                Direction::FromConnector,
+                bytes,
+                format!("{at}: iut sent part of a frame, then closed"),
+            );
+            log.wire_end(Direction::FromConnector, false);
+        }
+        Read1::Closed => log.wire_end(Direction::FromConnector, false),
+        Read1::Failed(_) => log.wire_end(Direction::FromConnector, true),
+        Read1::TimedOut => {}
+    }
+    r
+}
+
+/// Accepts the IUT's next connection, or gives up after `timeout`.
+fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
+    let listener = listener.try_clone().map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(listener.accept());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok((stream, _))) => Ok(stream),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => {
+            // Unblock the accepting thread so it ends.
+            let _ = TcpStream::connect(addr);
+            Err(format!(
+                "the IUT did not connect within {} ms",
+                timeout.as_millis()
+            ))
+        }
+    }
+}
+
+/// Runs `case` against `iut`.
+pub fn run_case<C: Case>(case: &C, iut: &Iut, options: &RunOptions) -> CaseResult {
+    let started = Instant::now();
+    let info = case.info();
+    let mut log = Log {
+        profile: case.profile(),
+        capture: Recording {
+            comment: format!(
+                "{} conformance case {} (iut role {}, seed {})",
+                case.profile().display_name(),
+                info.id,
+                info.iut_role.as_str(),
+                options.seed
+            ),
+            connections: Vec::new(),
+        },
+        secrets: Vec::new(),
+        lines: vec![
+            format!("# {} — {}", info.id, info.title),
+            format!(
+                "# iut role: {}, seed: {}",
+                info.iut_role.as_str(),
+                options.seed
+            ),
+        ],
+    };
+    let dir = options.work_dir.join(info.id.replace('/', "__"));
+    let _ = std::fs::create_dir_all(&dir);
+    let (mut verdict, finished) = drive(case, iut, options, &dir, &mut log);
+    if let Some(finished) = &finished {
+        for event in case.transcript_events(finished) {
+            log.lines.push(format!("[iut] {event}"));
+        }
+        log.lines.push(match (finished.code, finished.killed) {
+            (_, true) => "[iut] killed after the exit timeout".into(),
+            (Some(code), _) => format!("[iut] exit status {code}"),
+            (None, _) => "[iut] ended by a signal".into(),
+        });
+        if finished.code == Some(EXIT_UNSUPPORTED) {
+            let reason = finished
+                .stderr
+                .lines()
+                .next()
+                .unwrap_or("an option is not supported")
+                .to_owned();
+            verdict = Verdict::Unsupported(reason);
+        } else if verdict.passed() {
+            if let Err(f) = case.check_outcome(finished) {
+                verdict = Verdict::Fail(f);
+            }
+        }
+    }
+    log.lines.push(format!(
+        "verdict: {}",
+        match &verdict {
+            Verdict::Pass => "pass".to_owned(),
+            Verdict::PassLenient(n) => format!("pass (lenient: {n})"),
+            Verdict::Fail(f) => format!(
+                "fail at step {} (line {}): expected {}; got {}",
+                f.step, f.line, f.expected, f.actual
+            ),
+            Verdict::Unsupported(r) => format!("unsupported: {r}"),
+        }
+    ));
+    let mut transcript = log.lines.join("\n");
+    transcript.push('\n');
+    CaseResult {
+        verdict,
+        transcript,
+        capture: log.capture,
+        key_log: (!log.secrets.is_empty())
+            .then(|| format!("{}{}", case.key_log_header(), log.secrets.concat())),
+        stderr: finished.map(|f| f.stderr).unwrap_or_default(),
+        duration: started.elapsed(),
+    }
+}
+
+fn drive<'p, C: Case>(
+    case: &C,
+    iut: &Iut,
+    options: &RunOptions,
+    dir: &Path,
+    log: &mut Log<'p, C::Profile>,
+) -> (Verdict, Option<Finished>) {
+    let setup = |e: String| (Verdict::Fail(fail(0, 0, "the case to start", e)), None);
+    let listener = match TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => return setup(format!("cannot listen: {e}")),
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a.to_string(),
+        Err(e) => return setup(e.to_string()),
+    };
+    let (args, shared) = match case.setup(&addr, options.seed, dir) {
+        Ok(s) => s,
+        Err(e) => return setup(e),
+    };
+    let running = match iut.start(&args) {
+        Ok(r) => r,
+        Err(e) => return setup(e),
+    };
+    let verdict = run_steps(case, options, &listener, &shared, log);
+    (verdict, Some(running.finish(options.exit_timeout)))
+}
+
+/// Accepts the IUT's next connection and opens the peer's side of it.
+fn accept_connection<'p, C: Case>(
+    case: &'p C,
+    listener: &TcpListener,
+    shared: &C::Setup,
+    seed: u64,
+    options: &RunOptions,
+    log: &mut Log<'_, C::Profile>,
+) -> Result<Session<'p, C::Profile, C::Peer>, String> {
+    let stream = accept(listener, options.connect_timeout)?;
+    let real = match (stream.peer_addr(), stream.local_addr()) {
+        (Ok(std::net::SocketAddr::V4(c)), Ok(std::net::SocketAddr::V4(l)))
+            if options.real_ports =>
+        {
+            Some((c, l))
+        }
+        _ => None,
+    };
+    log.capture.open(real);
+    let _ = stream.set_nodelay(true);
+    let peer = case.connect(shared, seed)?;
+    Ok(Session {
+        profile: case.profile(),
+        stream,
+        reader: FrameReader::default(),
+        peer,
+        pending: VecDeque::new(),
+        last_sent: Vec::new(),
+    })
+}
+
+fn run_steps<C: Case>(
+    case: &C,
+    options: &RunOptions,
+    listener: &TcpListener,
+    shared: &C::Setup,
+    log: &mut Log<'_, C::Profile>,
+) -> Verdict {
+    let steps = case.steps();
+    let mut connection = 0u64;
+    let mut session = match accept_connection(
+        case,
+        listener,
+        shared,
+        options.seed.wrapping_add(1000),
+        options,
+        log,
+    ) {
+        Ok(s) => s,
+        Err(e) => return Verdict::Fail(fail(0, 0, "the IUT to connect", e)),
+    };
+    let mut lenient = None;
+    for (i, step) in steps.iter().enumerate() {
+        let index = i + 1;
+        if let Some(c) = &step.comment {
+            log.note(index, format!("# {c}"));
+        }
+        match case.run_step(&mut session, log, step, index) {
+            Ok(StepOutcome::Done) => {}
+            Ok(StepOutcome::Lenient(note)) => lenient = Some(note),
+            Ok(StepOutcome::NextConnection) => {
+                end_connection(&mut session, log, index);
+                connection += 1;
+                session = match accept_connection(
+                    case,
+                    listener,
+                    shared,
+                    options.seed.wrapping_add(1000 + connection),
+                    options,
+                    log,
+                ) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return Verdict::Fail(fail(
+                            index,
+                            step.line,
+                            "the IUT's next connection",
+                            e,
+                        ))
+                    }
+                };
+                log.note(index, format!("connection {connection}"));
+            }
+            Err(f) => {
+                end_connection(&mut session, log, index);
+                return Verdict::Fail(f);
+            }
+        }
+    }
+    end_connection(&mut session, log, steps.len() + 1);
+    match lenient {
+        Some(note) => Verdict::PassLenient(note),
+        None => Verdict::Pass,
+    }
+}
+
+/// Ends the harness's side: end of stream, then whatever the IUT still sends, until it closes;
+/// the session's secrets go to the key log.
+fn end_connection<P: Profile, R: ReferencePeer>(
+    session: &mut Session<'_, P, R>,
+    log: &mut Log<'_, P>,
+    index: usize,
+) {
+    let _ = session.stream.shutdown(Shutdown::Write);
+    log.wire_end(Direction::FromListener, false);
+    loop {
+        match read_logged(
+            &mut session.reader,
+            &mut session.stream,
+            log,
+            0,
+            END_TIMEOUT,
+        ) {
+            Read1::Frame(frame) => log.frame(index, false, &frame),
+            Read1::Closed => break,
+            other => {
+                let problem = read_problem(session.profile, other, END_TIMEOUT);
+                log.note(index, format!("end: {problem}"));
+                break;
+            }
+        }
+    }
+    log.secrets.extend(session.peer.key_log());
+}
