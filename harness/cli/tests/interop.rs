@@ -11,12 +11,13 @@
 
 use btls_profile::interop::case::{load_cases, InteropCase};
 use btls_profile::interop::cell::{run_cell, CellOptions, CellResult, CellStatus};
-use btls_profile::interop::proxy::{relay, Proxy};
 use btls_profile::interop::report::capture_bytes;
 use btls_profile::interop::run_matrix;
+use btls_profile::BtlsProfile;
 use harness_capture::read::read_capture;
 use harness_capture::reassemble::reassemble;
 use harness_capture::{write_capture, Format, Recording};
+use harness_core::proxy::{relay, Proxy};
 use harness_core::Iut;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -209,7 +210,13 @@ fn the_proxy_records_exactly_the_bytes_both_sides_sent() {
         .unwrap();
     let recording = Mutex::new(Recording::default());
     recording.lock().unwrap().open(None);
-    relay(&c, &s, &recording, Instant::now() + Duration::from_secs(10));
+    relay(
+        &BtlsProfile,
+        &c,
+        &s,
+        &recording,
+        Instant::now() + Duration::from_secs(10),
+    );
     drop((c, s));
     assert_eq!(server.join().unwrap(), to_server, "the server received");
     assert_eq!(client.join().unwrap(), to_client, "the client received");

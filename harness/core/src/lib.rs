@@ -6,6 +6,7 @@
 //! - [`process`]: starting, watching and reaping an adapter process (the IUT contract);
 //! - [`engine`]: one case against one IUT for any profile: listen, start, accept, the steps,
 //!   the transcript and the capture, the verdict;
+//! - [`proxy`]: the recording proxy between two adapters (the interop matrix);
 //! - [`case`], [`verdict`]: what a case is, how it ended, and how a failure explains itself;
 //! - [`runner`]: a suite in parallel with progress and expectations; [`pool`]: the worker pool;
 //! - [`expectations`]: known deviations with a reason each; stale entries fail;
@@ -24,6 +25,7 @@ pub mod expectations;
 pub mod pool;
 pub mod process;
 pub mod profile;
+pub mod proxy;
 pub mod report;
 pub mod role;
 pub mod runner;

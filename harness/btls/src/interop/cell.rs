@@ -3,13 +3,14 @@
 //! and judged against the case's expectations.
 
 use super::case::{Expect, InteropCase};
-use super::proxy::{relay, End, Proxy};
 use crate::adapter::adapter_args;
 use crate::events::{typed, Event};
 use crate::outcome;
+use crate::profile::BtlsProfile;
 use crate::scenario::Role;
 use harness_capture::{Direction, Recording};
 use harness_core::process::{Finished, Iut, Running, CONTRACT_VERSION, EXIT_UNSUPPORTED};
+use harness_core::proxy::{relay, End, Proxy};
 use std::collections::VecDeque;
 use std::net::TcpStream;
 use std::sync::{mpsc, Mutex};
@@ -216,7 +217,7 @@ fn run_connections(
         if let Ok(mut r) = recording.lock() {
             r.open(None);
         }
-        let (from_client, from_server) = relay(&client, &server, recording, deadline);
+        let (from_client, from_server) = relay(&BtlsProfile, &client, &server, recording, deadline);
         for (side, end) in [
             (Direction::FromConnector, from_client),
             (Direction::FromListener, from_server),

@@ -3,14 +3,13 @@
 //! the two adapters.
 //!
 //! - [`case`]: the case files of `scenarios/interop/`;
-//! - [`proxy`]: the recording proxy;
+//! - the recording proxy is the core's (`harness_core::proxy`);
 //! - [`cell`]: one (client, server, case) cell: start, relay, reap, judge;
 //! - [`report`]: `results.json`, `report.md`, `report.html`, `junit.xml`, captures and
 //!   transcripts.
 
 pub mod case;
 pub mod cell;
-pub mod proxy;
 pub mod report;
 
 use case::InteropCase;

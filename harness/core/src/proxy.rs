@@ -1,10 +1,10 @@
-//! The recording TCP proxy between a client adapter and a server adapter.
+//! The recording TCP proxy between a client adapter and a server adapter, for any profile.
 //!
-//! The adapter contract says an adapter always opens its TCP connection, whatever its bTLS role,
+//! The adapter contract says an adapter always opens its TCP connection, whatever its role,
 //! so the proxy listens twice on ephemeral loopback ports: the client adapter connects to
 //! [`Proxy::client_addr`], the server adapter to [`Proxy::server_addr`], and the n-th
 //! connection of one is joined to the n-th of the other. [`relay`] then forwards bytes both ways
-//! and records every bTLS frame with its direction into the capture [`Recording`], as one TCP
+//! and records every frame (as the profile splits and names them) with its direction into the capture [`Recording`], as one TCP
 //! connection from the client (the connector, canonical address `127.0.0.1:49152+n`) to the
 //! server (the listener, `127.0.0.1:4433`).
 //!
@@ -17,7 +17,7 @@
 //! and written by another through an unbounded queue: a peer that writes a large amount before
 //! reading never blocks the other direction.
 
-use crate::profile::BtlsFraming;
+use crate::profile::Profile;
 use harness_capture::{Deframer, Direction, Recording};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -94,7 +94,8 @@ fn record(recording: &Mutex<Recording>, apply: impl FnOnce(&mut harness_capture:
 
 /// Reads `src` until it ends or `deadline`, recording each frame from `from` and passing the
 /// bytes on.
-fn read_side(
+fn read_side<P: Profile>(
+    profile: &P,
     mut src: &TcpStream,
     from: Direction,
     recording: &Mutex<Recording>,
@@ -119,10 +120,10 @@ fn read_side(
                 let bytes = buf.get(..n).unwrap_or_default();
                 frames.push(bytes);
                 let whole: Vec<Vec<u8>> =
-                    std::iter::from_fn(|| frames.next_frame(&BtlsFraming)).collect();
+                    std::iter::from_fn(|| frames.next_frame(profile.framing())).collect();
                 record(recording, |c| {
                     for f in &whole {
-                        let name = crate::wire::frame_name(f);
+                        let name = profile.frame_name(f);
                         c.data(from, f, format!("{}: {name}", direction_name(from)));
                     }
                 });
@@ -172,7 +173,8 @@ fn write_side(mut dst: &TcpStream, rx: &mpsc::Receiver<Chunk>, aborted: &AtomicB
 /// Forwards bytes between `client` and `server` until both directions have ended (or
 /// `deadline`), recording them in the current connection of `recording`. Returns how the
 /// client's and the server's directions ended.
-pub fn relay(
+pub fn relay<P: Profile>(
+    profile: &P,
     client: &TcpStream,
     server: &TcpStream,
     recording: &Mutex<Recording>,
@@ -189,6 +191,7 @@ pub fn relay(
         scope.spawn(move || write_side(client, &for_client, aborted));
         let from_client = scope.spawn(move || {
             read_side(
+                profile,
                 client,
                 Direction::FromConnector,
                 recording,
@@ -198,6 +201,7 @@ pub fn relay(
             )
         });
         let from_server = read_side(
+            profile,
             server,
             Direction::FromListener,
             recording,
