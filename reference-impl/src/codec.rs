@@ -135,6 +135,17 @@ impl<'a> Reader<'a> {
         self.take(len, what)
     }
 
+    /// Reads a field of the layout table (`crate::msgs::layout`): a fixed-size field's bytes, or
+    /// a length-prefixed field's value within the table's limits.
+    pub fn field(&mut self, field: &crate::msgs::layout::Field) -> Result<&'a [u8], DecodeError> {
+        use crate::msgs::layout::Shape;
+        match field.shape {
+            Shape::Fixed(size) => self.take(size, field.name),
+            Shape::Prefixed { width: 1, min, max } => self.vec_u8(min, max, field.name),
+            Shape::Prefixed { min, max, .. } => self.vec_u16(min, max, field.name),
+        }
+    }
+
     /// Fails with [`DecodeError::TrailingBytes`] unless every byte was consumed.
     pub fn expect_end(&self, what: &'static str) -> Result<(), DecodeError> {
         match self.remaining() {

@@ -1,5 +1,6 @@
 //! Alterations of frames the harness sends (`alter = { … }` in a scenario step).
 
+use btls::msgs::layout::layout;
 use btls::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode as H, HandshakeMessage, KeyAlgorithm,
     PublishedKey, ServerHello, ServerReady, SessionDetails, ValidationFailure, FRAME_HEADER_LEN,
@@ -43,48 +44,10 @@ pub struct Patch {
     pub hex: String,
 }
 
-/// The fields `alter.set` may change, per message.
-fn fields(code: H) -> &'static [&'static str] {
-    match code {
-        H::CLIENT_HELLO => &[
-            "version",
-            "random",
-            "session_id",
-            "key_algorithm",
-            "reg_handle",
-            "key_handle",
-            "key_share",
-            "cipher_suites",
-        ],
-        H::SERVER_HELLO => &[
-            "version",
-            "random",
-            "session_id",
-            "key_algorithm",
-            "reg_handle",
-            "key_handle",
-            "key_share",
-        ],
-        H::SENDING_KEY => &[
-            "reg_handle",
-            "key_handle",
-            "key_algorithm",
-            "public_key",
-            "not_before",
-            "not_after",
-            "registry_signature",
-        ],
-        H::FAILED_VALIDATION => &["reason"],
-        H::SESSION_DETAILS => &["session_id", "cipher_suite", "signature"],
-        H::CLIENT_READY => &["signature", "verify_data"],
-        H::SERVER_READY => &["verify_data"],
-        _ => &[],
-    }
-}
-
 /// Checks at load time that every field of `set` exists in `code`'s message.
 pub fn check_fields(code: H, set: &toml::Table) -> Result<(), String> {
-    let allowed = fields(code);
+    // The fields `alter.set` may change: every field of the message's layout.
+    let allowed: Vec<&str> = layout(code).iter().map(|f| f.name).collect();
     for name in set.keys() {
         if !allowed.contains(&name.as_str()) {
             return Err(format!(

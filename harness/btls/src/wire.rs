@@ -1,5 +1,6 @@
 //! bTLS frames for transcripts: their names, their fields, and field-by-field comparison.
 
+use btls::msgs::layout::layout;
 use btls::msgs::{
     Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, KeyAlgorithm,
     FRAME_HEADER_LEN,
@@ -91,10 +92,7 @@ pub fn frame_name(frame: &[u8]) -> String {
     }
 }
 
-/// A message field for comparisons: its name, its value as text, and whether it is random by
-/// nature (randoms, key shares, session IDs, signatures, MACs), so compared by length only.
-type Field = (&'static str, String, bool);
-
+/// The values of the seven fields the hellos share, as text.
 fn hello_fields(
     version: u16,
     random: &[u8],
@@ -102,24 +100,20 @@ fn hello_fields(
     key_algorithm: KeyAlgorithm,
     handles: (&[u8], &[u8]),
     key_share: &[u8],
-) -> Vec<Field> {
+) -> Vec<String> {
     vec![
-        ("version", format!("0x{version:04x}"), false),
-        ("random", hex::encode(random), true),
-        (
-            "session_id",
-            session_id.map(hex::encode).unwrap_or_default(),
-            true,
-        ),
-        ("key_algorithm", key_algorithm.to_string(), false),
-        ("reg_handle", hex::encode(handles.0), false),
-        ("key_handle", hex::encode(handles.1), false),
-        ("key_share", hex::encode(key_share), true),
+        format!("0x{version:04x}"),
+        hex::encode(random),
+        session_id.map(hex::encode).unwrap_or_default(),
+        key_algorithm.to_string(),
+        hex::encode(handles.0),
+        hex::encode(handles.1),
+        hex::encode(key_share),
     ]
 }
 
-/// The fields of a handshake message, in wire order.
-fn fields(msg: &HandshakeMessage) -> Vec<Field> {
+/// The values of a handshake message's fields as text, in the layout table's order.
+fn fields(msg: &HandshakeMessage) -> Vec<String> {
     match msg {
         HandshakeMessage::ClientHello(h) => {
             let mut f = hello_fields(
@@ -130,7 +124,7 @@ fn fields(msg: &HandshakeMessage) -> Vec<Field> {
                 (&h.reg_handle, &h.key_handle),
                 &h.key_share,
             );
-            f.push(("cipher_suites", format!("{:?}", h.cipher_suites), false));
+            f.push(format!("{:?}", h.cipher_suites));
             f
         }
         HandshakeMessage::ServerHello(h) => hello_fields(
@@ -142,29 +136,24 @@ fn fields(msg: &HandshakeMessage) -> Vec<Field> {
             &h.key_share,
         ),
         HandshakeMessage::SendingKey(k) => vec![
-            ("reg_handle", hex::encode(&k.reg_handle), false),
-            ("key_handle", hex::encode(&k.key_handle), false),
-            ("key_algorithm", k.key_algorithm.to_string(), false),
-            ("public_key", hex::encode(&k.public_key), false),
-            ("not_before", k.not_before.to_string(), false),
-            ("not_after", k.not_after.to_string(), false),
-            (
-                "registry_signature",
-                hex::encode(&k.registry_signature),
-                false,
-            ),
+            hex::encode(&k.reg_handle),
+            hex::encode(&k.key_handle),
+            k.key_algorithm.to_string(),
+            hex::encode(&k.public_key),
+            k.not_before.to_string(),
+            k.not_after.to_string(),
+            hex::encode(&k.registry_signature),
         ],
-        HandshakeMessage::FailedValidation(r) => vec![("reason", r.to_string(), false)],
+        HandshakeMessage::FailedValidation(r) => vec![r.to_string()],
         HandshakeMessage::SessionDetails(d) => vec![
-            ("session_id", hex::encode(d.session_id), true),
-            ("cipher_suite", d.cipher_suite.to_string(), false),
-            ("signature", hex::encode(&d.signature), true),
+            hex::encode(d.session_id),
+            d.cipher_suite.to_string(),
+            hex::encode(&d.signature),
         ],
-        HandshakeMessage::ClientReady(r) => vec![
-            ("signature", hex::encode(&r.signature), true),
-            ("verify_data", hex::encode(r.verify_data), true),
-        ],
-        HandshakeMessage::ServerReady(r) => vec![("verify_data", hex::encode(r.verify_data), true)],
+        HandshakeMessage::ClientReady(r) => {
+            vec![hex::encode(&r.signature), hex::encode(r.verify_data)]
+        }
+        HandshakeMessage::ServerReady(r) => vec![hex::encode(r.verify_data)],
         HandshakeMessage::SendKey
         | HandshakeMessage::CannotSendKey
         | HandshakeMessage::SuccessfulValidation => Vec::new(),
@@ -198,7 +187,9 @@ pub fn compare_frames(recorded: &[u8], actual: &[u8]) -> Result<(), String> {
             HandshakeMessage::decode(code, ab),
         ) {
             (Ok(Some(r)), Ok(Some(a))) => {
-                for ((name, rv, random), (_, av, _)) in fields(&r).into_iter().zip(fields(&a)) {
+                let values = fields(&r).into_iter().zip(fields(&a));
+                for (field, (rv, av)) in layout(code).iter().zip(values) {
+                    let (name, random) = (field.name, field.random);
                     let same = if random {
                         rv.len() == av.len()
                     } else {
@@ -232,5 +223,24 @@ pub fn compare_frames(recorded: &[u8], actual: &[u8]) -> Result<(), String> {
             rb.len(),
             ab.len()
         ))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_shows_one_value_per_field_of_its_layout() {
+        for code in 0..=u8::MAX {
+            let code = HandshakeCode(code);
+            let Some(frame) = crate::samples::frame(code) else {
+                continue;
+            };
+            let body = frame.get(FRAME_HEADER_LEN..).unwrap();
+            let msg = HandshakeMessage::decode(code, body).unwrap().unwrap();
+            assert_eq!(fields(&msg).len(), layout(code).len(), "{code}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! CLIENT_HELLO and SERVER_HELLO (SPEC §3.1, §3.2).
 
-use super::{CipherSuite, KeyAlgorithm, RANDOM_LEN, SESSION_ID_LEN};
+use super::{layout, CipherSuite, KeyAlgorithm, RANDOM_LEN, SESSION_ID_LEN};
 use crate::codec::{put_vec_u8, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
@@ -55,7 +55,7 @@ fn put_session_id(out: &mut Vec<u8>, id: &Option<[u8; SESSION_ID_LEN]>) {
 }
 
 fn read_session_id(r: &mut Reader<'_>) -> Result<Option<[u8; SESSION_ID_LEN]>, DecodeError> {
-    let bytes = r.vec_u8(0, SESSION_ID_LEN, "session_id")?;
+    let bytes = r.field(&layout::HELLO_SESSION_ID)?;
     match bytes.len() {
         0 => Ok(None),
         SESSION_ID_LEN => {
@@ -94,10 +94,10 @@ impl Codec for ClientHello {
         let random = r.array("random")?;
         let session_id = read_session_id(r)?;
         let key_algorithm = KeyAlgorithm(r.u16("key_algorithm")?);
-        let reg_handle = r.vec_u8(1, 255, "reg_handle")?.to_vec();
-        let key_handle = r.vec_u8(1, 255, "key_handle")?.to_vec();
-        let key_share = r.vec_u8(1, 255, "key_share")?.to_vec();
-        let suites = r.vec_u8(2, 254, "cipher_suites")?;
+        let reg_handle = r.field(&layout::REG_HANDLE)?.to_vec();
+        let key_handle = r.field(&layout::KEY_HANDLE)?.to_vec();
+        let key_share = r.field(&layout::KEY_SHARE)?.to_vec();
+        let suites = r.field(&layout::CIPHER_SUITES)?;
         if suites.len() % 2 != 0 {
             return Err(DecodeError::InvalidValue {
                 what: "cipher_suites",
@@ -143,9 +143,9 @@ impl Codec for ServerHello {
             random: r.array("random")?,
             session_id: read_session_id(r)?,
             key_algorithm: KeyAlgorithm(r.u16("key_algorithm")?),
-            reg_handle: r.vec_u8(1, 255, "reg_handle")?.to_vec(),
-            key_handle: r.vec_u8(1, 255, "key_handle")?.to_vec(),
-            key_share: r.vec_u8(1, 255, "key_share")?.to_vec(),
+            reg_handle: r.field(&layout::REG_HANDLE)?.to_vec(),
+            key_handle: r.field(&layout::KEY_HANDLE)?.to_vec(),
+            key_share: r.field(&layout::KEY_SHARE)?.to_vec(),
         })
     }
 }

@@ -6,6 +6,7 @@ mod enums;
 mod frame;
 mod handshake;
 mod hello;
+pub mod layout;
 mod published_key;
 mod ready;
 mod session_details;

@@ -1,6 +1,6 @@
 //! PublishedKey, the body of SENDING_KEY (SPEC §3.3).
 
-use super::KeyAlgorithm;
+use super::{layout, KeyAlgorithm};
 use crate::codec::{put_vec_u16, put_vec_u8, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
@@ -66,13 +66,13 @@ impl Codec for PublishedKey {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let key = Self {
-            reg_handle: r.vec_u8(1, 255, "reg_handle")?.to_vec(),
-            key_handle: r.vec_u8(1, 255, "key_handle")?.to_vec(),
+            reg_handle: r.field(&layout::REG_HANDLE)?.to_vec(),
+            key_handle: r.field(&layout::KEY_HANDLE)?.to_vec(),
             key_algorithm: KeyAlgorithm(r.u16("key_algorithm")?),
-            public_key: r.vec_u16(1, 1024, "public_key")?.to_vec(),
+            public_key: r.field(&layout::PUBLIC_KEY)?.to_vec(),
             not_before: r.u64("not_before")?,
             not_after: r.u64("not_after")?,
-            registry_signature: r.vec_u16(0, 1024, "registry_signature")?.to_vec(),
+            registry_signature: r.field(&layout::REGISTRY_SIGNATURE)?.to_vec(),
         };
         if key.not_after < key.not_before {
             return Err(DecodeError::InvalidValue {

@@ -1,6 +1,6 @@
 //! CLIENT_READY and SERVER_READY (SPEC §3.6, §3.7).
 
-use super::VERIFY_DATA_LEN;
+use super::{layout, VERIFY_DATA_LEN};
 use crate::codec::{put_vec_u16, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
@@ -40,7 +40,7 @@ impl Codec for ClientReady {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            signature: r.vec_u16(0, 1024, "signature")?.to_vec(),
+            signature: r.field(&layout::READY_SIGNATURE)?.to_vec(),
             verify_data: r.array("verify_data")?,
         })
     }

@@ -1,6 +1,6 @@
 //! SESSION_DETAILS (SPEC §3.5).
 
-use super::{CipherSuite, SESSION_ID_LEN};
+use super::{layout, CipherSuite, SESSION_ID_LEN};
 use crate::codec::{put_vec_u16, Codec, DecodeError, HexBytes, Reader};
 use std::fmt;
 
@@ -44,7 +44,7 @@ impl Codec for SessionDetails {
         Ok(Self {
             session_id: r.array("session_id")?,
             cipher_suite: CipherSuite(r.u16("cipher_suite")?),
-            signature: r.vec_u16(1, 1024, "signature")?.to_vec(),
+            signature: r.field(&layout::DETAILS_SIGNATURE)?.to_vec(),
         })
     }
 }

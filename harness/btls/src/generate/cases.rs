@@ -5,6 +5,7 @@
 use super::oracle::{self, Change, Expected, Received, Turn};
 use crate::alter::{Alter, Patch};
 use crate::scenario::{id_segment, load_str, Role, Scenario};
+use btls::msgs::layout::{place, Shape};
 use btls::msgs::{
     AlertDescription, CipherSuite, ContentType, FrameHeader, HandshakeCode as H, KeyAlgorithm,
     FRAME_HEADER_LEN, MAX_FRAME_BODY,
@@ -517,62 +518,22 @@ pub fn build(
     })))
 }
 
-/// One part of a body's layout: a length prefix (name, width, largest value) or, when `None`, a
-/// fixed-size field of the given size.
-type Layout = (Option<(&'static str, usize, usize)>, usize);
-
-/// A length prefix inside a handshake body: offset in the frame, width in bytes, and the
-/// largest value the field allows.
+/// A length prefix inside a handshake body: its field's name, offset in the frame, width in
+/// bytes, and the largest value the field allows (from the layout table).
 fn inner_lengths(code: H, frame: &[u8]) -> Vec<(String, usize, usize, usize)> {
-    // (name, width, max) per prefix, with fixed-size fields between as (None, size).
-    let layout: &[Layout] = match code {
-        H::CLIENT_HELLO => &[
-            (None, 34),
-            (Some(("session_id", 1, 32)), 0),
-            (None, 2),
-            (Some(("reg_handle", 1, 255)), 0),
-            (Some(("key_handle", 1, 255)), 0),
-            (Some(("key_share", 1, 255)), 0),
-            (Some(("cipher_suites", 1, 254)), 0),
-        ],
-        H::SERVER_HELLO => &[
-            (None, 34),
-            (Some(("session_id", 1, 32)), 0),
-            (None, 2),
-            (Some(("reg_handle", 1, 255)), 0),
-            (Some(("key_handle", 1, 255)), 0),
-            (Some(("key_share", 1, 255)), 0),
-        ],
-        H::SENDING_KEY => &[
-            (Some(("reg_handle", 1, 255)), 0),
-            (Some(("key_handle", 1, 255)), 0),
-            (None, 2),
-            (Some(("public_key", 2, 1024)), 0),
-            (None, 16),
-            (Some(("registry_signature", 2, 1024)), 0),
-        ],
-        H::SESSION_DETAILS => &[(None, 34), (Some(("signature", 2, 1024)), 0)],
-        H::CLIENT_READY => &[(Some(("signature", 2, 1024)), 0)],
-        _ => &[],
-    };
-    let mut out = Vec::new();
-    let mut at = FRAME_HEADER_LEN;
-    for (prefix, skip) in layout {
-        match prefix {
-            None => at += skip,
-            Some((name, width, max)) => {
-                let Some(bytes) = frame.get(at..at + width) else {
-                    break;
-                };
-                let len = bytes
-                    .iter()
-                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
-                out.push(((*name).to_owned(), at, *width, *max));
-                at += width + len;
-            }
-        }
-    }
-    out
+    let body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    place(code, body)
+        .into_iter()
+        .filter_map(|p| match p.field.shape {
+            Shape::Prefixed { width, max, .. } => Some((
+                p.field.name.to_owned(),
+                FRAME_HEADER_LEN + p.offset,
+                width,
+                max,
+            )),
+            Shape::Fixed(_) => None,
+        })
+        .collect()
 }
 
 fn length_values(current: usize, width: usize, max: usize) -> Vec<usize> {

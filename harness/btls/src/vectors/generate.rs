@@ -4,6 +4,7 @@ use super::{document, VectorFile};
 use btls::crypto::{
     expand_label, hmac_sha256, KeySchedule, RandomSource, RecordKey, SeededRandom, SigningKey,
 };
+use btls::msgs::layout::{place, Shape};
 use btls::msgs::{
     AlertDescription, CipherSuite, ClientReady, ContentType, HandshakeCode, HandshakeMessage,
     KeyAlgorithm, SessionDetails, FRAME_HEADER_LEN,
@@ -189,41 +190,15 @@ fn record_pair(name: &'static str, flags: Vec<&'static str>, pair: &mut Pair) ->
 }
 
 /// Offsets and widths of the length prefixes of a body.
+/// The length prefixes of `body` (a body of `code`): offset and width, from the layout table.
 fn length_prefixes(code: HandshakeCode, body: &[u8]) -> Vec<(usize, usize)> {
-    enum F {
-        Fixed(usize),
-        V8,
-        V16,
-    }
-    use F::{Fixed, V16, V8};
-    let layout: &[F] = match code {
-        HandshakeCode::CLIENT_HELLO => &[Fixed(34), V8, Fixed(2), V8, V8, V8, V8],
-        HandshakeCode::SERVER_HELLO => &[Fixed(34), V8, Fixed(2), V8, V8, V8],
-        HandshakeCode::SENDING_KEY => &[V8, V8, Fixed(2), V16, Fixed(16), V16],
-        HandshakeCode::SESSION_DETAILS => &[Fixed(34), V16],
-        HandshakeCode::CLIENT_READY => &[V16, Fixed(32)],
-        _ => &[],
-    };
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    for f in layout {
-        match f {
-            Fixed(n) => pos += n,
-            V8 => {
-                out.push((pos, 1));
-                pos += 1 + usize::from(body.get(pos).copied().unwrap_or(0));
-            }
-            V16 => {
-                out.push((pos, 2));
-                let len = body
-                    .get(pos..pos + 2)
-                    .and_then(|b| <[u8; 2]>::try_from(b).ok())
-                    .map_or(0, |b| usize::from(u16::from_be_bytes(b)));
-                pos += 2 + len;
-            }
-        }
-    }
-    out
+    place(code, body)
+        .into_iter()
+        .filter_map(|p| match p.field.shape {
+            Shape::Prefixed { width, .. } => Some((p.offset, width)),
+            Shape::Fixed(_) => None,
+        })
+        .collect()
 }
 
 fn decode_result(code: HandshakeCode, body: &[u8]) -> (bool, Option<AlertDescription>, String) {
