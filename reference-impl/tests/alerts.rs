@@ -230,7 +230,7 @@ fn a_fatal_alert_is_not_answered() {
 fn wrong_client_version_is_protocol_version() {
     expect(
         provoke(fixture_configs(), Side::Server, H::CLIENT_HELLO, |f| {
-            client_hello(f, |h| h.version = 0x0200)
+            client_hello(f, |h| h.hello.version = 0x0200)
         }),
         A::PROTOCOL_VERSION,
     );
@@ -249,7 +249,7 @@ fn duplicate_cipher_suite_is_illegal_parameter() {
 #[test]
 fn unknown_key_algorithm_and_no_common_suite_are_failed_handshake() {
     let r = provoke(fixture_configs(), Side::Server, H::CLIENT_HELLO, |f| {
-        client_hello(f, |h| h.key_algorithm = KeyAlgorithm(0x0099))
+        client_hello(f, |h| h.hello.key_algorithm = KeyAlgorithm(0x0099))
     });
     assert!(matches!(r.0, Error::UnsupportedKeyAlgorithm(_)));
     expect(r, A::FAILED_HANDSHAKE);
@@ -275,20 +275,20 @@ fn server_without_a_key_of_the_algorithm_fails_the_handshake() {
 fn invalid_key_share_is_illegal_parameter_on_both_sides() {
     expect(
         provoke(fixture_configs(), Side::Server, H::CLIENT_HELLO, |f| {
-            client_hello(f, |h| h.key_share = vec![7; 31])
+            client_hello(f, |h| h.hello.key_share = vec![7; 31])
         }),
         A::ILLEGAL_PARAMETER,
     );
     // An all-zero X25519 share gives an all-zero secret (BT-KS-1).
     expect(
         provoke(fixture_configs(), Side::Server, H::CLIENT_HELLO, |f| {
-            client_hello(f, |h| h.key_share = vec![0; 32])
+            client_hello(f, |h| h.hello.key_share = vec![0; 32])
         }),
         A::ILLEGAL_PARAMETER,
     );
     expect(
         provoke(fixture_configs(), Side::Client, H::SERVER_HELLO, |f| {
-            server_hello(f, |h| h.key_share = vec![0; 32])
+            server_hello(f, |h| h.hello.key_share = vec![0; 32])
         }),
         A::ILLEGAL_PARAMETER,
     );
@@ -297,9 +297,9 @@ fn invalid_key_share_is_illegal_parameter_on_both_sides() {
 #[test]
 fn retry_repeating_an_algorithm_or_offering_a_session_is_illegal_parameter() {
     for alter in [
-        (|h: &mut ClientHello| h.key_algorithm = KeyAlgorithm::ED25519_X25519)
+        (|h: &mut ClientHello| h.hello.key_algorithm = KeyAlgorithm::ED25519_X25519)
             as fn(&mut ClientHello),
-        |h: &mut ClientHello| h.session_id = Some([9; 32]),
+        |h: &mut ClientHello| h.hello.session_id = Some([9; 32]),
     ] {
         let (mut c, mut s) = fixture_configs();
         s.may_send_key = false;
@@ -330,7 +330,7 @@ fn retry_repeating_an_algorithm_or_offering_a_session_is_illegal_parameter() {
 fn wrong_server_version_is_protocol_version() {
     expect(
         provoke(fixture_configs(), Side::Client, H::SERVER_HELLO, |f| {
-            server_hello(f, |h| h.version = 0x0101)
+            server_hello(f, |h| h.hello.version = 0x0101)
         }),
         A::PROTOCOL_VERSION,
     );
@@ -339,7 +339,9 @@ fn wrong_server_version_is_protocol_version() {
 #[test]
 fn algorithm_mismatch_is_illegal_parameter() {
     let r = provoke(fixture_configs(), Side::Client, H::SERVER_HELLO, |f| {
-        server_hello(f, |h| h.key_algorithm = KeyAlgorithm::ECDSA_P256_ECDH_P256)
+        server_hello(f, |h| {
+            h.hello.key_algorithm = KeyAlgorithm::ECDSA_P256_ECDH_P256
+        })
     });
     assert!(matches!(
         r.0,
@@ -352,7 +354,7 @@ fn algorithm_mismatch_is_illegal_parameter() {
 fn session_id_that_was_not_offered_is_illegal_parameter() {
     expect(
         provoke(fixture_configs(), Side::Client, H::SERVER_HELLO, |f| {
-            server_hello(f, |h| h.session_id = Some([3; 32]))
+            server_hello(f, |h| h.hello.session_id = Some([3; 32]))
         }),
         A::ILLEGAL_PARAMETER,
     );
@@ -364,7 +366,7 @@ fn resumed_server_hello_naming_another_key_is_illegal_parameter() {
     let mut first = Pair::new(c.clone(), s.clone(), 1).unwrap();
     assert_eq!(first.run().client, Ok(()));
     let r = provoke((c, s), Side::Client, H::SERVER_HELLO, |f| {
-        server_hello(f, |h| h.key_handle = b"other".to_vec())
+        server_hello(f, |h| h.hello.key_handle = b"other".to_vec())
     });
     assert!(matches!(
         r.0,
@@ -458,7 +460,7 @@ fn a_tampered_transcript_is_caught_by_the_signature() {
     let mut pair = Pair::new(fixture_configs().0, fixture_configs().1, 2).unwrap();
     pair.pump();
     let hello = pair.queue(Side::Server).pop_front().unwrap();
-    let altered = client_hello(hello, |h| h.random[0] ^= 1);
+    let altered = client_hello(hello, |h| h.hello.random[0] ^= 1);
     pair.server
         .receive(&altered, btls::testing::TEST_NOW_MS)
         .unwrap();

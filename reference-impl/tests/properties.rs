@@ -7,7 +7,7 @@
 )]
 
 use btls::msgs::{
-    CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, KeyAlgorithm,
+    CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, Hello, KeyAlgorithm,
     PublishedKey, ServerHello, ServerReady, SessionDetails, ValidationFailure,
 };
 use btls::testing::{fixture_configs, Pair, TEST_NOW_MS};
@@ -25,16 +25,21 @@ prop_compose! {
     fn client_hello()(version in any::<u16>(), random in any::<[u8; 32]>(), session_id in session_id(),
         alg in any::<u16>(), reg in bytes(1, 255), key in bytes(1, 255), share in bytes(1, 255),
         suites in proptest::collection::vec(any::<u16>(), 1..=127)) -> ClientHello {
-        ClientHello { version, random, session_id, key_algorithm: KeyAlgorithm(alg), reg_handle: reg,
-            key_handle: key, key_share: share, cipher_suites: suites.into_iter().map(CipherSuite).collect() }
+        ClientHello {
+            hello: Hello { version, random, session_id, key_algorithm: KeyAlgorithm(alg), reg_handle: reg,
+                key_handle: key, key_share: share },
+            cipher_suites: suites.into_iter().map(CipherSuite).collect(),
+        }
     }
 }
 
 prop_compose! {
     fn server_hello()(version in any::<u16>(), random in any::<[u8; 32]>(), session_id in session_id(),
         alg in any::<u16>(), reg in bytes(1, 255), key in bytes(1, 255), share in bytes(1, 255)) -> ServerHello {
-        ServerHello { version, random, session_id, key_algorithm: KeyAlgorithm(alg), reg_handle: reg,
-            key_handle: key, key_share: share }
+        ServerHello {
+            hello: Hello { version, random, session_id, key_algorithm: KeyAlgorithm(alg), reg_handle: reg,
+                key_handle: key, key_share: share },
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 
 use btls::msgs::layout::layout;
 use btls::msgs::{
-    CipherSuite, ClientHello, ClientReady, HandshakeCode as H, HandshakeMessage, KeyAlgorithm,
-    PublishedKey, ServerHello, ServerReady, SessionDetails, ValidationFailure, FRAME_HEADER_LEN,
+    CipherSuite, ClientReady, HandshakeCode as H, HandshakeMessage, Hello, KeyAlgorithm,
+    PublishedKey, ServerReady, SessionDetails, ValidationFailure, FRAME_HEADER_LEN,
 };
 use serde::Deserialize;
 
@@ -114,24 +114,17 @@ fn session_id(name: &str, v: &toml::Value) -> Result<Option<[u8; 32]>, String> {
         .map_err(|_| format!("alter.set.{name}: must be empty or 32 bytes"))
 }
 
-fn hello_fields(
-    set: &toml::Table,
-    version: &mut u16,
-    random: &mut [u8; 32],
-    sid: &mut Option<[u8; 32]>,
-    alg: &mut KeyAlgorithm,
-    handles: (&mut Vec<u8>, &mut Vec<u8>),
-    share: &mut Vec<u8>,
-) -> Result<(), String> {
+/// Sets the fields of `set` that both hellos carry.
+fn hello_fields(set: &toml::Table, hello: &mut Hello) -> Result<(), String> {
     for (k, v) in set {
         match k.as_str() {
-            "version" => *version = u16_field(k, v)?,
-            "random" => *random = array(k, v)?,
-            "session_id" => *sid = session_id(k, v)?,
-            "key_algorithm" => *alg = algorithm(k, v)?,
-            "reg_handle" => *handles.0 = text(k, v)?,
-            "key_handle" => *handles.1 = text(k, v)?,
-            "key_share" => *share = bytes(k, v)?,
+            "version" => hello.version = u16_field(k, v)?,
+            "random" => hello.random = array(k, v)?,
+            "session_id" => hello.session_id = session_id(k, v)?,
+            "key_algorithm" => hello.key_algorithm = algorithm(k, v)?,
+            "reg_handle" => hello.reg_handle = text(k, v)?,
+            "key_handle" => hello.key_handle = text(k, v)?,
+            "key_share" => hello.key_share = bytes(k, v)?,
             _ => {}
         }
     }
@@ -148,25 +141,7 @@ pub fn set_fields(frame: &[u8], set: &toml::Table) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("cannot alter unknown message {code}"))?;
     let msg = match msg {
         HandshakeMessage::ClientHello(mut h) => {
-            let ClientHello {
-                version,
-                random,
-                session_id: sid,
-                key_algorithm,
-                reg_handle,
-                key_handle,
-                key_share,
-                ..
-            } = &mut h;
-            hello_fields(
-                set,
-                version,
-                random,
-                sid,
-                key_algorithm,
-                (reg_handle, key_handle),
-                key_share,
-            )?;
+            hello_fields(set, &mut h.hello)?;
             if let Some(v) = set.get("cipher_suites") {
                 let list = v
                     .as_array()
@@ -179,24 +154,7 @@ pub fn set_fields(frame: &[u8], set: &toml::Table) -> Result<Vec<u8>, String> {
             HandshakeMessage::ClientHello(h)
         }
         HandshakeMessage::ServerHello(mut h) => {
-            let ServerHello {
-                version,
-                random,
-                session_id: sid,
-                key_algorithm,
-                reg_handle,
-                key_handle,
-                key_share,
-            } = &mut h;
-            hello_fields(
-                set,
-                version,
-                random,
-                sid,
-                key_algorithm,
-                (reg_handle, key_handle),
-                key_share,
-            )?;
+            hello_fields(set, &mut h.hello)?;
             HandshakeMessage::ServerHello(h)
         }
         HandshakeMessage::SendingKey(mut k) => {

@@ -159,7 +159,7 @@ fn client_randoms(frames: &[Frame<'_>]) -> Vec<[u8; 32]> {
                 Ok(Some(HandshakeMessage::ClientHello(h)))
                     if f.bytes.first() == Some(&ContentType::HANDSHAKE.0) =>
                 {
-                    Some(h.random)
+                    Some(h.hello.random)
                 }
                 _ => None,
             }

@@ -19,23 +19,27 @@ pub fn frame(code: H) -> Option<Vec<u8>> {
     let fixtures = Fixtures::get();
     let msg = match code {
         H::CLIENT_HELLO => HandshakeMessage::ClientHello(ClientHello {
-            version: PROTOCOL_VERSION,
-            random: [0x11; 32],
-            session_id: None,
-            key_algorithm: KeyAlgorithm::ED25519_X25519,
-            reg_handle: b"client.example".to_vec(),
-            key_handle: b"ed25519-1".to_vec(),
-            key_share: X25519_SHARE.to_vec(),
+            hello: btls::msgs::Hello {
+                version: PROTOCOL_VERSION,
+                random: [0x11; 32],
+                session_id: None,
+                key_algorithm: KeyAlgorithm::ED25519_X25519,
+                reg_handle: b"client.example".to_vec(),
+                key_handle: b"ed25519-1".to_vec(),
+                key_share: X25519_SHARE.to_vec(),
+            },
             cipher_suites: CipherSuite::ALL.to_vec(),
         }),
         H::SERVER_HELLO => HandshakeMessage::ServerHello(ServerHello {
-            version: PROTOCOL_VERSION,
-            random: [0x22; 32],
-            session_id: None,
-            key_algorithm: KeyAlgorithm::ED25519_X25519,
-            reg_handle: b"server.example".to_vec(),
-            key_handle: b"ed25519-1".to_vec(),
-            key_share: X25519_SHARE.to_vec(),
+            hello: btls::msgs::Hello {
+                version: PROTOCOL_VERSION,
+                random: [0x22; 32],
+                session_id: None,
+                key_algorithm: KeyAlgorithm::ED25519_X25519,
+                reg_handle: b"server.example".to_vec(),
+                key_handle: b"ed25519-1".to_vec(),
+                key_share: X25519_SHARE.to_vec(),
+            },
         }),
         H::SEND_KEY => HandshakeMessage::SendKey,
         H::SENDING_KEY => {

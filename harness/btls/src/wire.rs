@@ -2,8 +2,7 @@
 
 use btls::msgs::layout::layout;
 use btls::msgs::{
-    Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, KeyAlgorithm,
-    FRAME_HEADER_LEN,
+    Alert, AlertDescription, ContentType, HandshakeCode, HandshakeMessage, Hello, FRAME_HEADER_LEN,
 };
 
 /// The handshake code of a HANDSHAKE frame.
@@ -93,22 +92,15 @@ pub fn frame_name(frame: &[u8]) -> String {
 }
 
 /// The values of the seven fields the hellos share, as text.
-fn hello_fields(
-    version: u16,
-    random: &[u8],
-    session_id: Option<&[u8]>,
-    key_algorithm: KeyAlgorithm,
-    handles: (&[u8], &[u8]),
-    key_share: &[u8],
-) -> Vec<String> {
+fn hello_fields(h: &Hello) -> Vec<String> {
     vec![
-        format!("0x{version:04x}"),
-        hex::encode(random),
-        session_id.map(hex::encode).unwrap_or_default(),
-        key_algorithm.to_string(),
-        hex::encode(handles.0),
-        hex::encode(handles.1),
-        hex::encode(key_share),
+        format!("0x{:04x}", h.version),
+        hex::encode(h.random),
+        h.session_id.map(hex::encode).unwrap_or_default(),
+        h.key_algorithm.to_string(),
+        hex::encode(&h.reg_handle),
+        hex::encode(&h.key_handle),
+        hex::encode(&h.key_share),
     ]
 }
 
@@ -116,25 +108,11 @@ fn hello_fields(
 fn fields(msg: &HandshakeMessage) -> Vec<String> {
     match msg {
         HandshakeMessage::ClientHello(h) => {
-            let mut f = hello_fields(
-                h.version,
-                &h.random,
-                h.session_id.as_ref().map(|s| s.as_slice()),
-                h.key_algorithm,
-                (&h.reg_handle, &h.key_handle),
-                &h.key_share,
-            );
+            let mut f = hello_fields(&h.hello);
             f.push(format!("{:?}", h.cipher_suites));
             f
         }
-        HandshakeMessage::ServerHello(h) => hello_fields(
-            h.version,
-            &h.random,
-            h.session_id.as_ref().map(|s| s.as_slice()),
-            h.key_algorithm,
-            (&h.reg_handle, &h.key_handle),
-            &h.key_share,
-        ),
+        HandshakeMessage::ServerHello(h) => hello_fields(&h.hello),
         HandshakeMessage::SendingKey(k) => vec![
             hex::encode(&k.reg_handle),
             hex::encode(&k.key_handle),

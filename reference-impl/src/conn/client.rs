@@ -120,13 +120,15 @@ impl Client {
         let random = common.random::<32>();
         self.tried.push(algorithm);
         let hello = ClientHello {
-            version: PROTOCOL_VERSION,
-            random,
-            session_id: session.as_ref().map(|s| s.session_id),
-            key_algorithm: algorithm,
-            reg_handle: key.published.reg_handle.clone(),
-            key_handle: key.published.key_handle.clone(),
-            key_share: ephemeral.public_share().to_vec(),
+            hello: crate::msgs::Hello {
+                version: PROTOCOL_VERSION,
+                random,
+                session_id: session.as_ref().map(|s| s.session_id),
+                key_algorithm: algorithm,
+                reg_handle: key.published.reg_handle.clone(),
+                key_handle: key.published.key_handle.clone(),
+                key_share: ephemeral.public_share().to_vec(),
+            },
             cipher_suites: self.suites.clone(),
         };
         common.send_handshake(&HandshakeMessage::ClientHello(hello));
@@ -195,9 +197,9 @@ impl Client {
                 HandshakeMessage::SendingKey(key),
             ) => {
                 let named = (
-                    &hello.reg_handle[..],
-                    &hello.key_handle[..],
-                    hello.key_algorithm,
+                    &hello.hello.reg_handle[..],
+                    &hello.hello.key_handle[..],
+                    hello.hello.key_algorithm,
                 );
                 common_validate(common, &self.config, &key, KeySource::Peer, named)?;
                 if common.quirk(Quirk::CacheBeforeCompletion) {
@@ -245,28 +247,32 @@ impl Client {
         hello: ServerHello,
     ) -> Result<State, Error> {
         // BT-HS-29: the order of the checks decides the alert.
-        if hello.version != PROTOCOL_VERSION {
-            return Err(Error::UnsupportedVersion(hello.version));
+        if hello.hello.version != PROTOCOL_VERSION {
+            return Err(Error::UnsupportedVersion(hello.hello.version));
         }
         let algorithm = attempt.key.published.key_algorithm;
-        if hello.key_algorithm != algorithm && !common.quirk(Quirk::AcceptAlgorithmMismatch) {
+        if hello.hello.key_algorithm != algorithm && !common.quirk(Quirk::AcceptAlgorithmMismatch) {
             return Err(IllegalParameter::KeyAlgorithmMismatch.into()); // BT-MSG-6
         }
         let offered = attempt.session.as_ref().map(|s| s.session_id);
-        let resumed = match (hello.session_id, offered) {
+        let resumed = match (hello.hello.session_id, offered) {
             (None, _) => false,
             (Some(id), Some(offered)) if id == offered => true,
             (Some(_), _) if common.quirk(Quirk::AcceptUnofferedSessionId) => false, // quirk
             (Some(_), _) => return Err(IllegalParameter::SessionIdNotEchoed.into()), // BT-MSG-7
         };
         let lax = common.quirk(Quirk::SkipKeyShareValidation);
-        if !lax && !validate_key_share(algorithm, &hello.key_share) {
+        if !lax && !validate_key_share(algorithm, &hello.hello.key_share) {
             return Err(IllegalParameter::InvalidKeyShare.into()); // BT-MSG-4
         }
-        let shared = super::agree(&attempt.ephemeral, &hello.key_share, lax)?; // BT-KS-1
+        let shared = super::agree(&attempt.ephemeral, &hello.hello.key_share, lax)?; // BT-KS-1
         if let (true, Some(session)) = (resumed, attempt.session.as_ref()) {
             let key = &session.server_key;
-            if !key.matches(&hello.reg_handle, &hello.key_handle, hello.key_algorithm) {
+            if !key.matches(
+                &hello.hello.reg_handle,
+                &hello.hello.key_handle,
+                hello.hello.key_algorithm,
+            ) {
                 return Err(IllegalParameter::ResumedWithAnotherKey.into()); // BT-RES-5
             }
             let schedule = KeySchedule::new(Some(&session.resumption_secret), &shared);
@@ -286,7 +292,7 @@ impl Client {
             self.config.sessions.remove(server); // BT-RES-5: not resumed, discard
         }
         if let Some(expected) = &self.config.expected_server {
-            if *expected != hello.reg_handle && !common.quirk(Quirk::SkipExpectedServer) {
+            if *expected != hello.hello.reg_handle && !common.quirk(Quirk::SkipExpectedServer) {
                 return Err(common.reject_peer_key(ValidationFailure::UNEXPECTED_IDENTITY));
                 // BT-KEY-11
             }
@@ -294,13 +300,13 @@ impl Client {
         match self
             .config
             .peer_keys
-            .resolve(&hello.reg_handle, &hello.key_handle)
+            .resolve(&hello.hello.reg_handle, &hello.hello.key_handle)
         {
             Some((key, source)) => {
                 let named = (
-                    &hello.reg_handle[..],
-                    &hello.key_handle[..],
-                    hello.key_algorithm,
+                    &hello.hello.reg_handle[..],
+                    &hello.hello.key_handle[..],
+                    hello.hello.key_algorithm,
                 );
                 common_validate(common, &self.config, &key, source, named)?;
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation); // BT-HS-15

@@ -109,9 +109,9 @@ impl Server {
             }
             (State::ExpectClientKey(offer), HandshakeMessage::SendingKey(key)) => {
                 let named = (
-                    &offer.hello.reg_handle[..],
-                    &offer.hello.key_handle[..],
-                    offer.hello.key_algorithm,
+                    &offer.hello.hello.reg_handle[..],
+                    &offer.hello.hello.key_handle[..],
+                    offer.hello.hello.key_algorithm,
                 );
                 let now = common.now_secs();
                 self.config
@@ -161,8 +161,8 @@ impl Server {
 
     fn on_client_hello(&mut self, common: &mut Common, hello: ClientHello) -> Result<State, Error> {
         // BT-HS-28: the order of the checks decides the alert.
-        if hello.version != PROTOCOL_VERSION && !common.quirk(Quirk::AcceptAnyVersion) {
-            return Err(Error::UnsupportedVersion(hello.version)); // BT-HS-3
+        if hello.hello.version != PROTOCOL_VERSION && !common.quirk(Quirk::AcceptAnyVersion) {
+            return Err(Error::UnsupportedVersion(hello.hello.version)); // BT-HS-3
         }
         let check_duplicates = !common.quirk(Quirk::AcceptDuplicateSuites);
         for (i, suite) in hello.cipher_suites.iter().enumerate() {
@@ -176,9 +176,9 @@ impl Server {
                 return Err(IllegalParameter::DuplicateCipherSuite.into()); // BT-MSG-3
             }
         }
-        let algorithm = hello.key_algorithm;
+        let algorithm = hello.hello.key_algorithm;
         if !self.tried.is_empty()
-            && (self.tried.contains(&algorithm) || hello.session_id.is_some())
+            && (self.tried.contains(&algorithm) || hello.hello.session_id.is_some())
             && !common.quirk(Quirk::IgnoreRetryLimit)
         {
             return Err(IllegalParameter::InvalidRetry.into()); // BT-HS-16
@@ -195,7 +195,7 @@ impl Server {
             .copied()
             .find(|s| s.is_known() && hello.cipher_suites.contains(s))
             .ok_or(Error::NoCommonCipherSuite)?; // BT-HS-5, BT-HS-14
-        if !validate_key_share(algorithm, &hello.key_share)
+        if !validate_key_share(algorithm, &hello.hello.key_share)
             && !common.quirk(Quirk::SkipKeyShareValidation)
         {
             return Err(IllegalParameter::InvalidKeyShare.into()); // BT-MSG-4
@@ -208,15 +208,15 @@ impl Server {
         }
         let offer = Offer { hello, key, suite };
         let peer_keys = &self.config.peer_keys;
-        match peer_keys.resolve(&offer.hello.reg_handle, &offer.hello.key_handle) {
+        match peer_keys.resolve(&offer.hello.hello.reg_handle, &offer.hello.hello.key_handle) {
             None => {
                 common.send_handshake(&HandshakeMessage::SendKey); // BT-HS-6
                 Ok(State::ExpectClientKey(offer))
             }
             Some((client_key, source)) => {
                 let named = (
-                    &offer.hello.reg_handle[..],
-                    &offer.hello.key_handle[..],
+                    &offer.hello.hello.reg_handle[..],
+                    &offer.hello.hello.key_handle[..],
                     algorithm,
                 );
                 let now = common.now_secs();
@@ -233,17 +233,18 @@ impl Server {
     /// BT-RES-3: the stored session this hello may resume, if any. `lax` is the quirk
     /// ResumeWithChangedParameters: the hello's client key and suites are not compared.
     fn resumable(&self, hello: &ClientHello, now_ms: u64, lax: bool) -> Option<StoredSession> {
-        let id = hello.session_id?;
+        let id = hello.hello.session_id?;
         if !self.config.resumption {
             return None;
         }
         let session = self.config.sessions.get(&id)?;
         let lifetime = u64::try_from(self.config.session_lifetime.as_millis()).unwrap_or(u64::MAX);
         let fresh = now_ms.saturating_sub(session.created_ms) < lifetime;
-        let same_client =
-            session
-                .client_key
-                .matches(&hello.reg_handle, &hello.key_handle, hello.key_algorithm);
+        let same_client = session.client_key.matches(
+            &hello.hello.reg_handle,
+            &hello.hello.key_handle,
+            hello.hello.key_algorithm,
+        );
         let suite_ok = hello.cipher_suites.contains(&session.cipher_suite)
             && self.config.cipher_suites.contains(&session.cipher_suite);
         let key_held = self
@@ -267,18 +268,20 @@ impl Server {
             .find(|k| k.published == session.server_key)
             .cloned()
             .ok_or(Error::Internal("session key no longer held"))?;
-        let ephemeral = EphemeralKey::generate(hello.key_algorithm, common.rng.as_mut())
+        let ephemeral = EphemeralKey::generate(hello.hello.key_algorithm, common.rng.as_mut())
             .ok_or(Error::Internal("ephemeral key generation failed"))?;
         let lax = common.quirk(Quirk::SkipKeyShareValidation);
-        let shared = super::agree(&ephemeral, &hello.key_share, lax)?;
+        let shared = super::agree(&ephemeral, &hello.hello.key_share, lax)?;
         let server_hello = ServerHello {
-            version: PROTOCOL_VERSION,
-            random: common.random::<32>(),
-            session_id: Some(session.session_id),
-            key_algorithm: hello.key_algorithm,
-            reg_handle: session.server_key.reg_handle.clone(),
-            key_handle: session.server_key.key_handle.clone(),
-            key_share: ephemeral.public_share().to_vec(),
+            hello: crate::msgs::Hello {
+                version: PROTOCOL_VERSION,
+                random: common.random::<32>(),
+                session_id: Some(session.session_id),
+                key_algorithm: hello.hello.key_algorithm,
+                reg_handle: session.server_key.reg_handle.clone(),
+                key_handle: session.server_key.key_handle.clone(),
+                key_share: ephemeral.public_share().to_vec(),
+            },
         };
         common.send_handshake(&HandshakeMessage::ServerHello(server_hello));
         let schedule = KeySchedule::new(Some(&session.resumption_secret), &shared); // BT-RES-4
@@ -288,7 +291,7 @@ impl Server {
         common.enable_write(session.cipher_suite, &schedule.server_traffic(&h_k))?;
         Ok(State::ExpectClientReady(Box::new(Negotiated {
             key,
-            client_random: hello.random,
+            client_random: hello.hello.random,
             peer_key: session.client_key,
             peer_key_learned: false,
             schedule,
@@ -308,19 +311,21 @@ impl Server {
         client_key: PublishedKey,
         client_key_learned: bool,
     ) -> Result<Hello, Error> {
-        let algorithm = offer.hello.key_algorithm;
+        let algorithm = offer.hello.hello.key_algorithm;
         let ephemeral = EphemeralKey::generate(algorithm, common.rng.as_mut())
             .ok_or(Error::Internal("ephemeral key generation failed"))?;
         let lax = common.quirk(Quirk::SkipKeyShareValidation);
-        let shared = super::agree(&ephemeral, &offer.hello.key_share, lax)?; // BT-KS-1
+        let shared = super::agree(&ephemeral, &offer.hello.hello.key_share, lax)?; // BT-KS-1
         let server_hello = ServerHello {
-            version: PROTOCOL_VERSION,
-            random: common.random::<32>(),
-            session_id,
-            key_algorithm: algorithm,
-            reg_handle: offer.key.published.reg_handle.clone(),
-            key_handle: offer.key.published.key_handle.clone(),
-            key_share: ephemeral.public_share().to_vec(),
+            hello: crate::msgs::Hello {
+                version: PROTOCOL_VERSION,
+                random: common.random::<32>(),
+                session_id,
+                key_algorithm: algorithm,
+                reg_handle: offer.key.published.reg_handle.clone(),
+                key_handle: offer.key.published.key_handle.clone(),
+                key_share: ephemeral.public_share().to_vec(),
+            },
         };
         common.send_handshake(&HandshakeMessage::ServerHello(server_hello));
         Ok(Hello {
@@ -353,7 +358,7 @@ impl Server {
         }
         Ok(State::ExpectClientReady(Box::new(Negotiated {
             key: hello.offer.key,
-            client_random: hello.offer.hello.random,
+            client_random: hello.offer.hello.hello.random,
             peer_key: hello.client_key,
             peer_key_learned: hello.client_key_learned,
             schedule,

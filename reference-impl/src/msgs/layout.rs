@@ -179,12 +179,12 @@ mod tests {
     use super::*;
     use crate::codec::Codec;
     use crate::msgs::{
-        CipherSuite, ClientHello, ClientReady, KeyAlgorithm, PublishedKey, ServerHello,
+        CipherSuite, ClientHello, ClientReady, Hello, KeyAlgorithm, PublishedKey, ServerHello,
         ServerReady, SessionDetails,
     };
 
     fn bodies() -> Vec<(HandshakeCode, Vec<u8>)> {
-        let client = ClientHello {
+        let hello = Hello {
             version: 0x0100,
             random: [1; 32],
             session_id: Some([2; 32]),
@@ -192,16 +192,16 @@ mod tests {
             reg_handle: b"reg".to_vec(),
             key_handle: b"key".to_vec(),
             key_share: vec![3; 32],
+        };
+        let client = ClientHello {
+            hello: hello.clone(),
             cipher_suites: vec![CipherSuite::AES_256_GCM, CipherSuite::CHACHA20_POLY1305],
         };
         let server = ServerHello {
-            version: 0x0100,
-            random: [4; 32],
-            session_id: None,
-            key_algorithm: KeyAlgorithm::ED25519_X25519,
-            reg_handle: b"r".to_vec(),
-            key_handle: b"k".to_vec(),
-            key_share: vec![5; 32],
+            hello: Hello {
+                session_id: None,
+                ..hello
+            },
         };
         let key = PublishedKey {
             reg_handle: b"reg".to_vec(),

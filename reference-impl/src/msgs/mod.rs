@@ -18,7 +18,7 @@ pub use enums::{
 };
 pub use frame::{frame_len, FrameHeader, FRAME_HEADER_LEN, MAX_FRAME_BODY, MAX_PLAINTEXT};
 pub use handshake::HandshakeMessage;
-pub use hello::{ClientHello, ServerHello, PROTOCOL_VERSION};
+pub use hello::{ClientHello, Hello, ServerHello, PROTOCOL_VERSION};
 pub use published_key::PublishedKey;
 pub use ready::{ClientReady, ServerReady};
 pub use session_details::SessionDetails;
