@@ -363,7 +363,7 @@ fn run_handshakes(opts: &BenchOptions, resumption: bool) -> Result<HandshakeRun,
         let config = iut_config(opts, resumption, *share, true);
         let seed = opts.seed.wrapping_add(1_000_003 * i as u64);
         let args = adapter_flags(opts, acceptor.addr, &config, seed, &[])?;
-        running.push(opts.iut.start(&args)?);
+        running.push(opts.iut.start(&args).map_err(|e| e.to_string())?);
     }
     let finished: Vec<Finished> = running
         .into_iter()
@@ -425,7 +425,11 @@ fn run_bulk(opts: &BenchOptions, iut_sends: bool) -> Result<BulkRun, String> {
     let acceptor = Acceptor::start(Peer::new(opts, false)?, 1, work)?;
     let config = iut_config(opts, false, 1, iut_sends);
     let args = adapter_flags(opts, acceptor.addr, &config, opts.seed, &extra)?;
-    let finished = opts.iut.start(&args)?.finish(opts.timeout);
+    let finished = opts
+        .iut
+        .start(&args)
+        .map_err(|e| e.to_string())?
+        .finish(opts.timeout);
     let served = acceptor.finish();
     let mut run = BulkRun {
         direction: direction.to_owned(),

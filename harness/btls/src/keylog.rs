@@ -9,6 +9,7 @@
 //! BTLS_SERVER_TRAFFIC <client random> <s_traffic, 64 hex digits>
 //! ```
 
+use crate::Error;
 use btls::msgs::CipherSuite;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -93,7 +94,7 @@ impl KeyLog {
     }
 
     /// Parses a key log; `origin` names it in errors, which give the line and the field.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
+    pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
         #[derive(Default)]
         struct Partial {
             suite: Option<CipherSuite>,
@@ -103,7 +104,11 @@ impl KeyLog {
         let mut order: Vec<[u8; 32]> = Vec::new();
         let mut partial: std::collections::HashMap<[u8; 32], Partial> = Default::default();
         for (i, line) in text.lines().enumerate() {
-            let at = |what: &str| format!("{origin}:{}: {what}", i + 1);
+            let at = |what: &str| Error::KeyLog {
+                origin: origin.to_owned(),
+                line: i + 1,
+                message: what.to_owned(),
+            };
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -144,10 +149,10 @@ impl KeyLog {
                 server: Some(server_traffic),
             }) = partial.remove(&random)
             else {
-                return Err(format!(
-                    "{origin}: session {} lacks one of BTLS_CIPHER_SUITE, BTLS_CLIENT_TRAFFIC, BTLS_SERVER_TRAFFIC",
-                    hex::encode(random)
-                ));
+                return Err(Error::KeyLogIncomplete {
+                    origin: origin.to_owned(),
+                    session: hex::encode(random),
+                });
             };
             entries.push(KeyLogEntry {
                 client_random: random,
@@ -160,9 +165,8 @@ impl KeyLog {
     }
 
     /// Reads and parses a key log file.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the key log: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
         Self::parse(&text, &path.display().to_string())
     }
 }
@@ -185,8 +189,12 @@ mod tests {
         assert_eq!(KeyLog::parse(&log.to_text(), "k").unwrap(), log);
         let bad = log.to_text().replace("BTLS_CLIENT_TRAFFIC", "BTLS_OTHER");
         let e = KeyLog::parse(&bad, "keys.log").unwrap_err();
+        let e = e.to_string();
         assert!(e.starts_with("keys.log:3: unknown label BTLS_OTHER"), "{e}");
         let short = log.to_text().lines().take(3).collect::<Vec<_>>().join("\n");
-        assert!(KeyLog::parse(&short, "k").unwrap_err().contains("lacks"));
+        assert!(KeyLog::parse(&short, "k")
+            .unwrap_err()
+            .to_string()
+            .contains("lacks"));
     }
 }

@@ -20,6 +20,7 @@
 //! - [`model`]: a model of the handshake outcome and its property against any IUT;
 //! - [`generate`]: generated negative cases against any IUT;
 //! - [`vectors`]: test vectors, regenerated, verified and fed to an IUT;
+//! - [`error`]: the profile's error type for files, key logs, interop cases and adapters;
 //! - [`bench`](mod@bench), [`bench_report`]: any IUT benchmarked over the adapter contract, and the
 //!   benchmark comparison report.
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod bench;
 pub mod bench_report;
 pub mod dissect;
 pub mod engine;
+pub mod error;
 pub mod events;
 pub mod fixtures;
 pub mod generate;
@@ -47,4 +49,5 @@ pub mod scenario;
 pub mod vectors;
 pub mod wire;
 
+pub use error::Error;
 pub use profile::{BtlsFraming, BtlsProfile};

@@ -397,7 +397,12 @@ fn malformed_case_files_are_reported_with_file_line_and_field() {
     );
     write("d.toml", "[case]\ncode = \"D\"\ntitle = \"d\"\n");
     write("e.toml", "[case]\ncode = \"D\"\ntitle = \"e\"\n");
-    let errors = load_cases(&dir).unwrap_err().join("\n");
+    let errors: Vec<String> = load_cases(&dir)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let errors = errors.join("\n");
     for want in [
         "a.toml:5: client: unknown field `keyz`",
         "b.toml:5: expect.server.handshake: unknown handshake message \"CLIENT_HELO\"",

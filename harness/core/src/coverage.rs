@@ -2,6 +2,7 @@
 //! one scenario, or be listed in `scenarios/untestable.toml` with the reason it cannot be.
 
 use crate::case::CaseInfo;
+use crate::Error;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -57,7 +58,7 @@ impl Coverage {
         spec: &str,
         scenarios: &[CaseInfo],
         untestable_file: &Path,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let defined = defined_ids(spec);
         let mut covered: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for s in scenarios {
@@ -70,8 +71,11 @@ impl Coverage {
         }
         let mut untestable = BTreeMap::new();
         if untestable_file.exists() {
-            let text = std::fs::read_to_string(untestable_file)
-                .map_err(|e| format!("{}: {e}", untestable_file.display()))?;
+            let text =
+                std::fs::read_to_string(untestable_file).map_err(|source| Error::CannotRead {
+                    path: untestable_file.to_owned(),
+                    source,
+                })?;
             let file: Untestable = crate::toml_errors::parse(untestable_file, &text)?;
             for entry in file.requirement {
                 untestable.insert(entry.id, entry.reason);

@@ -505,7 +505,7 @@ fn drive<'p, C: Case>(
     };
     let running = match iut.start(&args) {
         Ok(r) => r,
-        Err(e) => return setup(e),
+        Err(e) => return setup(e.to_string()),
     };
     let verdict = run_steps(case, options, &listener, &shared, log);
     (verdict, Some(running.finish(options.exit_timeout)))

@@ -2,6 +2,7 @@
 //! An expected failure that passes is itself a failure (the entry is stale or the bug was fixed),
 //! and entries naming no case in the suite are reported.
 
+use crate::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,17 +30,19 @@ pub struct Expectations {
 
 impl Expectations {
     /// Loads an expectations file; errors name the file and line.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::CannotRead {
+            path: path.to_owned(),
+            source,
+        })?;
         let file: File = crate::toml_errors::parse(path, &text)?;
         let mut deviations = BTreeMap::new();
         for entry in file.deviation {
             if entry.reason.trim().is_empty() {
-                return Err(format!(
-                    "{}: deviation {:?} needs a reason",
-                    path.display(),
-                    entry.case
-                ));
+                return Err(Error::DeviationWithoutReason {
+                    path: path.to_owned(),
+                    case: entry.case,
+                });
             }
             deviations.insert(entry.case, entry.reason);
         }

@@ -14,6 +14,7 @@
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML reports with transcripts and captures;
 //! - [`toml_errors`]: where a mistake in a TOML file is (file, line, field);
 //! - [`stream`]: a profile's frames read from the IUT, each read with a deadline;
+//! - [`error`]: the core's one error type;
 //! - [`clock`], [`role`]: the harness's one wall clock and the two roles.
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod case;
 pub mod clock;
 pub mod coverage;
 pub mod engine;
+pub mod error;
 pub mod expectations;
 pub mod pool;
 pub mod process;
@@ -34,6 +36,7 @@ pub mod toml_errors;
 pub mod verdict;
 
 pub use case::CaseInfo;
+pub use error::Error;
 pub use process::{Finished, Iut, Running, CONTRACT_VERSION, EXIT_UNSUPPORTED};
 pub use role::Role;
 pub use verdict::{CaseResult, Failure, Verdict};

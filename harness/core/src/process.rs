@@ -3,6 +3,7 @@
 //! process group when it outlives its time), every pipe closed. Protocol-neutral: a profile
 //! builds the flags.
 
+use crate::Error;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -61,7 +62,7 @@ fn read_on_thread<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) 
 
 impl Iut {
     /// Starts the adapter with `args`.
-    pub fn start(&self, args: &[String]) -> Result<Running, String> {
+    pub fn start(&self, args: &[String]) -> Result<Running, Error> {
         let mut command = Command::new(&self.program);
         // Its own process group, so that a timeout kills whatever the adapter started too.
         #[cfg(unix)]
@@ -73,7 +74,10 @@ impl Iut {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot start IUT {}: {e}", self.program.display()))?;
+            .map_err(|source| Error::CannotStartAdapter {
+                program: self.program.clone(),
+                source,
+            })?;
         let stdout = child.stdout.take().map(|out| {
             read_on_thread(move || {
                 BufReader::new(out)

@@ -1,6 +1,7 @@
 //! Where a mistake in one of the harness's TOML files is: its line and the dotted path of the
 //! field, for every loader (scenarios, interop cases, expectations, untestable requirements).
 
+use crate::Error;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
@@ -27,10 +28,14 @@ pub fn locate(text: &str, e: &toml::de::Error) -> (usize, String) {
 }
 
 /// Parses `text`, read from `path`; an error reads `path:line: field: message`.
-pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, String> {
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Error> {
     toml::from_str(text).map_err(|e| {
         let (line, message) = locate(text, &e);
-        format!("{}:{line}: {message}", path.display())
+        Error::Toml {
+            path: path.to_owned(),
+            line,
+            message,
+        }
     })
 }
 
@@ -56,7 +61,9 @@ mod tests {
     #[test]
     fn a_wrong_value_is_located_by_line_and_field() {
         let text = "# comment\n\n[iut]\nport = \"x\"\n";
-        let err = parse::<File>(Path::new("f.toml"), text).unwrap_err();
+        let err = parse::<File>(Path::new("f.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("f.toml:4: iut.port: invalid type: string"),
             "{err}"
@@ -66,7 +73,9 @@ mod tests {
     #[test]
     fn an_unknown_field_is_located_by_line() {
         let text = "[iut]\nport = 1\nprot = 2\n";
-        let err = parse::<File>(Path::new("f.toml"), text).unwrap_err();
+        let err = parse::<File>(Path::new("f.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("f.toml:3: iut: unknown field `prot`"),
             "{err}"
@@ -75,7 +84,9 @@ mod tests {
 
     #[test]
     fn a_syntax_error_is_located_by_line() {
-        let err = parse::<File>(Path::new("f.toml"), "[iut]\nport = = 1\n").unwrap_err();
+        let err = parse::<File>(Path::new("f.toml"), "[iut]\nport = = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("f.toml:2: "), "{err}");
     }
 

@@ -20,6 +20,7 @@ pub use read::{read_callgrind, read_criterion};
 pub use render::{render, Rendered};
 pub use svg::{bar_chart, change_chart, Bar};
 
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -146,13 +147,12 @@ pub struct Change {
 }
 
 /// Writes `results.json`, `report.md`, `report.html` and `charts/*.svg` into `dir`.
-pub fn write(dir: &Path, results: &Results, rendered: &Rendered) -> Result<(), String> {
+pub fn write(dir: &Path, results: &Results, rendered: &Rendered) -> Result<(), Error> {
     let charts = dir.join("charts");
-    std::fs::create_dir_all(&charts).map_err(|e| format!("{}: {e}", charts.display()))?;
-    let put = |path: PathBuf, text: &str| {
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let json = serde_json::to_string_pretty(results).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&charts).map_err(Error::write(&charts))?;
+    let put = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(Error::write(&path));
+    let json =
+        serde_json::to_string_pretty(results).map_err(Error::json(dir.join("results.json")))?;
     put(dir.join("results.json"), &(json + "\n"))?;
     put(dir.join("report.md"), &rendered.markdown)?;
     put(dir.join("report.html"), &rendered.html)?;
@@ -163,9 +163,9 @@ pub fn write(dir: &Path, results: &Results, rendered: &Rendered) -> Result<(), S
 }
 
 /// Reads a saved results file (the baseline).
-pub fn read_results(path: &Path) -> Result<Results, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+pub fn read_results(path: &Path) -> Result<Results, Error> {
+    let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
+    serde_json::from_str(&text).map_err(Error::json(path))
 }
 
 #[cfg(test)]

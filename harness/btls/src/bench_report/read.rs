@@ -1,15 +1,16 @@
 //! Reading criterion's estimates and callgrind's instruction counts.
 
 use super::*;
+use crate::Error;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Reads every `*/new/benchmark.json` and its `estimates.json` under criterion's folder.
-pub fn read_criterion(dir: &Path) -> Result<BTreeMap<String, Measurement>, String> {
+pub fn read_criterion(dir: &Path) -> Result<BTreeMap<String, Measurement>, Error> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        let entries = std::fs::read_dir(&d).map_err(Error::read(&d))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if !path.is_dir() {
@@ -27,12 +28,12 @@ pub fn read_criterion(dir: &Path) -> Result<BTreeMap<String, Measurement>, Strin
     Ok(out)
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+fn read_json(path: &Path) -> Result<serde_json::Value, Error> {
+    let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
+    serde_json::from_str(&text).map_err(Error::json(path))
 }
 
-fn read_estimate(dir: &Path) -> Result<Option<(String, Measurement)>, String> {
+fn read_estimate(dir: &Path) -> Result<Option<(String, Measurement)>, Error> {
     let bench = dir.join("benchmark.json");
     let estimates = dir.join("estimates.json");
     if !bench.exists() || !estimates.exists() {
@@ -80,7 +81,7 @@ fn read_estimate(dir: &Path) -> Result<Option<(String, Measurement)>, String> {
 }
 
 /// Reads `callgrind.json` from `scripts/bench-callgrind.sh`.
-pub fn read_callgrind(path: &Path) -> Result<BTreeMap<String, Instructions>, String> {
+pub fn read_callgrind(path: &Path) -> Result<BTreeMap<String, Instructions>, Error> {
     let doc = read_json(path)?;
     let mut out = BTreeMap::new();
     for w in doc

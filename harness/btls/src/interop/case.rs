@@ -5,6 +5,7 @@
 use crate::names;
 use crate::outcome::{PartyCheck, Resumed};
 use crate::scenario::{ExitClass, PartyConfig};
+use crate::Error;
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
 use harness_core::toml_errors;
 use serde::Deserialize;
@@ -148,15 +149,14 @@ impl InteropCase {
 }
 
 /// Loads one case file; `root` is the cases folder (the id is the path below it).
-pub fn load_case(root: &Path, path: &Path) -> Result<InteropCase, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load_case(root: &Path, path: &Path) -> Result<InteropCase, Error> {
+    let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
     let file: CaseFile = toml_errors::parse(path, &text)?;
     if file.case.code.is_empty() || file.case.code.len() > 4 {
-        return Err(format!(
-            "{}: [case] code: 1 to 4 characters, got {:?}",
-            path.display(),
-            file.case.code
-        ));
+        return Err(Error::InteropCase {
+            path: path.to_owned(),
+            message: format!("[case] code: 1 to 4 characters, got {:?}", file.case.code),
+        });
     }
     let id = path
         .strip_prefix(root)
@@ -195,9 +195,9 @@ fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Loads every `*.toml` below `root`, sorted by id; every malformed file is reported, and two
 /// cases may not share a code.
-pub fn load_cases(root: &Path) -> Result<Vec<InteropCase>, Vec<String>> {
+pub fn load_cases(root: &Path) -> Result<Vec<InteropCase>, Vec<Error>> {
     let mut files = Vec::new();
-    toml_files(root, &mut files).map_err(|e| vec![format!("{}: {e}", root.display())])?;
+    toml_files(root, &mut files).map_err(|e| vec![Error::read(root)(e)])?;
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     for path in files {
@@ -210,27 +210,33 @@ pub fn load_cases(root: &Path) -> Result<Vec<InteropCase>, Vec<String>> {
     for pair in cases.windows(2) {
         if let [a, b] = pair {
             if a.id == b.id {
-                errors.push(format!("{}: duplicate id {}", b.path.display(), b.id));
+                errors.push(Error::InteropCase {
+                    path: b.path.clone(),
+                    message: format!("duplicate id {}", b.id),
+                });
             }
         }
     }
-    let mut codes: Vec<(&str, &str)> = cases
+    let mut codes: Vec<(&str, &str, &Path)> = cases
         .iter()
-        .map(|c| (c.code.as_str(), c.id.as_str()))
+        .map(|c| (c.code.as_str(), c.id.as_str(), c.path.as_path()))
         .collect();
     codes.sort_unstable();
     for pair in codes.windows(2) {
-        if let [(a, ida), (b, idb)] = pair {
+        if let [(a, ida, _), (b, idb, path)] = pair {
             if a == b {
-                errors.push(format!("cases {ida} and {idb} share the code {a}"));
+                errors.push(Error::InteropCase {
+                    path: path.to_path_buf(),
+                    message: format!("cases {ida} and {idb} share the code {a}"),
+                });
             }
         }
     }
     if cases.is_empty() && errors.is_empty() {
-        errors.push(format!(
-            "{}: no interop case files (*.toml)",
-            root.display()
-        ));
+        errors.push(Error::InteropCase {
+            path: root.to_owned(),
+            message: "no interop case files (*.toml)".into(),
+        });
     }
     if errors.is_empty() {
         Ok(cases)

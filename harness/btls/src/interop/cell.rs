@@ -121,7 +121,7 @@ fn start_party(
     limit: Duration,
     tx: &mpsc::Sender<Note>,
 ) -> Result<std::thread::JoinHandle<Finished>, String> {
-    let running: Running = iut.start(args)?;
+    let running: Running = iut.start(args).map_err(|e| e.to_string())?;
     let tx = tx.clone();
     Ok(std::thread::spawn(move || {
         let finished = running.finish(limit);

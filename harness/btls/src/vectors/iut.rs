@@ -4,6 +4,7 @@
 
 use super::{judge, Answer, VectorError};
 use crate::events::Event;
+use crate::Error;
 use harness_core::process::{Iut, EXIT_UNSUPPORTED};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,13 +49,13 @@ fn answer(line: &Value) -> Option<(u64, Answer)> {
 }
 
 /// Runs `iut` in vector mode over every vector file in `dir`.
-pub fn check_iut(iut: &Iut, dir: &Path, timeout: Duration) -> Result<VectorRun, String> {
+pub fn check_iut(iut: &Iut, dir: &Path, timeout: Duration) -> Result<VectorRun, Error> {
     let mut run = VectorRun::default();
     for file in super::generate_all() {
         let path = dir.join(file.name);
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-        let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+        let text = std::fs::read_to_string(&path).map_err(Error::read(&path))?;
+        let doc: Value = serde_json::from_str(&text).map_err(Error::json(&path))?;
         let running = iut.start(&["--vectors".to_owned(), path.display().to_string()])?;
         let finished = running.finish(timeout);
         if finished.code == Some(EXIT_UNSUPPORTED) {

@@ -99,7 +99,10 @@ pub(crate) fn main(args: &InteropArgs) -> Result<bool> {
         }
     }
     let cases: Vec<_> = load_cases(&args.cases)
-        .map_err(|errors| anyhow::anyhow!("interop cases:\n{}", errors.join("\n")))?
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("interop cases:\n{}", lines.join("\n"))
+        })?
         .into_iter()
         .filter(|c| {
             args.filter.is_empty()
