@@ -39,6 +39,10 @@ impl Profile for BtlsProfile {
         "bTLS"
     }
 
+    fn requirement_prefix(&self) -> &'static str {
+        "BT-"
+    }
+
     fn transport(&self) -> Transport {
         Transport::Tcp
     }

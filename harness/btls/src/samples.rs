@@ -3,8 +3,8 @@
 
 use crate::fixtures::Fixtures;
 use btls::msgs::{
-    CipherSuite, ClientHello, ClientReady, HandshakeCode as H, HandshakeMessage, KeyAlgorithm,
-    ServerHello, ServerReady, SessionDetails, ValidationFailure, PROTOCOL_VERSION,
+    CipherSuite, ClientHello, ClientReady, HandshakeCode as H, HandshakeMessage, Hello,
+    KeyAlgorithm, ServerHello, ServerReady, SessionDetails, ValidationFailure, PROTOCOL_VERSION,
 };
 
 /// A valid X25519 public key (the base point, u = 9).
@@ -14,32 +14,29 @@ const X25519_SHARE: [u8; 32] = {
     b
 };
 
+/// A sample hello of the party registered as `reg_handle`, its random all `random` bytes.
+fn hello(random: u8, reg_handle: &[u8]) -> Hello {
+    Hello {
+        version: PROTOCOL_VERSION,
+        random: [random; 32],
+        session_id: None,
+        key_algorithm: KeyAlgorithm::ED25519_X25519,
+        reg_handle: reg_handle.to_vec(),
+        key_handle: b"ed25519-1".to_vec(),
+        key_share: X25519_SHARE.to_vec(),
+    }
+}
+
 /// The sample frame of `code`; `None` for a code the specification does not define.
 pub fn frame(code: H) -> Option<Vec<u8>> {
     let fixtures = Fixtures::get();
     let msg = match code {
         H::CLIENT_HELLO => HandshakeMessage::ClientHello(ClientHello {
-            hello: btls::msgs::Hello {
-                version: PROTOCOL_VERSION,
-                random: [0x11; 32],
-                session_id: None,
-                key_algorithm: KeyAlgorithm::ED25519_X25519,
-                reg_handle: b"client.example".to_vec(),
-                key_handle: b"ed25519-1".to_vec(),
-                key_share: X25519_SHARE.to_vec(),
-            },
+            hello: hello(0x11, b"client.example"),
             cipher_suites: CipherSuite::ALL.to_vec(),
         }),
         H::SERVER_HELLO => HandshakeMessage::ServerHello(ServerHello {
-            hello: btls::msgs::Hello {
-                version: PROTOCOL_VERSION,
-                random: [0x22; 32],
-                session_id: None,
-                key_algorithm: KeyAlgorithm::ED25519_X25519,
-                reg_handle: b"server.example".to_vec(),
-                key_handle: b"ed25519-1".to_vec(),
-                key_share: X25519_SHARE.to_vec(),
-            },
+            hello: hello(0x22, b"server.example"),
         }),
         H::SEND_KEY => HandshakeMessage::SendKey,
         H::SENDING_KEY => {

@@ -8,8 +8,10 @@
 
 use btls_profile::engine::{run_case, RunOptions};
 use btls_profile::scenario::{load_dir, Scenario};
+use btls_profile::BtlsProfile;
 use harness_core::coverage::Coverage;
 use harness_core::expectations::Expectations;
+use harness_core::profile::Profile;
 use harness_core::runner::{judge, Status};
 use harness_core::Iut;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -100,7 +102,7 @@ fn main() {
         let scenarios = load_dir(&root)
             .map_err(|e| Failed::from(format!("{} malformed scenario file(s)", e.len())))?;
         let cases: Vec<_> = scenarios.iter().map(Scenario::info).collect();
-        let coverage = Coverage::compute(&text, &cases, &root.join("untestable.toml"))
+        let coverage = Coverage::compute(&text, BtlsProfile.requirement_prefix(), &cases, &root.join("untestable.toml"))
             .map_err(Failed::from)?;
         if coverage.is_complete() {
             Ok(())

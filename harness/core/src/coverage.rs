@@ -36,11 +36,13 @@ struct UntestableEntry {
     reason: String,
 }
 
-/// The requirement IDs defined in the specification: every `**BT-AREA-n**`.
-pub fn defined_ids(spec: &str) -> Vec<String> {
+/// The requirement IDs defined in the specification: every `**PREFIX…**` (bTLS: `**BT-HS-12**`,
+/// prefix `BT-`).
+pub fn defined_ids(spec: &str, prefix: &str) -> Vec<String> {
     let mut ids = Vec::new();
     let mut rest = spec;
-    while let Some(start) = rest.find("**BT-") {
+    let marker = format!("**{prefix}");
+    while let Some(start) = rest.find(&marker) {
         let tail = rest.get(start + 2..).unwrap_or_default();
         let end = tail.find("**").unwrap_or(0);
         let id = tail.get(..end).unwrap_or_default();
@@ -53,13 +55,15 @@ pub fn defined_ids(spec: &str) -> Vec<String> {
 }
 
 impl Coverage {
-    /// Computes coverage from the specification text, the scenarios and the untestable list.
+    /// Computes coverage from the specification text (its requirement IDs start with `prefix`),
+    /// the scenarios and the untestable list.
     pub fn compute(
         spec: &str,
+        prefix: &str,
         scenarios: &[CaseInfo],
         untestable_file: &Path,
     ) -> Result<Self, Error> {
-        let defined = defined_ids(spec);
+        let defined = defined_ids(spec, prefix);
         let mut covered: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for s in scenarios {
             for r in &s.requirements {
@@ -125,6 +129,6 @@ mod tests {
     #[test]
     fn ids_are_read_from_bold_markers_once_each() {
         let spec = "- **BT-HS-1** a\n- **BT-HS-2** b (see BT-HS-1)\n- **BT-HS-1** again";
-        assert_eq!(defined_ids(spec), ["BT-HS-1", "BT-HS-2"]);
+        assert_eq!(defined_ids(spec, "BT-"), ["BT-HS-1", "BT-HS-2"]);
     }
 }

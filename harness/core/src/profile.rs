@@ -31,6 +31,7 @@
 //! impl Profile for Fixed8 {
 //!     type Framing = Fixed8;
 //!     fn name(&self) -> &'static str { "fixed8" }
+//!     fn requirement_prefix(&self) -> &'static str { "F8-" }
 //!     fn transport(&self) -> Transport { Transport::Unix }
 //!     fn framing(&self) -> &Fixed8 { self }
 //!     fn frame_name(&self, frame: &[u8]) -> String {
@@ -74,10 +75,14 @@ pub trait Profile: Send + Sync {
     /// Short name: `btls`, `tls`, `tlspool`.
     fn name(&self) -> &'static str;
 
-    /// The protocol's name for people (`bTLS`, `TLS`, `TLS Pool`), in capture comments.
+    /// The protocol's name for people (`bTLS`, `TLS`, `TLS Pool`), in capture comments and
+    /// report titles.
     fn display_name(&self) -> &'static str {
         self.name()
     }
+
+    /// How the specification's requirement IDs begin (`BT-`), for the coverage.
+    fn requirement_prefix(&self) -> &'static str;
 
     /// How the harness reaches the IUT.
     fn transport(&self) -> Transport;

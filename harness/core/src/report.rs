@@ -87,7 +87,7 @@ pub fn write_all(run: &RunReport, coverage: Option<&Coverage>, dir: &Path) -> st
     Ok(())
 }
 
-/// The JSON report (schema `btls-conformance-results/1`).
+/// The JSON report (schema `<profile>-conformance-results/1`: `btls-conformance-results/1`).
 pub fn json_report(run: &RunReport, coverage: Option<&Coverage>) -> String {
     let cases: Vec<serde_json::Value> = run
         .cases
@@ -115,7 +115,7 @@ pub fn json_report(run: &RunReport, coverage: Option<&Coverage>) -> String {
         })
         .collect();
     let value = json!({
-        "schema": "btls-conformance-results/1",
+        "schema": format!("{}-conformance-results/1", run.protocol),
         "adapter_contract": CONTRACT_VERSION,
         "iut": run.iut,
         "seed": run.seed,
@@ -137,7 +137,7 @@ pub fn json_report(run: &RunReport, coverage: Option<&Coverage>) -> String {
 
 /// The JUnit XML report: one test suite per IUT, one test case per scenario.
 pub fn junit(run: &RunReport) -> String {
-    let mut report = Report::new("btls-conformance");
+    let mut report = Report::new(format!("{}-conformance", run.protocol));
     let mut suite = TestSuite::new(run.iut.clone());
     for case in &run.cases {
         let status = match (&case.status, &case.result.verdict) {
@@ -196,7 +196,7 @@ fn icon(status: Status) -> &'static str {
 /// The Markdown summary.
 pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# bTLS conformance: `{}`\n", run.iut);
+    let _ = writeln!(md, "# {} conformance: `{}`\n", run.protocol_name, run.iut);
     let _ = writeln!(
         md,
         "**{}** cases in {:.2} s (seed {}, adapter contract v{}): ✅ {} pass · ❌ {} fail · ⚠️ {} expected fail · ❗ {} unexpected pass · ⚪ {} unsupported\n",
@@ -349,8 +349,9 @@ pub fn html(run: &RunReport, coverage: Option<&Coverage>) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bTLS conformance: {iut}</title><style>
-{STYLE}</style></head><body><h1>bTLS conformance: <code>{iut}</code></h1>"#,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{protocol} conformance: {iut}</title><style>
+{STYLE}</style></head><body><h1>{protocol} conformance: <code>{iut}</code></h1>"#,
+        protocol = esc(run.protocol_name),
         iut = esc(&run.iut),
     );
     let _ = write!(

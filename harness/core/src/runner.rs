@@ -83,6 +83,10 @@ impl CaseReport {
 /// A whole run.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The profile's short name (`btls`), in the reports' schema and suite names.
+    pub protocol: &'static str,
+    /// The profile's name for people (`bTLS`), in the reports' titles.
+    pub protocol_name: &'static str,
     /// The IUT's name.
     pub iut: String,
     /// The seed.
@@ -135,6 +139,9 @@ pub fn judge(scenario: CaseInfo, result: CaseResult, expectations: &Expectations
 
 /// How to run a suite.
 pub struct SuiteOptions<'a> {
+    /// The profile's short name and its name for people (`Profile::name`,
+    /// `Profile::display_name`).
+    pub protocol: (&'static str, &'static str),
     /// The IUT's name, for case names and the reports.
     pub iut: &'a str,
     /// The seed of the run.
@@ -184,6 +191,8 @@ pub fn run_suite<C: Sync>(
     let ids: Vec<String> = cases.iter().map(|c| info(c).id).collect();
     let cases: Vec<CaseReport> = results.into_iter().flatten().collect();
     RunReport {
+        protocol: options.protocol.0,
+        protocol_name: options.protocol.1,
         iut: options.iut.to_owned(),
         seed: options.seed,
         cases,

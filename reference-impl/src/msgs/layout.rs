@@ -99,16 +99,20 @@ pub fn layout(code: HandshakeCode) -> &'static [Field] {
         KEY_HANDLE,
         KEY_SHARE,
     ];
-    const CLIENT_HELLO: [Field; 8] = [
-        VERSION,
-        RANDOM,
-        HELLO_SESSION_ID,
-        KEY_ALGORITHM,
-        REG_HANDLE,
-        KEY_HANDLE,
-        KEY_SHARE,
-        CIPHER_SUITES,
-    ];
+    /// The hello's fields, then the offered suites.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "evaluated at compile time: an index out of bounds fails the build"
+    )]
+    const CLIENT_HELLO: [Field; 8] = {
+        let mut out = [CIPHER_SUITES; 8];
+        let mut i = 0;
+        while i < HELLO.len() {
+            out[i] = HELLO[i];
+            i += 1;
+        }
+        out
+    };
     const PUBLISHED_KEY: [Field; 7] = [
         REG_HANDLE,
         KEY_HANDLE,

@@ -4,6 +4,22 @@ use super::*;
 use harness_core::report::esc;
 use std::fmt::Write as _;
 
+/// The opening of a chart: the SVG element (text at `font_size`), a white background and the
+/// title.
+fn open(width: f64, height: f64, font_size: u32, title: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="{font_size}">"#
+    );
+    let _ = write!(
+        s,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="600">{}</text>"#,
+        esc(title)
+    );
+    s
+}
+
 /// One bar of a chart.
 pub struct Bar {
     /// Its label.
@@ -34,16 +50,7 @@ pub fn bar_chart(title: &str, bars: &[Bar], marker: Option<(f64, &str)>) -> Stri
         .chain(marker.map(|m| m.0))
         .fold(0.0_f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="13">"#
-    );
-    let _ = write!(
-        s,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="600">{}</text>"#,
-        esc(title)
-    );
+    let mut s = open(width, height, 13, title);
     for (i, b) in bars.iter().enumerate() {
         let y = top + row_h * i as f64;
         let w = (b.value / max * bar_w).max(1.0);
@@ -86,16 +93,7 @@ pub fn change_chart(title: &str, changes: &[&Change]) -> String {
         .map(|c| c.better_by.abs())
         .fold(0.1_f64, f64::max);
     let zero = label_w + half;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12">"#
-    );
-    let _ = write!(
-        s,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="600">{}</text>"#,
-        esc(title)
-    );
+    let mut s = open(width, height, 12, title);
     for (i, c) in changes.iter().enumerate() {
         let y = top + row_h * i as f64;
         let w = c.better_by.abs() / max * half;

@@ -2,8 +2,10 @@
 
 use anyhow::{Context, Result};
 use btls_profile::scenario::{load_dir, Scenario};
+use btls_profile::BtlsProfile;
 use clap::Args;
 use harness_core::coverage::Coverage;
+use harness_core::profile::Profile;
 use std::path::{Path, PathBuf};
 
 /// The coverage of `spec` by the scenarios in `scenarios_dir`.
@@ -13,8 +15,13 @@ pub(crate) fn load(spec: &Path, scenarios_dir: &Path) -> Result<Coverage> {
     let all = load_dir(scenarios_dir)
         .map_err(|e| anyhow::anyhow!("{} malformed scenario file(s)", e.len()))?;
     let cases: Vec<_> = all.iter().map(Scenario::info).collect();
-    Coverage::compute(&text, &cases, &scenarios_dir.join("untestable.toml"))
-        .map_err(anyhow::Error::msg)
+    Coverage::compute(
+        &text,
+        BtlsProfile.requirement_prefix(),
+        &cases,
+        &scenarios_dir.join("untestable.toml"),
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 /// `btls-harness coverage`.

@@ -6,8 +6,10 @@ use anyhow::{bail, Context, Result};
 use btls_profile::engine::run_case;
 use btls_profile::engine::RunOptions;
 use btls_profile::scenario::Scenario;
+use btls_profile::BtlsProfile;
 use clap::Args;
 use harness_core::expectations::Expectations;
+use harness_core::profile::Profile;
 use harness_core::report;
 use harness_core::runner::{run_suite, Status, SuiteOptions};
 use std::path::PathBuf;
@@ -78,6 +80,7 @@ pub(crate) fn main(args: RunArgs) -> Result<bool> {
         Scenario::info,
         |scenario| run_case(scenario, &iut, &options),
         &SuiteOptions {
+            protocol: (BtlsProfile.name(), BtlsProfile.display_name()),
             iut: &iut.name,
             seed: args.seed,
             capture_format: options.capture_format,
