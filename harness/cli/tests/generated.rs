@@ -9,7 +9,8 @@
 
 use btls::msgs::{AlertDescription, HandshakeCode};
 use btls_profile::engine::RunOptions;
-use btls_profile::generate::cases::{Case, Class, Mutation};
+use btls_profile::generate::cases::{Case, Class};
+use btls_profile::generate::mutations::Mutation;
 use btls_profile::generate::oracle::{Expected, Turn};
 use btls_profile::generate::{execute, plan, run_all, Config};
 use btls_profile::scenario::{Role, Scenario};

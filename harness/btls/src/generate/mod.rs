@@ -9,16 +9,18 @@
 //! scenario file that reproduces it.
 
 pub mod cases;
+pub mod mutations;
 pub mod oracle;
 
 use crate::alter::Patch;
 use crate::engine::{run_case, RunOptions};
 use crate::scenario::{Role, Scenario};
 pub use cases::Class;
-use cases::{Built, Case, Mutation, Rng, PATHS};
+use cases::{Built, Case, Rng, PATHS};
 use harness_core::pool::parallel_map;
 use harness_core::process::Iut;
 use harness_core::Verdict;
+use mutations::Mutation;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,7 +127,7 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
                     let later: Vec<_> = frames.iter().skip(i + 1).map(|f| f.code).collect();
                     let other = others.get(i);
                     for (family, label, m) in
-                        cases::mutations(class, frame, &later, other, &mut rng, config.random)
+                        mutations::mutations(class, frame, &later, other, &mut rng, config.random)
                     {
                         candidates.push((Some(frame), family, label, m));
                     }

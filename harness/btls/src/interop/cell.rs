@@ -1,5 +1,5 @@
 //! One cell of the matrix: a client implementation, a server implementation and a case. Both
-//! adapters are started, joined through the recording [`proxy`](super::proxy), always reaped,
+//! adapters are started, joined through the recording [`proxy`](harness_core::proxy), always reaped,
 //! and judged against the case's expectations.
 
 use super::case::{Expect, InteropCase};

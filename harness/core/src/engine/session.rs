@@ -1,0 +1,264 @@
+//! One live connection of a case: the transcript and capture being written ([`Log`]), and the
+//! harness's side of the connection with the IUT ([`Session`]): writes in the pieces a step
+//! asks for, reads with deadlines, the peer fed frame by frame.
+
+use super::Step;
+use crate::profile::{Profile, ReferencePeer};
+use crate::stream::{FrameReader, Read1};
+use harness_capture::{split_frames, Direction, Recording};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The transcript and the capture being written.
+pub struct Log<'p, P> {
+    pub(super) profile: &'p P,
+    pub(super) lines: Vec<String>,
+    pub(super) capture: Recording,
+    /// The key-log lines of each connection whose handshake completed.
+    pub(super) secrets: Vec<String>,
+}
+
+impl<P: Profile> Log<'_, P> {
+    /// Logs a frame the harness sent (`outgoing`) or read.
+    pub fn frame(&mut self, step: usize, outgoing: bool, frame: &[u8]) {
+        let arrow = if outgoing {
+            "harness → iut"
+        } else {
+            "iut → harness"
+        };
+        let text = self.profile.transcript_text(frame, !outgoing);
+        let line = format!("[{step:>2}] {arrow}  {text}");
+        // A profile that logs the IUT's data frames without sizes shows a run of them once.
+        if outgoing || self.lines.last() != Some(&line) {
+            self.lines.push(line);
+        }
+    }
+
+    /// Adds a line to the transcript.
+    pub fn note(&mut self, step: usize, text: impl AsRef<str>) {
+        self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
+    }
+
+    /// Records bytes on the wire in the capture, with the step that sent or read them.
+    pub fn wire(&mut self, from: Direction, bytes: &[u8], comment: String) {
+        if let Some(c) = self.capture.current() {
+            c.data(from, bytes, comment);
+        }
+    }
+
+    /// Records the end of `from`'s direction: a FIN, or a reset.
+    pub fn wire_end(&mut self, from: Direction, reset: bool) {
+        if let Some(c) = self.capture.current() {
+            if reset {
+                c.reset(from);
+            } else {
+                c.fin(from);
+            }
+        }
+    }
+}
+
+/// One live connection with the IUT and the harness's side of it.
+pub struct Session<'p, P, R> {
+    pub(super) profile: &'p P,
+    /// The connection.
+    pub stream: TcpStream,
+    pub(super) reader: FrameReader,
+    /// The harness's side.
+    pub peer: R,
+    /// Frames the peer produced and the harness has not written yet.
+    pub pending: VecDeque<Vec<u8>>,
+    /// The last frame the harness wrote, for `resend`.
+    pub last_sent: Vec<u8>,
+}
+
+impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
+    /// Moves what the peer wants to send into [`Session::pending`], frame by frame.
+    pub fn pump(&mut self) {
+        let out = self.peer.take_output();
+        if !out.is_empty() {
+            self.pending.extend(
+                split_frames(self.profile.framing(), &out)
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
+        }
+    }
+
+    /// Writes `frame` to the IUT, in the pieces `step.fragment` gives, and logs it.
+    pub fn write<A>(
+        &mut self,
+        log: &mut Log<'_, P>,
+        step: &Step<A>,
+        index: usize,
+        frame: &[u8],
+    ) -> Result<(), String> {
+        log.frame(index, true, frame);
+        self.last_sent = frame.to_vec();
+        let what = self.profile.frame_name(frame);
+        let comment = |piece: &[u8]| {
+            let part = if piece.len() == frame.len() {
+                String::new()
+            } else {
+                format!(" ({} of {} bytes)", piece.len(), frame.len())
+            };
+            format!(
+                "step {index} (line {}): harness sends {what}{part}",
+                step.line
+            )
+        };
+        let result = match &step.fragment {
+            Some(sizes) if !sizes.is_empty() => {
+                let mut rest = frame;
+                let mut sizes = sizes.iter().cycle();
+                let mut r = Ok(());
+                while !rest.is_empty() && r.is_ok() {
+                    let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
+                    let (piece, tail) = rest.split_at(n);
+                    log.wire(Direction::FromListener, piece, comment(piece));
+                    r = self
+                        .stream
+                        .write_all(piece)
+                        .and_then(|_| self.stream.flush());
+                    rest = tail;
+                }
+                r
+            }
+            _ => {
+                log.wire(Direction::FromListener, frame, comment(frame));
+                self.stream.write_all(frame)
+            }
+        };
+        result.map_err(|e| format!("write to the IUT failed: {e}"))
+    }
+
+    /// Writes every frame the peer has queued.
+    pub fn flush_peer<A>(
+        &mut self,
+        log: &mut Log<'_, P>,
+        step: &Step<A>,
+        index: usize,
+    ) -> Result<(), String> {
+        self.pump();
+        while let Some(frame) = self.pending.pop_front() {
+            self.write(log, step, index, &frame)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one frame from the IUT, logs it and hands it to the peer. Returns the frame and
+    /// the peer's verdict on it.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the frame and the peer's verdict on it"
+    )]
+    pub fn read(
+        &mut self,
+        log: &mut Log<'_, P>,
+        index: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Result<(), R::Error>), Read1> {
+        match read_logged(&mut self.reader, &mut self.stream, log, index, timeout) {
+            Read1::Frame(frame) => {
+                log.frame(index, false, &frame);
+                let verdict = self.peer.receive(&frame, crate::clock::now_ms());
+                Ok((frame, verdict))
+            }
+            other => Err(other),
+        }
+    }
+
+    /// Ends the harness's direction of the connection (end of stream) and logs it.
+    pub fn shutdown(&mut self, log: &mut Log<'_, P>, index: usize) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        log.wire_end(Direction::FromListener, false);
+        log.note(index, "harness → iut  end of stream");
+    }
+
+    /// Describes a frame for a failure message.
+    pub fn describe(&self, frame: &[u8]) -> String {
+        self.profile.describe(frame)
+    }
+
+    /// What a failed read means, for a failure message.
+    pub fn read_problem(&self, r: Read1, timeout: Duration) -> String {
+        read_problem(self.profile, r, timeout)
+    }
+}
+
+/// What a failed read means, for a failure message.
+pub(super) fn read_problem<P: Profile>(profile: &P, r: Read1, timeout: Duration) -> String {
+    match r {
+        Read1::Closed => "the IUT closed the connection".into(),
+        Read1::ClosedMidFrame(b) => format!(
+            "the IUT closed the connection in the middle of a frame ({} bytes)",
+            b.len()
+        ),
+        Read1::TimedOut => format!("nothing from the IUT within {} ms", timeout.as_millis()),
+        Read1::Failed(e) => format!("the connection failed: {e}"),
+        Read1::Frame(f) => profile.describe(&f),
+    }
+}
+
+/// Reads the IUT's next frame and records what arrived (or how the stream ended) in the capture.
+pub(super) fn read_logged<P: Profile>(
+    reader: &mut FrameReader,
+    stream: &mut TcpStream,
+    log: &mut Log<'_, P>,
+    index: usize,
+    timeout: Duration,
+) -> Read1 {
+    let r = reader.next(log.profile.framing(), stream, timeout);
+    let at = if index == 0 {
+        "after the last step".to_owned()
+    } else {
+        format!("step {index}")
+    };
+    match &r {
+        Read1::Frame(frame) => {
+            let name = log.profile.frame_name(frame);
+            log.wire(
+                Direction::FromConnector,
+                frame,
+                format!("{at}: iut sent {name}"),
+            );
+        }
+        Read1::ClosedMidFrame(bytes) => {
+            log.wire(
+                Direction::FromConnector,
+                bytes,
+                format!("{at}: iut sent part of a frame, then closed"),
+            );
+            log.wire_end(Direction::FromConnector, false);
+        }
+        Read1::Closed => log.wire_end(Direction::FromConnector, false),
+        Read1::Failed(_) => log.wire_end(Direction::FromConnector, true),
+        Read1::TimedOut => {}
+    }
+    r
+}
+
+/// Accepts the IUT's next connection, or gives up after `timeout`.
+pub(super) fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
+    let listener = listener.try_clone().map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(listener.accept());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok((stream, _))) => Ok(stream),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => {
+            // Unblock the accepting thread so it ends.
+            let _ = TcpStream::connect(addr);
+            Err(format!(
+                "the IUT did not connect within {} ms",
+                timeout.as_millis()
+            ))
+        }
+    }
+}
