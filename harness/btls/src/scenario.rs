@@ -6,24 +6,16 @@
 use crate::alter::Alter;
 use crate::names::{self, FixtureKey};
 use crate::outcome::{PartyCheck, Resumed};
+use crate::profile::BtlsProfile;
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
+use harness_core::profile::Profile;
+use harness_core::scenario_files::{base_id, expand_matrix, read_scenario};
+pub use harness_core::scenario_files::{id_segment, ScenarioError};
 use harness_core::toml_errors;
 pub use harness_core::Role;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// A mistake in a scenario file.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
-pub struct ScenarioError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line (0 when the file could not be read).
-    pub line: usize,
-    /// What is wrong, naming the field.
-    pub message: String,
-}
 
 /// Configuration of one party (the IUT or the harness's reference peer). Unset fields take the
 /// defaults of the party's role (SPEC-conformant, each side knowing the other's fixture keys).
@@ -358,27 +350,11 @@ impl Scenario {
     }
 }
 
-/// A name as a segment of a case id: lower case, `-` for `_` (`CLIENT_HELLO` → `client-hello`).
-pub fn id_segment(name: &str) -> String {
-    name.to_ascii_lowercase().replace('_', "-")
-}
-
 /// Loads every scenario of one file (several when it has a `[matrix]`). `root` is the
 /// `scenarios/` folder; the id is the path below it.
 pub fn load_file(root: &Path, path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
-    let err = |line, message: String| ScenarioError {
-        path: path.to_owned(),
-        line,
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
-    let base_id = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .with_extension("")
-        .to_string_lossy()
-        .replace('\\', "/");
-    load_str(path, &base_id, &text)
+    let text = read_scenario(path)?;
+    load_str(path, &base_id(root, path), &text)
 }
 
 /// Loads every scenario of one file's text (several when it has a `[matrix]`), giving them the
@@ -389,51 +365,8 @@ pub fn load_str(path: &Path, base_id: &str, text: &str) -> Result<Vec<Scenario>,
         line,
         message,
     };
-    let base_id = base_id.to_owned();
-    let text = text.to_owned();
-
-    // The matrix is read first; each combination substitutes `{name}` in the text, which keeps
-    // line numbers intact.
-    let probe: toml::Table = toml::from_str(&text).map_err(|e| {
-        let (line, message) = toml_errors::locate(&text, &e);
-        err(line, message)
-    })?;
-    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    if let Some(matrix) = probe.get("matrix") {
-        let table = matrix
-            .as_table()
-            .ok_or_else(|| err(0, "[matrix] must be a table".into()))?;
-        for (name, values) in table {
-            let values = values.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-                err(
-                    0,
-                    format!("matrix.{name}: must be a non-empty list of strings"),
-                )
-            })?;
-            let mut next = Vec::new();
-            for combo in &combos {
-                for v in values {
-                    let v = v
-                        .as_str()
-                        .ok_or_else(|| err(0, format!("matrix.{name}: values must be strings")))?;
-                    let mut c = combo.clone();
-                    c.push((name.clone(), v.to_owned()));
-                    next.push(c);
-                }
-            }
-            combos = next;
-        }
-    }
-
     let mut out = Vec::new();
-    for combo in combos {
-        let mut body = text.clone();
-        let mut id = base_id.clone();
-        for (name, value) in &combo {
-            body = body.replace(&format!("{{{name}}}"), value);
-            id.push('/');
-            id.push_str(&id_segment(value));
-        }
+    for (id, body) in expand_matrix(path, base_id, text)? {
         let file: File = toml::from_str(&body).map_err(|e| {
             let (line, message) = toml_errors::locate(&body, &e);
             err(line, message)
@@ -454,11 +387,12 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
             hex::decode(send).map_err(|e| err(0, format!("{section}.send: not hex: {e}")))?;
         }
     }
+    let prefix = BtlsProfile.requirement_prefix();
     for req in &file.scenario.requirements {
-        if !req.starts_with("BT-") {
+        if !req.starts_with(prefix) {
             return Err(err(
                 0,
-                format!("scenario.requirements: {req:?} is not a requirement ID (BT-…)"),
+                format!("scenario.requirements: {req:?} is not a requirement ID ({prefix}…)"),
             ));
         }
     }
@@ -618,42 +552,8 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
 }
 
-/// Loads every `*.toml` below `root` (sorted), except `untestable.toml` and the interop cases
-/// of `interop/` folders.
+/// Loads every scenario file below `root` (`harness_core::scenario_files::files`); every
+/// malformed file is reported.
 pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
-    let mut files = Vec::new();
-    collect(root, &mut files);
-    files.sort();
-    let mut scenarios = Vec::new();
-    let mut errors = Vec::new();
-    for file in files {
-        match load_file(root, &file) {
-            Ok(mut s) => scenarios.append(&mut s),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(scenarios)
-    } else {
-        Err(errors)
-    }
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            // `interop/` holds the interop matrix's cases, another format (harness/INTEROP.md).
-            if path.file_name().is_some_and(|n| n != "interop") {
-                collect(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "toml")
-            && path.file_name().is_some_and(|n| n != "untestable.toml")
-        {
-            out.push(path);
-        }
-    }
+    harness_core::scenario_files::load_dir(root, load_file)
 }

@@ -12,6 +12,8 @@
 //! - [`expectations`]: known deviations with a reason each; stale entries fail;
 //! - [`coverage`]: requirement coverage of a specification by a suite;
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML reports with transcripts and captures;
+//! - [`scenario_files`]: scenario files of any profile: their folder, ids, `[matrix]` expansion,
+//!   errors by file and line;
 //! - [`toml_errors`]: where a mistake in a TOML file is (file, line, field);
 //! - [`stream`]: a profile's frames read from the IUT, each read with a deadline;
 //! - [`error`]: the core's one error type;
@@ -31,6 +33,7 @@ pub mod proxy;
 pub mod report;
 pub mod role;
 pub mod runner;
+pub mod scenario_files;
 pub mod stream;
 pub mod toml_errors;
 pub mod verdict;

@@ -7,6 +7,7 @@ use crate::outcome::{PartyCheck, Resumed};
 use crate::scenario::{ExitClass, PartyConfig};
 use crate::Error;
 use btls::msgs::{AlertDescription, CipherSuite, HandshakeCode, KeyAlgorithm, ValidationFailure};
+use harness_core::scenario_files::base_id;
 use harness_core::toml_errors;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -158,14 +159,7 @@ pub fn load_case(root: &Path, path: &Path) -> Result<InteropCase, Error> {
             message: format!("[case] code: 1 to 4 characters, got {:?}", file.case.code),
         });
     }
-    let id = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .with_extension("")
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let id = base_id(root, path);
     Ok(InteropCase {
         id,
         code: file.case.code,
