@@ -187,6 +187,18 @@ pub fn run_case<C: Case>(case: &C, iut: &Iut, options: &RunOptions) -> CaseResul
     let dir = options.work_dir.join(info.id.replace('/', "__"));
     let _ = std::fs::create_dir_all(&dir);
     let (mut verdict, finished) = drive(case, iut, options, &dir, &mut log);
+    if let (Verdict::Fail(f), Some(finished)) = (&mut verdict, &finished) {
+        // An adapter that never connected usually said why before it exited.
+        if f.step == 0 && f.expected == "the IUT to connect" && !finished.killed {
+            let why = finished.stderr.lines().find(|l| !l.trim().is_empty());
+            f.actual = format!(
+                "{} (it exited with status {}{})",
+                f.actual,
+                finished.code.map_or("none".into(), |c| c.to_string()),
+                why.map(|w| format!(": {}", w.trim())).unwrap_or_default()
+            );
+        }
+    }
     if let Some(finished) = &finished {
         for event in case.transcript_events(finished) {
             log.lines.push(format!("[iut] {event}"));
