@@ -9,6 +9,8 @@
 //! - [`proxy`]: the recording proxy between two adapters (the interop matrix);
 //! - [`case`], [`verdict`]: what a case is, how it ended, and how a failure explains itself;
 //! - [`runner`]: a suite in parallel with progress and expectations; [`pool`]: the worker pool;
+//! - [`learn`]: the state machine an IUT really has, learned (L*), compared with the
+//!   specification's and drawn;
 //! - [`expectations`]: known deviations with a reason each; stale entries fail;
 //! - [`coverage`]: requirement coverage of a specification by a suite;
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML reports with transcripts and captures;
@@ -26,6 +28,7 @@ pub mod coverage;
 pub mod engine;
 pub mod error;
 pub mod expectations;
+pub mod learn;
 pub mod pool;
 pub mod process;
 pub mod profile;
