@@ -76,6 +76,16 @@ impl Fixtures {
                     }),
                 );
                 keys.insert(format!("{name}-signed"), signed);
+                // Another key of the same registration under its own key handle, signed by the
+                // registry: a key a party does not know yet but can validate when it is sent.
+                let second_handle = handle.replace("-1", "-2");
+                let second = own_key(alg, reg, &second_handle, seed + 200);
+                keys.insert(
+                    format!("{name}-second"),
+                    with_published(&second, |p| {
+                        p.registry_signature = registry.signing.sign(&p.to_be_signed());
+                    }),
+                );
                 // The same handles naming another key pair: what an impostor would present.
                 let other = own_key(alg, reg, handle, seed + 100);
                 keys.insert(format!("{name}-impostor"), other);

@@ -37,6 +37,7 @@ pub mod fixtures;
 pub mod generate;
 pub mod interop;
 pub mod keylog;
+pub mod learn;
 pub mod model;
 pub mod names;
 pub mod outcome;

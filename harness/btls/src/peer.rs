@@ -85,8 +85,16 @@ pub enum PeerConfig {
 impl PeerConfig {
     /// The `[peer]` table of `scenario`, with the key files and registry it needs in `dir`.
     pub fn new(scenario: &Scenario, dir: &std::path::Path) -> Result<Self, String> {
-        let role = scenario.iut_role.peer();
-        let config = &scenario.peer;
+        Self::of_party(scenario.iut_role.peer(), &scenario.peer, dir)
+    }
+
+    /// The reference peer in `role` configured as `config` says, with the key files and
+    /// registry it needs in `dir`.
+    pub fn of_party(
+        role: Role,
+        config: &PartyConfig,
+        dir: &std::path::Path,
+    ) -> Result<Self, String> {
         let (own, peer_keys) = peer_keys(config, role, dir)?;
         let suites: Option<Vec<CipherSuite>> = config
             .cipher_suites

@@ -6,7 +6,8 @@
 
 mod session;
 
-use session::{accept, read_logged, read_problem};
+pub use session::accept;
+use session::{read_logged, read_problem};
 pub use session::{Log, Session};
 
 use crate::case::CaseInfo;

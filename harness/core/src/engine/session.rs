@@ -242,7 +242,7 @@ pub(super) fn read_logged<P: Profile>(
 }
 
 /// Accepts the IUT's next connection, or gives up after `timeout`.
-pub(super) fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
+pub fn accept(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
     let listener = listener.try_clone().map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::channel();

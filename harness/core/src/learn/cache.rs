@@ -111,6 +111,10 @@ impl Cache {
     }
 
     /// The outputs known for the longest known prefix of `word` (sink rule included).
+    pub fn known_prefix_outputs(&self, word: &[usize]) -> Vec<String> {
+        self.known_prefix(word).unwrap_or_default()
+    }
+
     fn known_prefix(&self, word: &[usize]) -> Option<Vec<String>> {
         (0..=word.len()).rev().find_map(|n| self.known(&word[..n]))
     }

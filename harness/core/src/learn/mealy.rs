@@ -223,12 +223,12 @@ impl Mealy {
         self.distinguish_states(0, other, 0)
     }
 
-    /// A characterising set: for every pair of distinct states of the minimal machine, a word
-    /// that tells them apart (each input alone first, as the W-method needs outputs of single
-    /// inputs anyway).
+    /// A characterising set: words that tell every pair of distinct states of the minimal
+    /// machine apart, chosen greedily (a pair the set does not tell apart yet adds its shortest
+    /// distinguishing word), so it stays small.
     pub fn characterizing_set(&self) -> Vec<Word> {
         let min = self.minimize();
-        let mut set: Vec<Word> = (0..self.inputs.len()).map(|a| vec![a]).collect();
+        let mut set: Vec<Word> = Vec::new();
         for p in 0..min.states() {
             for q in (p + 1)..min.states() {
                 let told = set.iter().any(|w| min.run_from(p, w).0 != min.run_from(q, w).0);

@@ -32,8 +32,11 @@ use std::time::Instant;
 pub trait Sul: Sync {
     /// The inputs' names.
     fn inputs(&self) -> Vec<String>;
-    /// The outputs of `word`, one per input, from a fresh session.
-    fn query(&self, word: &[usize]) -> Result<Vec<String>, String>;
+    /// The outputs of `word`, one per input, from a fresh session. `known` holds the outputs
+    /// already observed for a prefix of `word`: a system may use them to stop waiting once the
+    /// known answer is complete (an answer that differs is still reported as it is, and then
+    /// shows as nondeterminism).
+    fn query(&self, word: &[usize], known: &[String]) -> Result<Vec<String>, String>;
 }
 
 /// How to learn.
@@ -191,7 +194,7 @@ mod tests {
         fn inputs(&self) -> Vec<String> {
             self.0.inputs.clone()
         }
-        fn query(&self, word: &[usize]) -> Result<Vec<String>, String> {
+        fn query(&self, word: &[usize], _: &[String]) -> Result<Vec<String>, String> {
             Ok(self.0.run(word))
         }
     }
@@ -278,7 +281,7 @@ mod tests {
             fn inputs(&self) -> Vec<String> {
                 self.0.inputs.clone()
             }
-            fn query(&self, word: &[usize]) -> Result<Vec<String>, String> {
+            fn query(&self, word: &[usize], _: &[String]) -> Result<Vec<String>, String> {
                 let mut out = self.0.run(word);
                 if self.1.fetch_add(1, Ordering::SeqCst) % 7 == 6 {
                     if let Some(o) = out.first_mut() {

@@ -54,7 +54,11 @@ impl<'a> Oracle<'a> {
             .collect();
         if !maximal.is_empty() {
             let sul = self.sul;
-            let results = parallel_map(&maximal, self.jobs, |_, w| sul.query(w));
+            let jobs: Vec<(Word, Vec<String>)> = maximal
+                .iter()
+                .map(|w| (w.clone(), self.cache.known_prefix_outputs(w)))
+                .collect();
+            let results = parallel_map(&jobs, self.jobs, |_, (w, known)| sul.query(w, known));
             for (w, r) in maximal.iter().zip(results) {
                 self.executed += 1;
                 let out = r

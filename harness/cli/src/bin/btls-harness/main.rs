@@ -8,6 +8,7 @@ mod coverage;
 mod generate;
 mod interop;
 mod iut_args;
+mod learn;
 mod model;
 mod quirks;
 mod replay;
@@ -79,6 +80,15 @@ enum Command {
     Interop(interop::InteropArgs),
     /// Check that every requirement of the specification has a scenario (or a reason why not).
     Coverage(coverage::CoverageArgs),
+    /// Learn the IUT's state machine (L* over handshake messages, application data, alerts and
+    /// deliberately wrong messages; each query a fresh connection), compare it with the
+    /// specification's tables (SPEC.md §12), and write an HTML report with both machines drawn
+    /// and every difference as a scenario file that reproduces it. Exit status 1 on a
+    /// difference.
+    #[command(
+        after_help = "Examples:\n  btls-harness learn --iut target/debug/btls-iut --iut-name reference\n  btls-harness learn --iut target/debug/btls-iut --quirks\n  btls-harness learn --iut interop/python/btls-iut-py --iut-name python --quiet-ms 80"
+    )]
+    Learn(learn::LearnArgs),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +105,7 @@ fn main() -> ExitCode {
         Command::List(sel) => selection::list(&sel),
         Command::Vectors { action } => vectors::main(action),
         Command::Coverage(args) => coverage::main(&args),
+        Command::Learn(args) => learn::main(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
