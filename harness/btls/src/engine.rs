@@ -390,6 +390,15 @@ fn run_step(
             log.note(index, format!("harness waits {ms} ms"));
             std::thread::sleep(Duration::from_millis(*ms));
         }
+        Action::ExpectQuiet(ms) => {
+            let quiet = Duration::from_millis(*ms);
+            let want = format!("nothing from the IUT for {ms} ms");
+            match s.read(log, index, quiet) {
+                Err(Read1::TimedOut) => {}
+                Err(r) => return Err(f(&want, s.read_problem(r, quiet))),
+                Ok((frame, _)) => return Err(f(&want, s.describe(&frame))),
+            }
+        }
         Action::NextConnection => return Ok(StepOutcome::NextConnection),
     }
     Ok(StepOutcome::Done)

@@ -205,6 +205,7 @@ struct StepSpec {
     close: Option<bool>,
     shutdown: Option<bool>,
     wait_ms: Option<u64>,
+    expect_quiet_ms: Option<u64>,
     next_connection: Option<bool>,
     fragment: Option<Vec<usize>>,
     timeout_ms: Option<u64>,
@@ -263,6 +264,8 @@ pub enum Action {
     Shutdown,
     /// Do nothing for a while (a stalling peer).
     Wait(u64),
+    /// The IUT must send nothing and keep the connection open for this many milliseconds.
+    ExpectQuiet(u64),
     /// Start the IUT's next connection (`iut.connections > 1`).
     NextConnection,
 }
@@ -531,6 +534,9 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     if let Some(ms) = spec.wait_ms {
         actions.push(Action::Wait(ms));
     }
+    if let Some(ms) = spec.expect_quiet_ms {
+        actions.push(Action::ExpectQuiet(ms));
+    }
     if spec.next_connection == Some(true) {
         actions.push(Action::NextConnection);
     }
@@ -547,7 +553,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, expect_quiet_ms, next_connection".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

@@ -2,7 +2,7 @@
 //! back is named.
 
 use crate::wire::{alert_description, handshake_code};
-use btls::msgs::{ContentType, HandshakeCode as H};
+use btls::msgs::{AlertLevel, ContentType, HandshakeCode as H, FRAME_HEADER_LEN};
 use harness_core::Role;
 
 /// The output of an input the IUT did not answer within the quiet period.
@@ -33,6 +33,8 @@ pub enum Input {
     FatalAlert,
     /// A HANDSHAKE frame with the code 0x7f, which §2.2 does not list.
     UnknownCode,
+    /// A frame of content type 0x09, which §2.1 does not list.
+    UnknownContentType,
 }
 
 impl Input {
@@ -47,6 +49,7 @@ impl Input {
             Self::CloseNotify => "close_notify".into(),
             Self::FatalAlert => "alert failed_handshake".into(),
             Self::UnknownCode => "HANDSHAKE(0x7f)".into(),
+            Self::UnknownContentType => "FRAME(type 0x09)".into(),
         }
     }
 }
@@ -65,6 +68,7 @@ pub fn inputs(role: Role) -> Vec<Input> {
         Input::CloseNotify,
         Input::FatalAlert,
         Input::UnknownCode,
+        Input::UnknownContentType,
     ];
     let mut v = Vec::new();
     match role {
@@ -123,7 +127,14 @@ pub fn frame_token(frame: &[u8]) -> String {
         return code.to_string();
     }
     if let Some(d) = alert_description(frame) {
-        return format!("alert {}", d.to_string().to_lowercase());
+        let name = d.to_string().to_lowercase();
+        // A plaintext alert's level is readable: one other than BT-ALERT-1's is named.
+        return match frame.get(FRAME_HEADER_LEN..) {
+            Some(&[level]) if AlertLevel(level) != d.level() => {
+                format!("alert {name} (level {level})")
+            }
+            _ => format!("alert {name}"),
+        };
     }
     match frame.first() {
         Some(&ct) if ct == ContentType::APPLICATION.0 => "APPLICATION".into(),

@@ -11,15 +11,15 @@
 //! - [`report`]: the run as JSON, Markdown and HTML with the pictures.
 
 pub mod alphabet;
-// pub mod report;
-// pub mod reproduce;
+pub mod report;
+pub mod reproduce;
 pub mod spec;
 pub mod sul;
 
 pub use alphabet::Input;
 
 use crate::scenario::PartyConfig;
-use harness_core::learn::{self, differences, Difference, Learned, Mealy, Sink};
+use harness_core::learn::{self, differences, name_states, Difference, Learned, Mealy, Sink};
 use harness_core::process::Iut;
 use harness_core::Role;
 use std::path::PathBuf;
@@ -74,6 +74,44 @@ pub struct Run {
     pub spec: Mealy,
     /// Every difference, shortest words first.
     pub differences: Vec<Difference>,
+    /// For each of the first [`MAX_SCENARIOS`] differences, a scenario file that reproduces it.
+    pub scenarios: Vec<String>,
+}
+
+/// Differences written as scenario files, at most.
+pub const MAX_SCENARIOS: usize = 40;
+
+/// The quirks of the reference (`btls::quirks`) that change an answer to an input of the
+/// alphabet in the learning configuration, so a learned machine must expose each. The others
+/// break a rule about a field's value (a version, a suite list, a key share, a handle, a
+/// validity period), a second connection (resumption, the key cache), time, the end of stream,
+/// or a path this configuration does not take (the server's retry needs `--no-send-key`), none of
+/// which a state machine over whole valid messages can show.
+pub const STATE_QUIRKS: &[&str] = &[
+    "ignore-unknown-content-type",
+    "ignore-unknown-handshake-code",
+    "skip-failed-handshake",
+    "skip-session-details-signature",
+    "skip-client-signature",
+    "skip-client-ready-mac",
+    "skip-server-ready-mac",
+    "early-server-ready",
+    "accept-early-application-data",
+    "accept-second-send-key",
+    "wrong-alert-level",
+    "answer-fatal-alert",
+    "no-close-notify-reply",
+];
+
+/// The roles a quirk's description says it applies to (`client: …`, `server: …`, or both).
+pub fn quirk_roles(description: &str) -> Vec<Role> {
+    if description.starts_with("client:") {
+        vec![Role::Client]
+    } else if description.starts_with("server:") {
+        vec![Role::Server]
+    } else {
+        vec![Role::Client, Role::Server]
+    }
 }
 
 /// The output after which the connection is over.
@@ -97,7 +135,7 @@ pub fn run(iut: &Iut, options: &Options) -> Result<Run, String> {
         progress: options.progress,
         ..learn::Options::default()
     };
-    let learned = learn::learn(&sul, &learn_options).map_err(|e| match e {
+    let mut learned = learn::learn(&sul, &learn_options).map_err(|e| match e {
         learn::LearnError::Nondeterministic(c) => format!(
             "{}: the IUT answered the same inputs differently: after {} it sent {:?} once and {:?} once (a longer --quiet-ms may help if it is only slow)",
             iut.name,
@@ -108,7 +146,18 @@ pub fn run(iut: &Iut, options: &Options) -> Result<Run, String> {
         other => format!("{}: {other}", iut.name),
     })?;
     let spec = spec::machine(options.role);
+    learned.machine.names = name_states(&learned.machine, &spec);
     let diffs = differences(&spec, &learned.machine);
+    let mut scenarios = Vec::new();
+    for (n, d) in diffs.iter().take(MAX_SCENARIOS).enumerate() {
+        let (_, _, trace) = sul.session(&d.word)?;
+        let text = reproduce::scenario(options.role, &iut.name, &spec, d, &trace, sul.configs())?;
+        // Every file written must load: a mistake here is the harness's, said at once.
+        let name = format!("{}-{}", options.role.as_str(), n + 1);
+        crate::scenario::load_str(std::path::Path::new(&format!("{name}.toml")), &name, &text)
+            .map_err(|e| format!("the reproducing scenario {name} does not load: {e}"))?;
+        scenarios.push(text);
+    }
     Ok(Run {
         iut: iut.name.clone(),
         role: options.role,
@@ -116,5 +165,6 @@ pub fn run(iut: &Iut, options: &Options) -> Result<Run, String> {
         learned,
         spec,
         differences: diffs,
+        scenarios,
     })
 }

@@ -3,7 +3,8 @@
 //!
 //! Written from the specification's text, not from the reference implementation:
 //! - every input a table does not list for a state is `unexpected_message` (BT-HS-24, BT-HS-26
-//!   after the peer's READY, BT-HS-25 for early APPLICATION, BT-FRAME-5 for an unknown code),
+//!   after the peer's READY, BT-HS-25 for early APPLICATION, BT-FRAME-5 for an unknown code,
+//!   BT-FRAME-3 for an unknown content type),
 //!   then the close (BT-ALERT-3);
 //! - a received alert ends the handshake or the connection without an answer (BT-ALERT-2,
 //!   BT-ALERT-4, BT-CLOSE-5), except `close_notify` after the handshake, answered with its own
@@ -40,9 +41,16 @@ enum State {
     ExpectClientReady,
     // §12.1, the client: `retried` after a CANNOT_SEND_KEY (BT-HS-16), `key_sent` once it has
     // answered a SEND_KEY for its last CLIENT_HELLO (BT-TIME-4).
-    ExpectServerHello { retried: bool, key_sent: bool },
-    ExpectClientKeyVerdict { retried: bool },
-    ExpectServerKey { retried: bool },
+    ExpectServerHello {
+        retried: bool,
+        key_sent: bool,
+    },
+    ExpectClientKeyVerdict {
+        retried: bool,
+    },
+    ExpectServerKey {
+        retried: bool,
+    },
     ExpectSessionDetails,
     ExpectServerReady,
     // Both.
@@ -83,30 +91,53 @@ fn listed(role: Role, state: &State, input: Input) -> Option<(&'static str, Stat
     use State::*;
     let verdict_failed = (NOTHING, AfterFailedValidation);
     Some(match (role, state, input) {
-        (Role::Server, ExpectClientHello, Msg(H::CLIENT_HELLO)) => ("SERVER_HELLO", ExpectClientVerdict),
-        (Role::Server, ExpectClientHello, HelloNewKey(H::CLIENT_HELLO)) => ("SEND_KEY", ExpectClientKey),
+        (Role::Server, ExpectClientHello, Msg(H::CLIENT_HELLO)) => {
+            ("SERVER_HELLO", ExpectClientVerdict)
+        }
+        (Role::Server, ExpectClientHello, HelloNewKey(H::CLIENT_HELLO)) => {
+            ("SEND_KEY", ExpectClientKey)
+        }
         (Role::Server, ExpectClientKey, Msg(H::SENDING_KEY)) => {
             ("SUCCESSFUL_VALIDATION + SERVER_HELLO", ExpectClientVerdict)
         }
-        (Role::Server, ExpectClientVerdict, Msg(H::SEND_KEY)) => ("SENDING_KEY", ExpectClientVerdictAfterKey),
-        (Role::Server, ExpectClientVerdict | ExpectClientVerdictAfterKey, Msg(H::SUCCESSFUL_VALIDATION)) => {
-            ("SESSION_DETAILS", ExpectClientReady)
+        (Role::Server, ExpectClientVerdict, Msg(H::SEND_KEY)) => {
+            ("SENDING_KEY", ExpectClientVerdictAfterKey)
         }
-        (Role::Server, ExpectClientVerdict | ExpectClientVerdictAfterKey, Msg(H::FAILED_VALIDATION)) => verdict_failed,
+        (
+            Role::Server,
+            ExpectClientVerdict | ExpectClientVerdictAfterKey,
+            Msg(H::SUCCESSFUL_VALIDATION),
+        ) => ("SESSION_DETAILS", ExpectClientReady),
+        (
+            Role::Server,
+            ExpectClientVerdict | ExpectClientVerdictAfterKey,
+            Msg(H::FAILED_VALIDATION),
+        ) => verdict_failed,
         (Role::Server, ExpectClientReady, Msg(H::CLIENT_READY)) => ("SERVER_READY", Established),
-        (Role::Server, ExpectClientReady, BadSignature(H::CLIENT_READY) | BadMac(H::CLIENT_READY)) => {
-            (DECRYPT_ERROR, Over)
-        }
-        (Role::Client, ExpectServerHello { retried, key_sent: false }, Msg(H::SEND_KEY)) => {
-            ("SENDING_KEY", ExpectClientKeyVerdict { retried: *retried })
-        }
+        (
+            Role::Server,
+            ExpectClientReady,
+            BadSignature(H::CLIENT_READY) | BadMac(H::CLIENT_READY),
+        ) => (DECRYPT_ERROR, Over),
+        (
+            Role::Client,
+            ExpectServerHello {
+                retried,
+                key_sent: false,
+            },
+            Msg(H::SEND_KEY),
+        ) => ("SENDING_KEY", ExpectClientKeyVerdict { retried: *retried }),
         (Role::Client, ExpectServerHello { .. }, Msg(H::SERVER_HELLO)) => {
             ("SUCCESSFUL_VALIDATION", ExpectSessionDetails)
         }
         (Role::Client, ExpectServerHello { retried, .. }, HelloNewKey(H::SERVER_HELLO)) => {
             ("SEND_KEY", ExpectServerKey { retried: *retried })
         }
-        (Role::Client, ExpectServerHello { .. } | ExpectClientKeyVerdict { .. }, Msg(H::FAILED_VALIDATION)) => verdict_failed,
+        (
+            Role::Client,
+            ExpectServerHello { .. } | ExpectClientKeyVerdict { .. },
+            Msg(H::FAILED_VALIDATION),
+        ) => verdict_failed,
         (Role::Client, ExpectClientKeyVerdict { retried }, Msg(H::SUCCESSFUL_VALIDATION)) => (
             NOTHING,
             ExpectServerHello {
@@ -131,9 +162,15 @@ fn listed(role: Role, state: &State, input: Input) -> Option<(&'static str, Stat
             },
         ),
         // BT-HS-16: no key of an untried algorithm is left.
-        (Role::Client, ExpectServerKey { retried: true }, Msg(H::CANNOT_SEND_KEY)) => (FAILED_HANDSHAKE, Over),
-        (Role::Client, ExpectSessionDetails, Msg(H::SESSION_DETAILS)) => ("CLIENT_READY", ExpectServerReady),
-        (Role::Client, ExpectSessionDetails, BadSignature(H::SESSION_DETAILS)) => (DECRYPT_ERROR, Over),
+        (Role::Client, ExpectServerKey { retried: true }, Msg(H::CANNOT_SEND_KEY)) => {
+            (FAILED_HANDSHAKE, Over)
+        }
+        (Role::Client, ExpectSessionDetails, Msg(H::SESSION_DETAILS)) => {
+            ("CLIENT_READY", ExpectServerReady)
+        }
+        (Role::Client, ExpectSessionDetails, BadSignature(H::SESSION_DETAILS)) => {
+            (DECRYPT_ERROR, Over)
+        }
         (Role::Client, ExpectServerReady, Msg(H::SERVER_READY)) => (NOTHING, Established),
         (Role::Client, ExpectServerReady, BadMac(H::SERVER_READY)) => (DECRYPT_ERROR, Over),
         _ => return None,
@@ -151,7 +188,9 @@ fn step(role: Role, state: &State, input: Input) -> (String, State) {
         (Established, Input::Application) => out("APPLICATION", Established),
         (Established, Input::CloseNotify) => out(CLOSE_NOTIFY, Over),
         (_, Input::CloseNotify | Input::FatalAlert) => out(CLOSE, Over),
-        (_, Input::Application | Input::UnknownCode) => out(UNEXPECTED, Over),
+        (_, Input::Application | Input::UnknownCode | Input::UnknownContentType) => {
+            out(UNEXPECTED, Over)
+        }
         (s, i) => match listed(role, s, i) {
             Some((o, next)) => out(o, next),
             None => out(UNEXPECTED, Over),

@@ -184,7 +184,9 @@ pub struct BtlsSul {
 impl BtlsSul {
     /// Prepares the key files and flags for learning `iut` as `options` says.
     pub fn new(iut: &Iut, options: &Options) -> Result<Self, String> {
-        let dir = options.work_dir.join(format!("learn-{}", options.role.as_str()));
+        let dir = options
+            .work_dir
+            .join(format!("learn-{}", options.role.as_str()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let args = adapter_args(options.role, &iut_config(), CONNECT, options.seed, &dir)?;
@@ -232,7 +234,13 @@ impl BtlsSul {
         let args: Vec<String> = self
             .args
             .iter()
-            .map(|a| if a == CONNECT { addr.clone() } else { a.clone() })
+            .map(|a| {
+                if a == CONNECT {
+                    addr.clone()
+                } else {
+                    a.clone()
+                }
+            })
             .collect();
         let running = self.iut.start(&args).map_err(|e| e.to_string())?;
         let mut stream = match accept(&listener, CONNECT_TIMEOUT) {
@@ -268,11 +276,10 @@ impl BtlsSul {
         };
         let mut outputs = Vec::with_capacity(word.len());
         for (n, &i) in word.iter().enumerate() {
-            let input = *self
-                .inputs
-                .get(i)
-                .ok_or_else(|| format!("no input {i}"))?;
-            outputs.push(query.apply(&mut stream, input, known.get(n)));
+            let input = *self.inputs.get(i).ok_or_else(|| format!("no input {i}"))?;
+            // The first answer of a session may come from a process that is still starting.
+            let first = if n == 0 { self.quiet * 8 } else { self.quiet };
+            outputs.push(query.apply(&mut stream, input, known.get(n), first));
         }
         let _ = stream.shutdown(Shutdown::Both);
         drop(stream);
@@ -315,6 +322,8 @@ pub struct Sent {
     pub bytes: Vec<u8>,
     /// The candidates left after it (indices into [`candidates`]).
     pub candidates: Vec<usize>,
+    /// For a corrupted message a candidate sent: the bit flipped (`alter.flip_bit`).
+    pub flip_bit: Option<usize>,
 }
 
 /// The state of one query's connection.
@@ -328,18 +337,26 @@ struct Query {
 
 impl Query {
     /// Sends `input` and names what the IUT answers.
-    /// Sends `input` and names what the IUT answers; with the answer already `known`, reads
-    /// the frames it names and does not wait for the quiet period.
-    fn apply(&mut self, stream: &mut TcpStream, input: Input, known: Option<&String>) -> String {
+    /// Sends `input` and names what the IUT answers (its first frame awaited for `first`, then
+    /// the quiet period); with the answer already `known`, reads the frames it names and does
+    /// not wait for the quiet period.
+    fn apply(
+        &mut self,
+        stream: &mut TcpStream,
+        input: Input,
+        known: Option<&String>,
+        first: Duration,
+    ) -> String {
         if self.closed {
             return CLOSED.into();
         }
-        let (bytes, by_candidate) = self.concretize(input);
+        let (bytes, by_candidate, flip_bit) = self.concretize(input);
         self.sent.push(Sent {
             input,
             by_candidate,
             bytes: bytes.clone(),
             candidates: self.candidates.iter().map(|c| c.index).collect(),
+            flip_bit,
         });
         // A failed write means the IUT has gone: what it sent before going is still read.
         let _ = stream.write_all(&bytes);
@@ -350,11 +367,11 @@ impl Query {
                 k.split(" + ").filter(|t| *t != CLOSE).count()
             }
         });
-        self.answer(stream, self.quiet, expected)
+        self.answer(stream, first, expected)
     }
 
     /// The bytes of `input` in the current state, narrowing the candidates.
-    fn concretize(&mut self, input: Input) -> (Vec<u8>, bool) {
+    fn concretize(&mut self, input: Input) -> (Vec<u8>, bool, Option<usize>) {
         match input {
             Input::Msg(code)
             | Input::HelloNewKey(code)
@@ -388,15 +405,20 @@ impl Query {
                 };
                 let bytes = match input {
                     Input::BadSignature(_) | Input::BadMac(_) => corrupt(&frame, input),
-                    _ => frame,
+                    _ => frame.clone(),
                 };
-                (bytes, by_candidate)
+                let flip_bit = frame
+                    .iter()
+                    .zip(&bytes)
+                    .position(|(a, b)| a != b)
+                    .map(|i| i * 8 + (frame[i] ^ bytes[i]).leading_zeros() as usize);
+                (bytes, by_candidate, flip_bit.filter(|_| by_candidate))
             }
-            Input::Application => self.protected(
+            Input::Application => self.protected_input(
                 |c| c.send(PING).is_ok(),
                 FrameHeader::frame(ContentType::APPLICATION, 0, PING),
             ),
-            Input::CloseNotify => self.protected(
+            Input::CloseNotify => self.protected_input(
                 |c| {
                     c.close();
                     true
@@ -407,7 +429,7 @@ impl Query {
                     &[AlertLevel::WARNING.0],
                 ),
             ),
-            Input::FatalAlert => self.protected(
+            Input::FatalAlert => self.protected_input(
                 |c| {
                     c.send_alert_with_level(AlertDescription::FAILED_HANDSHAKE, AlertLevel::FATAL);
                     true
@@ -418,8 +440,25 @@ impl Query {
                     &[AlertLevel::FATAL.0],
                 ),
             ),
-            Input::UnknownCode => (FrameHeader::frame(ContentType::HANDSHAKE, 0x7f, &[]), false),
+            Input::UnknownCode => (
+                FrameHeader::frame(ContentType::HANDSHAKE, 0x7f, &[]),
+                false,
+                None,
+            ),
+            Input::UnknownContentType => {
+                (FrameHeader::frame(ContentType(0x09), 0, &[0]), false, None)
+            }
         }
+    }
+
+    /// [`Self::protected`] with no bit flipped.
+    fn protected_input(
+        &mut self,
+        send: impl Fn(&mut Connection) -> bool,
+        plain: Vec<u8>,
+    ) -> (Vec<u8>, bool, Option<usize>) {
+        let (bytes, by_candidate) = self.protected(send, plain);
+        (bytes, by_candidate, None)
     }
 
     /// A frame the established candidates send through their record layer, or `plain` when
@@ -488,4 +527,3 @@ impl Query {
         alphabet::output(&tokens)
     }
 }
-

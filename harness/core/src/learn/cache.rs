@@ -135,7 +135,9 @@ mod tests {
         assert_eq!(c.lookup(&[0, 1]), Some(s(&["a", "b"])));
         assert_eq!(c.lookup(&[0, 2]), None);
         assert_eq!(c.lookup(&[]), Some(vec![]));
-        let e = c.insert(&[0, 1, 0], &s(&["a", "x", "y"])).expect_err("b then x");
+        let e = c
+            .insert(&[0, 1, 0], &s(&["a", "x", "y"]))
+            .expect_err("b then x");
         assert_eq!(
             e,
             Conflict {
@@ -144,7 +146,11 @@ mod tests {
                 second: "x".into()
             }
         );
-        assert_eq!(c.lookup(&[0, 1, 0]), None, "nothing of a conflicting answer is kept");
+        assert_eq!(
+            c.lookup(&[0, 1, 0]),
+            None,
+            "nothing of a conflicting answer is kept"
+        );
     }
 
     #[test]
@@ -159,7 +165,9 @@ mod tests {
             c.lookup(&[3, 1, 0, 2]),
             Some(s(&["nothing", "alert + close", "closed", "closed"]))
         );
-        assert!(c.insert(&[3, 1, 4], &s(&["nothing", "alert + close", "x"])).is_err());
+        assert!(c
+            .insert(&[3, 1, 4], &s(&["nothing", "alert + close", "x"]))
+            .is_err());
         assert_eq!(c.hits(), 1);
     }
 }

@@ -55,6 +55,31 @@ pub fn differences(spec: &Mealy, learned: &Mealy) -> Vec<Difference> {
     out
 }
 
+/// Names for the states of `learned`: the name of the specification's state its shortest
+/// access word reaches, with `≠` when one of its own transitions answers otherwise, and `(2)`,
+/// `(3)` … on further states reached as the same specification state (extra states).
+pub fn name_states(learned: &Mealy, spec: &Mealy) -> Vec<String> {
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    learned
+        .access_sequences()
+        .iter()
+        .enumerate()
+        .map(|(q, w)| {
+            let (_, p) = spec.run_from(0, w);
+            let n = seen.entry(p).or_insert(0);
+            *n += 1;
+            let mut name = spec.names[p].clone();
+            if *n > 1 {
+                name.push_str(&format!(" ({n})"));
+            }
+            if learned.output[q] != spec.output[p] {
+                name.push_str(" ≠");
+            }
+            name
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,8 +102,23 @@ mod tests {
         let d = differences(&toggle(false), &toggle(true));
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].inputs, ["on", "on", "look"]);
-        assert_eq!((d[0].expected.as_str(), d[0].actual.as_str()), ("dark", "lit"));
+        assert_eq!(
+            (d[0].expected.as_str(), d[0].actual.as_str()),
+            ("dark", "lit")
+        );
         assert_eq!(d[0].spec_state, "false");
         assert!(differences(&toggle(true), &toggle(true)).is_empty());
+    }
+
+    #[test]
+    fn learned_states_take_the_names_of_the_states_they_behave_as() {
+        let spec = toggle(false);
+        let mut learned = toggle(true);
+        learned.names = vec!["a".into(), "b".into()];
+        // The broken light's states answer alike; only a target differs.
+        assert_eq!(name_states(&learned, &spec), ["false", "true"]);
+        learned.output[1][1] = "dark".into();
+        assert_eq!(name_states(&learned, &spec), ["false", "true ≠"]);
+        assert_eq!(name_states(&spec, &spec), ["false", "true"]);
     }
 }

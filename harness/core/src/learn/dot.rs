@@ -13,8 +13,12 @@ use wait_timeout::ChildExt;
 /// tooltip) when it is its state's largest.
 const SHOWN_INPUTS: usize = 3;
 
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    format!("\"{}\"", escape(s))
 }
 
 /// The `dot` text of `m`, titled `title`; transitions in `highlight` ((state, input) pairs) are
@@ -60,23 +64,34 @@ pub fn to_dot(m: &Mealy, title: &str, highlight: &BTreeSet<(usize, usize)>) -> S
             .max_by_key(|(_, v)| v.len())
             .map(|(k, _)| *k)
             .filter(|k| groups.get(k).is_some_and(|v| v.len() > SHOWN_INPUTS));
+        // One edge per target: a line per output.
+        let mut edges: BTreeMap<usize, (Vec<String>, Vec<&str>)> = BTreeMap::new();
         for ((dst, out), ins) in &groups {
             let names: Vec<&str> = ins.iter().map(|&a| m.inputs[a].as_str()).collect();
-            let label = if ins.len() == m.inputs.len() {
+            let line = if ins.len() == m.inputs.len() {
                 format!("any input / {out}")
             } else if Some((*dst, *out)) == largest {
                 format!("any other input ({}) / {out}", ins.len())
             } else {
-                format!("{} / {out}", names.join("\\n"))
+                format!("{} / {out}", names.join(", "))
             };
+            let edge = edges.entry(*dst).or_default();
+            edge.0.push(line);
+            edge.1.extend(names);
+        }
+        for (dst, (lines, names)) in edges {
+            // `\l` ends a left-justified line in a dot label.
+            let label: Vec<String> = lines.iter().map(|l| escape(l)).collect();
             s.push_str(&format!(
-                "  s{src} -> s{dst} [label={}, tooltip={}];\n",
-                quote(&label).replace("\\\\n", "\\n"),
+                "  s{src} -> s{dst} [label=\"{}\\l\", tooltip={}];\n",
+                label.join("\\l"),
                 quote(&names.join(", "))
             ));
         }
     }
-    s.push_str("  subgraph cluster_legend {\n    label=\"legend\"; fontsize=11; color=\"#999999\";\n");
+    s.push_str(
+        "  subgraph cluster_legend {\n    label=\"legend\"; fontsize=11; color=\"#999999\";\n",
+    );
     s.push_str("    legend [shape=plaintext, fontsize=10, label=\"edge: inputs / what the implementation sends\\lany other input: the rest of the alphabet (names in the tooltip)\\ldouble octagon: a state every input stays in (the connection is over)\\lred: differs from the specification\\l\"];\n  }\n");
     s.push_str("}\n");
     s
@@ -142,9 +157,12 @@ mod tests {
         );
         let dot = to_dot(&m, "t", &BTreeSet::from([(1, 1)]));
         assert!(dot.contains("any other input (5) / alert"), "{dot}");
-        assert!(dot.contains("any input / closed"), "{dot}");
+        assert!(dot.contains("label=\"any input / closed\\l\""), "{dot}");
         assert!(dot.contains("\"m1 / done\", color=\"#c0392b\""), "{dot}");
-        assert!(dot.contains("s2 [label=\"S2\", shape=doubleoctagon]"), "{dot}");
+        assert!(
+            dot.contains("s2 [label=\"S2\", shape=doubleoctagon]"),
+            "{dot}"
+        );
         // Each (source, target, output) once.
         assert_eq!(dot.matches("s0 -> s2").count(), 1);
     }

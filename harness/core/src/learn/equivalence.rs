@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// How many test words run per batch (the batch runs in parallel; the first counterexample
 /// found ends the search).
-const BATCH: usize = 64;
+const BATCH: usize = 1024;
 
 /// Random walks: from the access word of a random state, random inputs, `length` at most.
 fn random_walks(h: &Mealy, count: usize, length: usize, seed: u64) -> Vec<Word> {

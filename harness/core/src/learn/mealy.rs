@@ -188,7 +188,8 @@ impl Mealy {
         let mut seen: HashMap<(usize, usize), (usize, usize, usize)> = HashMap::new();
         let mut queue = VecDeque::from([(p, q)]);
         seen.insert((p, q), (usize::MAX, usize::MAX, usize::MAX));
-        let path = |seen: &HashMap<(usize, usize), (usize, usize, usize)>, mut at: (usize, usize)| {
+        let path = |seen: &HashMap<(usize, usize), (usize, usize, usize)>,
+                    mut at: (usize, usize)| {
             let mut w = Vec::new();
             while let Some(&(pp, pq, a)) = seen.get(&at) {
                 if a == usize::MAX {
@@ -231,7 +232,9 @@ impl Mealy {
         let mut set: Vec<Word> = Vec::new();
         for p in 0..min.states() {
             for q in (p + 1)..min.states() {
-                let told = set.iter().any(|w| min.run_from(p, w).0 != min.run_from(q, w).0);
+                let told = set
+                    .iter()
+                    .any(|w| min.run_from(p, w).0 != min.run_from(q, w).0);
                 if !told {
                     if let Some(w) = min.distinguish_states(p, &min, q) {
                         set.push(w);
@@ -268,11 +271,7 @@ pub(crate) mod tests {
             .map(|_| (0..inputs).map(|_| pick(states as u32)).collect())
             .collect();
         let output = (0..states)
-            .map(|_| {
-                (0..inputs)
-                    .map(|_| format!("o{}", pick(outputs)))
-                    .collect()
-            })
+            .map(|_| (0..inputs).map(|_| format!("o{}", pick(outputs))).collect())
             .collect();
         Mealy {
             inputs: (0..inputs).map(|a| format!("i{a}")).collect(),

@@ -22,7 +22,7 @@ pub mod mealy;
 mod oracle;
 
 pub use cache::{Conflict, Sink};
-pub use compare::{differences, Difference};
+pub use compare::{differences, name_states, Difference};
 pub use mealy::{Mealy, Word};
 
 use std::time::Instant;
@@ -229,7 +229,10 @@ mod tests {
                 if s == code.len() {
                     ("open".into(), s)
                 } else if code[s] == a {
-                    ((if s + 1 == code.len() { "click" } else { "-" }).into(), s + 1)
+                    (
+                        (if s + 1 == code.len() { "click" } else { "-" }).into(),
+                        s + 1,
+                    )
                 } else {
                     ("-".into(), usize::from(a == code[0]))
                 }

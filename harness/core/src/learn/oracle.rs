@@ -70,11 +70,7 @@ impl<'a> Oracle<'a> {
                 if out.len() != w.len() {
                     return Err(LearnError::Sul {
                         word: w.clone(),
-                        message: format!(
-                            "{} outputs for {} inputs",
-                            out.len(),
-                            w.len()
-                        ),
+                        message: format!("{} outputs for {} inputs", out.len(), w.len()),
                     });
                 }
                 self.cache
