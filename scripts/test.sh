@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's tests, on a fresh machine as on a developer's:
-#   1. installs what they need when it is missing: tshark (scripts/install-tshark.sh) and
-#      Python's `cryptography` for the second implementation (interop/python/install.sh);
+#   1. installs what they need when it is missing: tshark (scripts/install-tshark.sh), Graphviz's
+#      dot (scripts/install-graphviz.sh) and Chromium (scripts/install-chromium.sh) for the learned
+#      machines' pictures and the headless-browser check of their report, and Python's
+#      `cryptography` for the second implementation (interop/python/install.sh);
 #   2. `cargo test --workspace`: unit and property tests, every conformance case against the
 #      reference, captures (read back by the harness and by tshark with the bTLS dissector),
 #      vectors, benchmarks' smoke tests, the interop matrix's small set;
@@ -15,6 +17,8 @@ cd "$(dirname "$0")/.."
 
 echo "== installing what the tests need" >&2
 bash scripts/install-tshark.sh >&2
+bash scripts/install-graphviz.sh >&2
+bash scripts/install-chromium.sh >&2
 sh interop/python/install.sh
 
 echo "== cargo test --workspace" >&2

@@ -226,6 +226,12 @@ pub fn initial_output(role: Role) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 

@@ -121,6 +121,12 @@ impl Cache {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 

@@ -81,6 +81,12 @@ pub fn name_states(learned: &Mealy, spec: &Mealy) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 

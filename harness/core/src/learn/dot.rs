@@ -138,6 +138,12 @@ pub fn to_svg(dot: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 

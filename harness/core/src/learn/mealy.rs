@@ -258,6 +258,12 @@ impl Mealy {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 pub(crate) mod tests {
     use super::*;
     use rand_chacha::rand_core::{RngCore, SeedableRng};
