@@ -179,6 +179,12 @@ pub fn scenario(
     );
     out.push_str(&table("iut", &iut_config())?);
     out.push_str(&table("peer", peer)?);
+    // A client IUT's first frame comes before any input.
+    if role == Role::Client {
+        for step in expect_steps(super::spec::initial_output(role)) {
+            let _ = writeln!(out, "[[step]]\n{step}\n");
+        }
+    }
     for (i, (&a, sent)) in d.word.iter().zip(trace).enumerate() {
         let _ = writeln!(out, "[[step]]\n{}", input_step(sent));
         let _ = writeln!(
@@ -186,7 +192,13 @@ pub fn scenario(
             "comment = {}\n",
             quote(&format!("input {}: {}", i + 1, inputs[a].name()))
         );
-        for step in expect_steps(&expected[i]) {
+        let mut steps = expect_steps(&expected[i]);
+        // After the last input, nothing more: an extra frame is the difference too.
+        let ends = expected[i] == NOTHING || expected[i] == CLOSED || expected[i].ends_with(CLOSE);
+        if i + 1 == d.word.len() && !ends {
+            steps.push(format!("expect_quiet_ms = {QUIET_MS}"));
+        }
+        for step in steps {
             let _ = writeln!(out, "[[step]]\n{step}\n");
         }
     }
