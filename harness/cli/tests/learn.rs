@@ -112,6 +112,24 @@ fn quirks_that_change_a_transition_are_exposed_and_reproduced() {
     }
 }
 
+/// Headless Chromium with a fresh profile and no background traffic (the machine's network is
+/// closed).
+fn chromium(profile: &Path) -> Command {
+    let mut c = Command::new("chromium");
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
 #[test]
 fn the_html_report_opens_in_headless_chromium_with_every_machine_drawn() {
     let server = learn(
@@ -125,20 +143,8 @@ fn the_html_report_opens_in_headless_chromium_with_every_machine_drawn() {
     assert!(!summaries[0].equal);
     let html = dir.join("report.html");
     let profile = dir.join("chromium-profile");
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &format!("file://{}", html.display()),
-        ])
+    let out = chromium(&profile)
+        .args(["--dump-dom", &format!("file://{}", html.display())])
         .output()
         .expect("chromium runs (scripts/install-chromium.sh installs it)");
     let dom = String::from_utf8_lossy(&out.stdout);
@@ -149,17 +155,8 @@ fn the_html_report_opens_in_headless_chromium_with_every_machine_drawn() {
     assert!(dom.contains("#c0392b"), "the differing transitions are red");
     assert!(dom.contains("answer-fatal-alert"));
     let shot = dir.join("report.png");
-    let status = Command::new("chromium")
+    let status = chromium(&profile)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", profile.display()),
             "--window-size=1400,2400",
             &format!("--screenshot={}", shot.display()),
             &format!("file://{}", html.display()),

@@ -258,12 +258,7 @@ impl Mealy {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail loudly on purpose"
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 pub(crate) mod tests {
     use super::*;
     use rand_chacha::rand_core::{RngCore, SeedableRng};

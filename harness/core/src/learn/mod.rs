@@ -186,12 +186,7 @@ fn shortest_prefix_that_differs(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail loudly on purpose"
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 mod tests {
     use super::mealy::tests::random_machine;
     use super::*;
