@@ -179,6 +179,13 @@ impl SecureSocket {
         &self.conn
     }
 
+    /// The stream and the sans-IO connection, for a caller that drives both directions itself
+    /// (a relay that polls the stream and another descriptor). Received application data not
+    /// yet read stays in the connection.
+    pub fn into_parts(self) -> (TcpStream, Connection) {
+        (self.stream, self.conn)
+    }
+
     /// Closes cleanly: sends close_notify, waits (at most [`CLOSE_TIMEOUT`]) for the peer's, and
     /// shuts the stream down (BT-CLOSE-1, BT-CLOSE-2).
     pub fn close(mut self) -> Result<(), SocketError> {

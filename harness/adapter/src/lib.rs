@@ -5,7 +5,7 @@
 
 use btls::conn::{Connection, Event};
 use btls::crypto::{OsRandom, RandomSource, SeededRandom};
-use btls::keys::{load_private_key, load_published_key, DirectoryRegistry};
+use btls::keys::{load_private_keys, load_published_key, DirectoryRegistry};
 use btls::msgs::{CipherSuite, KeyAlgorithm, FRAME_HEADER_LEN, MAX_FRAME_BODY};
 use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
 use btls_profile::events::{By, Event as AdapterEvent, Named};
@@ -140,19 +140,11 @@ enum Roles {
 }
 
 fn build(args: &Args) -> Result<Roles, String> {
-    let keys = args
-        .keys
-        .iter()
-        .map(|p| {
-            load_private_key(p, None)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = load_private_keys(&args.keys).map_err(|e| e.to_string())?;
     let mut peer_keys = btls::keys::PeerKeys::default();
-    for path in &args.known {
-        peer_keys.add_known(load_published_key(path).map_err(|e| e.to_string())?);
-    }
+    peer_keys
+        .add_known_files(&args.known)
+        .map_err(|e| e.to_string())?;
     for path in &args.trusted_registry {
         let key = load_published_key(path).map_err(|e| e.to_string())?;
         peer_keys.policy.trusted_registries.push(key.public_key);

@@ -98,8 +98,12 @@ pub fn expand_matrix(
         .collect())
 }
 
+/// Folders below a suite's root that hold another format's cases: the interop matrix's and
+/// the TLS Pool profile's.
+pub const OTHER_FORMATS: [&str; 2] = ["interop", "pool"];
+
 /// Every scenario file below `root`, sorted: each `*.toml` except `untestable.toml` and what is
-/// in `interop/` folders (the interop matrix's cases, another format).
+/// in [`OTHER_FORMATS`] folders.
 pub fn files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     collect(root, &mut out);
@@ -114,7 +118,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "interop") {
+            if path
+                .file_name()
+                .is_some_and(|n| !OTHER_FORMATS.iter().any(|o| n == *o))
+            {
                 collect(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "toml")

@@ -190,6 +190,14 @@ fn derive_key(password: &str, salt: &[u8], iterations: NonZeroU32) -> Zeroizing<
     key
 }
 
+/// Loads plain (unprotected) private key files, in order.
+pub fn load_private_keys(paths: &[PathBuf]) -> Result<Vec<std::sync::Arc<OwnKey>>, KeyFileError> {
+    paths
+        .iter()
+        .map(|p| load_private_key(p, None).map(std::sync::Arc::new))
+        .collect()
+}
+
 /// Writes `key`'s private key file, protected by `protection` if given.
 pub fn save_private_key(
     path: &Path,

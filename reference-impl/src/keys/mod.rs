@@ -8,8 +8,8 @@ mod registry;
 
 pub use cache::KeyCache;
 pub use files::{
-    load_private_key, load_published_key, save_private_key, save_published_key, KeyFileError,
-    PasswordProtection, DEFAULT_ITERATIONS, PRIVATE_KEY_FORMAT, PUBLISHED_KEY_FORMAT,
+    load_private_key, load_private_keys, load_published_key, save_private_key, save_published_key,
+    KeyFileError, PasswordProtection, DEFAULT_ITERATIONS, PRIVATE_KEY_FORMAT, PUBLISHED_KEY_FORMAT,
 };
 pub use policy::ValidationPolicy;
 pub use registry::{lookup_with_timeout, DirectoryRegistry, KeyRegistry};
@@ -101,6 +101,14 @@ impl PeerKeys {
     pub fn add_known(&mut self, key: PublishedKey) {
         self.known
             .insert((key.reg_handle.clone(), key.key_handle.clone()), key);
+    }
+
+    /// Adds the published key files at `paths` as known peer keys.
+    pub fn add_known_files(&mut self, paths: &[std::path::PathBuf]) -> Result<(), KeyFileError> {
+        for path in paths {
+            self.add_known(load_published_key(path)?);
+        }
+        Ok(())
     }
 
     /// Looks the named key up in cache, known keys, then registry (BT-KEY-3). `None` means the
