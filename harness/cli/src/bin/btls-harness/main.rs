@@ -10,6 +10,7 @@ mod interop;
 mod iut_args;
 mod learn;
 mod model;
+mod pool;
 mod quirks;
 mod replay;
 mod run;
@@ -89,6 +90,14 @@ enum Command {
         after_help = "Examples:\n  btls-harness learn --iut target/debug/btls-iut --iut-name reference\n  btls-harness learn --iut target/debug/btls-iut --quirks\n  btls-harness learn --iut interop/python/btls-iut-py --iut-name python --quiet-ms 80"
     )]
     Learn(learn::LearnArgs),
+    /// The TLS Pool profile: every scenario file of scenarios/pool (V1 pool packets) against a
+    /// pool daemon, each case with a fresh daemon, its own configuration and keys, and the
+    /// harness's bTLS peer behind every TCP socket it hands over. Writes the same reports as
+    /// `run`; exit status 1 on a failing case or a requirement without a case.
+    #[command(
+        after_help = "Examples:\n  cargo build -p btls-pool && btls-harness pool\n  btls-harness pool --daemon ./my-pool --iut-name mine --filter pin/"
+    )]
+    Pool(pool::PoolArgs),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +115,7 @@ fn main() -> ExitCode {
         Command::Vectors { action } => vectors::main(action),
         Command::Coverage(args) => coverage::main(&args),
         Command::Learn(args) => learn::main(args),
+        Command::Pool(args) => pool::main(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
