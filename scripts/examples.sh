@@ -31,3 +31,6 @@ wait "$server_pid"
 server_pid=
 cmp "$work/payload.bin" "$work/received.bin"
 echo "examples: 1 MB sent over bTLS, received intact, digest confirmed"
+
+# The TLS Pool: two plain TCP applications agree to STARTTLS and talk bTLS through two daemons.
+cargo run --quiet -p btls-pool --example starttls_demo 2>/dev/null | tail -n 1
