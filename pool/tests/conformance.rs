@@ -59,7 +59,7 @@ fn main() {
             .into());
         }
         if !c.is_complete() {
-            return Err(format!("missing: {:?}; unknown: {:?}", c.missing, c.unknown).into());
+            return Err(c.problems().join("\n").into());
         }
         Ok(())
     }));

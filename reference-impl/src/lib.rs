@@ -31,6 +31,6 @@ pub mod quirks;
 pub use conn::{ClientConfig, Connection, Event, HandshakeSummary, ServerConfig, Side};
 pub use crypto::{OsRandom, RandomSource, SeededRandom};
 pub use error::Error;
-pub use quirks::{Quirk, Quirks};
+pub use quirks::{Quirk, Quirks, Sides};
 pub mod socket;
 pub mod testing;

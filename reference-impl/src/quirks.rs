@@ -7,10 +7,33 @@
 //! of `SPEC.md` it breaks. Quirks exist for testing the test suite: never turn one on in a real
 //! deployment.
 
+use crate::Side;
 use std::fmt;
 
+/// The sides a quirk changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sides {
+    /// Only the client's code.
+    Client,
+    /// Only the server's code.
+    Server,
+    /// Code both sides run (the frame layer, key validation, alerts, closure).
+    Both,
+}
+
+impl Sides {
+    /// The sides, client first.
+    pub fn list(self) -> &'static [Side] {
+        match self {
+            Self::Client => &[Side::Client],
+            Self::Server => &[Side::Server],
+            Self::Both => &[Side::Client, Side::Server],
+        }
+    }
+}
+
 macro_rules! quirks {
-    ($( $(#[$doc:meta])* $variant:ident = ($name:literal, $req:literal, $what:literal), )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = ($sides:ident, $name:literal, $req:literal, $what:literal), )*) => {
         /// One deliberate deviation from the specification.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
@@ -32,6 +55,12 @@ macro_rules! quirks {
                 match self { $(Quirk::$variant => $req,)* }
             }
 
+            /// The sides whose code the quirk changes: a case against an IUT in each of these
+            /// roles can catch it.
+            pub fn sides(self) -> Sides {
+                match self { $(Quirk::$variant => Sides::$sides,)* }
+            }
+
             /// What the quirk does wrong, in one sentence.
             pub fn description(self) -> &'static str {
                 match self { $(Quirk::$variant => $what,)* }
@@ -42,118 +71,118 @@ macro_rules! quirks {
 
 quirks! {
     /// Waits for the body of a frame whose length exceeds `MAX_FRAME_BODY` and accepts it.
-    AcceptOversizeFrame = ("accept-oversize-frame", "BT-FRAME-2",
+    AcceptOversizeFrame = (Both, "accept-oversize-frame", "BT-FRAME-2",
         "accepts a frame length above MAX_FRAME_BODY instead of sending record_overflow"),
     /// Silently skips frames of an unknown content type.
-    IgnoreUnknownContentType = ("ignore-unknown-content-type", "BT-FRAME-3",
+    IgnoreUnknownContentType = (Both, "ignore-unknown-content-type", "BT-FRAME-3",
         "skips frames of an unknown content type instead of sending unexpected_message"),
     /// Silently skips HANDSHAKE frames with an unknown code.
-    IgnoreUnknownHandshakeCode = ("ignore-unknown-handshake-code", "BT-FRAME-5",
+    IgnoreUnknownHandshakeCode = (Both, "ignore-unknown-handshake-code", "BT-FRAME-5",
         "skips HANDSHAKE frames with an unknown code instead of sending unexpected_message"),
     /// Accepts APPLICATION frames whose subcode is not 0.
-    IgnoreApplicationSubcode = ("ignore-application-subcode", "BT-FRAME-6",
+    IgnoreApplicationSubcode = (Both, "ignore-application-subcode", "BT-FRAME-6",
         "accepts APPLICATION frames with a non-zero subcode"),
     /// Decodes a handshake body that has bytes left over after its last field.
-    IgnoreTrailingBytes = ("ignore-trailing-bytes", "BT-FRAME-7",
+    IgnoreTrailingBytes = (Both, "ignore-trailing-bytes", "BT-FRAME-7",
         "ignores bytes after the last field of a handshake body"),
     /// Accepts a CLIENT_HELLO that lists a cipher suite twice.
-    AcceptDuplicateSuites = ("accept-duplicate-suites", "BT-MSG-3",
+    AcceptDuplicateSuites = (Server, "accept-duplicate-suites", "BT-MSG-3",
         "accepts a CLIENT_HELLO that lists a cipher suite twice"),
     /// Does not check the peer's ephemeral key share, and accepts an all-zero X25519 secret.
-    SkipKeyShareValidation = ("skip-key-share-validation", "BT-MSG-4",
+    SkipKeyShareValidation = (Both, "skip-key-share-validation", "BT-MSG-4",
         "does not validate the peer's key share and accepts an all-zero X25519 secret"),
     /// Client: accepts a SERVER_HELLO naming another key algorithm than its CLIENT_HELLO.
-    AcceptAlgorithmMismatch = ("accept-algorithm-mismatch", "BT-MSG-6",
+    AcceptAlgorithmMismatch = (Client, "accept-algorithm-mismatch", "BT-MSG-6",
         "client: accepts a SERVER_HELLO whose key_algorithm differs from the CLIENT_HELLO's"),
     /// Client: accepts a SERVER_HELLO with a session ID it never offered (as a full handshake).
-    AcceptUnofferedSessionId = ("accept-unoffered-session-id", "BT-MSG-7",
+    AcceptUnofferedSessionId = (Client, "accept-unoffered-session-id", "BT-MSG-7",
         "client: accepts a SERVER_HELLO session_id that is not the one it offered"),
     /// Client: accepts a SESSION_DETAILS cipher suite it did not offer.
-    AcceptUnofferedSuite = ("accept-unoffered-suite", "BT-MSG-9",
+    AcceptUnofferedSuite = (Client, "accept-unoffered-suite", "BT-MSG-9",
         "client: accepts a symmetric protocol it did not offer"),
     /// Server: answers a CLIENT_HELLO of any version.
-    AcceptAnyVersion = ("accept-any-version", "BT-HS-3",
+    AcceptAnyVersion = (Server, "accept-any-version", "BT-HS-3",
         "server: accepts a CLIENT_HELLO whose version is not 0x0100"),
     /// Sends FAILED_VALIDATION and closes without the `failed_handshake` alert.
-    SkipFailedHandshake = ("skip-failed-handshake", "BT-HS-10",
+    SkipFailedHandshake = (Both, "skip-failed-handshake", "BT-HS-10",
         "closes after FAILED_VALIDATION without sending failed_handshake"),
     /// Server: accepts any retried CLIENT_HELLO (a repeated algorithm, a session ID).
-    IgnoreRetryLimit = ("ignore-retry-limit", "BT-HS-16",
+    IgnoreRetryLimit = (Server, "ignore-retry-limit", "BT-HS-16",
         "server: accepts a retried CLIENT_HELLO that repeats an algorithm or offers a session"),
     /// Client: does not verify the SESSION_DETAILS signature.
-    SkipSessionDetailsSignature = ("skip-session-details-signature", "BT-HS-20",
+    SkipSessionDetailsSignature = (Client, "skip-session-details-signature", "BT-HS-20",
         "client: does not verify the server's SESSION_DETAILS signature"),
     /// Server: does not verify the CLIENT_READY signature.
-    SkipClientSignature = ("skip-client-signature", "BT-HS-21",
+    SkipClientSignature = (Server, "skip-client-signature", "BT-HS-21",
         "server: does not verify the client's CLIENT_READY signature"),
     /// Server: does not check the CLIENT_READY MAC.
-    SkipClientReadyMac = ("skip-client-ready-mac", "BT-HS-22",
+    SkipClientReadyMac = (Server, "skip-client-ready-mac", "BT-HS-22",
         "server: does not check the CLIENT_READY verify_data"),
     /// Client: does not check the SERVER_READY MAC.
-    SkipServerReadyMac = ("skip-server-ready-mac", "BT-HS-19",
+    SkipServerReadyMac = (Client, "skip-server-ready-mac", "BT-HS-19",
         "client: does not check the SERVER_READY verify_data"),
     /// Server: sends SERVER_READY right after SESSION_DETAILS, before CLIENT_READY.
-    EarlyServerReady = ("early-server-ready", "BT-HS-23",
+    EarlyServerReady = (Server, "early-server-ready", "BT-HS-23",
         "server: sends SERVER_READY with SESSION_DETAILS instead of after CLIENT_READY"),
     /// Delivers plaintext APPLICATION frames received before the handshake completes.
-    AcceptEarlyApplicationData = ("accept-early-application-data", "BT-HS-25",
+    AcceptEarlyApplicationData = (Both, "accept-early-application-data", "BT-HS-25",
         "delivers APPLICATION data received before the handshake is complete"),
     /// Client: answers every SEND_KEY, not only the first of a CLIENT_HELLO.
-    AcceptSecondSendKey = ("accept-second-send-key", "BT-TIME-4",
+    AcceptSecondSendKey = (Client, "accept-second-send-key", "BT-TIME-4",
         "client: answers a second SEND_KEY for the same CLIENT_HELLO"),
     /// Does not compare the peer key's handles and algorithm with those of the hello.
-    SkipHandleCheck = ("skip-handle-check", "BT-KEY-5",
+    SkipHandleCheck = (Both, "skip-handle-check", "BT-KEY-5",
         "does not check that the peer key is the one the hello named"),
     /// Does not apply the allowed-algorithms policy to peer keys.
-    SkipAlgorithmPolicy = ("skip-algorithm-policy", "BT-KEY-7",
+    SkipAlgorithmPolicy = (Both, "skip-algorithm-policy", "BT-KEY-7",
         "does not check the peer key's algorithm against the allowed algorithms"),
     /// Does not check the validity period of peer keys.
-    SkipExpiryCheck = ("skip-expiry-check", "BT-KEY-8",
+    SkipExpiryCheck = (Both, "skip-expiry-check", "BT-KEY-8",
         "does not check the validity period of peer keys"),
     /// Trusts every unsigned peer key, as if trust on first use were configured.
-    TrustUnsignedKeys = ("trust-unsigned-keys", "BT-KEY-9",
+    TrustUnsignedKeys = (Both, "trust-unsigned-keys", "BT-KEY-9",
         "trusts unsigned, unknown peer keys although trust on first use is off"),
     /// Treats a registry signature that does not verify as no signature.
-    IgnoreBadRegistrySignature = ("ignore-bad-registry-signature", "BT-KEY-10",
+    IgnoreBadRegistrySignature = (Both, "ignore-bad-registry-signature", "BT-KEY-10",
         "treats a registry signature that does not verify as absent"),
     /// Client: does not check the server's registration against the expected one.
-    SkipExpectedServer = ("skip-expected-server", "BT-KEY-11",
+    SkipExpectedServer = (Client, "skip-expected-server", "BT-KEY-11",
         "client: does not check the server's registration against the expected one"),
     /// Opens a protected frame that repeats the previous sequence number (a replay).
-    AcceptReplayedRecord = ("accept-replayed-record", "BT-REC-2",
+    AcceptReplayedRecord = (Both, "accept-replayed-record", "BT-REC-2",
         "accepts a protected frame replayed under the previous sequence number"),
     /// Accepts a plaintext ALERT from a peer whose direction is protected.
-    AcceptPlaintextAlert = ("accept-plaintext-alert", "BT-REC-4",
+    AcceptPlaintextAlert = (Both, "accept-plaintext-alert", "BT-REC-4",
         "accepts a plaintext alert after the peer's READY"),
     /// Server: resumes a session for a CLIENT_HELLO that names another client key or suites.
-    ResumeWithChangedParameters = ("resume-with-changed-parameters", "BT-RES-3",
+    ResumeWithChangedParameters = (Server, "resume-with-changed-parameters", "BT-RES-3",
         "server: resumes although the hello names another client key or omits the session's suite"),
     /// Sends every alert with the warning level.
-    WrongAlertLevel = ("wrong-alert-level", "BT-ALERT-1",
+    WrongAlertLevel = (Both, "wrong-alert-level", "BT-ALERT-1",
         "sends fatal alerts with the warning level"),
     /// Ignores alerts whose description it does not know.
-    IgnoreUnknownAlert = ("ignore-unknown-alert", "BT-ALERT-2",
+    IgnoreUnknownAlert = (Both, "ignore-unknown-alert", "BT-ALERT-2",
         "ignores alerts with an unknown description instead of failing"),
     /// Answers a malformed body with `illegal_parameter` instead of `decode_error`.
-    DecodeErrorAsIllegalParameter = ("decode-error-as-illegal-parameter", "BT-ALERT-3",
+    DecodeErrorAsIllegalParameter = (Both, "decode-error-as-illegal-parameter", "BT-ALERT-3",
         "sends illegal_parameter for a body that does not decode"),
     /// Answers a received fatal alert with its own `close_notify`.
-    AnswerFatalAlert = ("answer-fatal-alert", "BT-ALERT-4",
+    AnswerFatalAlert = (Both, "answer-fatal-alert", "BT-ALERT-4",
         "answers a received fatal alert with an alert"),
     /// Accepts an alert body longer than one byte.
-    AcceptLongAlert = ("accept-long-alert", "BT-ALERT-5",
+    AcceptLongAlert = (Both, "accept-long-alert", "BT-ALERT-5",
         "accepts an alert whose body is longer than one byte"),
     /// Does not answer the peer's `close_notify`.
-    NoCloseNotifyReply = ("no-close-notify-reply", "BT-CLOSE-2",
+    NoCloseNotifyReply = (Both, "no-close-notify-reply", "BT-CLOSE-2",
         "does not answer close_notify with its own"),
     /// Reports an end of stream without `close_notify` as a clean close.
-    TruncationAsClose = ("truncation-as-close", "BT-CLOSE-3",
+    TruncationAsClose = (Both, "truncation-as-close", "BT-CLOSE-3",
         "treats an end of stream without close_notify as a clean close"),
     /// Never aborts a handshake that does not complete.
-    NoHandshakeTimeout = ("no-handshake-timeout", "BT-TIME-1",
+    NoHandshakeTimeout = (Both, "no-handshake-timeout", "BT-TIME-1",
         "never aborts a stalled handshake"),
     /// Caches a peer key as soon as it validates, even if the handshake then fails.
-    CacheBeforeCompletion = ("cache-before-completion", "BT-CACHE-1",
+    CacheBeforeCompletion = (Both, "cache-before-completion", "BT-CACHE-1",
         "caches a peer key on validation instead of on completion"),
 }
 

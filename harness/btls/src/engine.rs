@@ -9,8 +9,8 @@ use crate::keylog::{KeyLogEntry, HEADER};
 use crate::outcome::check_party;
 use crate::peer::PeerConfig;
 use crate::profile::{BtlsFraming, BtlsProfile};
-use crate::scenario::{Action, FrameShape, Scenario, Step};
-use crate::wire::{alert_description, compare_frames, frame_name, handshake_code};
+use crate::scenario::{Action, FrameShape, FreshField, Scenario, Step};
+use crate::wire::{alert_description, compare_frames, frame_name, fresh_value, handshake_code};
 use btls::msgs::{AlertDescription, AlertLevel, FRAME_HEADER_LEN};
 use btls::Connection;
 use harness_capture::framing::frame_len;
@@ -55,6 +55,31 @@ impl ReferencePeer for Peer {
     fn key_log(&self) -> Option<String> {
         KeyLogEntry::of(&self.0).map(|e| e.lines())
     }
+}
+
+/// `fresh`: the last frame the IUT sent must not repeat any of `fields` of an earlier frame it
+/// sent in the case (on any connection).
+fn check_fresh(received: &[Vec<u8>], fields: &[FreshField]) -> Result<(), String> {
+    let Some((last, earlier)) = received.split_last() else {
+        return Ok(());
+    };
+    for field in fields {
+        let value = fresh_value(last, *field)
+            .ok_or_else(|| format!("{} has no {} to check", frame_name(last), field.name()))?;
+        if let Some(n) = earlier
+            .iter()
+            .position(|e| fresh_value(e, *field).as_ref() == Some(&value))
+        {
+            return Err(format!(
+                "its {} {} repeats that of the IUT's frame #{} of the case ({}): not fresh",
+                field.name(),
+                hex::encode(&value),
+                n + 1,
+                frame_name(earlier.get(n).map_or(&[][..], Vec::as_slice))
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A bTLS scenario as the engine runs it.
@@ -215,7 +240,7 @@ fn run_step(
             };
             verdict.map_err(|e| f(&want, e))?;
         }
-        Action::Expect(codes) => {
+        Action::Expect(codes) | Action::ExpectFresh { codes, .. } => {
             let names: Vec<String> = codes.iter().map(ToString::to_string).collect();
             let want = names.join(" or ");
             let (frame, peer) = s
@@ -231,6 +256,9 @@ fn run_step(
                     }
                 }
                 _ => return Err(f(&want, s.describe(&frame))),
+            }
+            if let Action::ExpectFresh { fields, .. } = &step.action {
+                check_fresh(log.received(), fields).map_err(|e| f(&want, e))?;
             }
         }
         Action::ExpectAlert { allowed, lenient } => {

@@ -1,15 +1,18 @@
 //! The suite's self-test (`btls-harness quirks`): runs the conformance suite against the
 //! reference adapter with each deliberate bug of [`btls::quirks`] turned on, one at a time, and
 //! reports which cases caught each one. A case *catches* a quirk when it passes against the clean
-//! reference and fails against the quirk build. Every quirk must be caught by at least one case;
-//! one that is not shows a gap in the suite.
+//! reference and fails against the quirk build. Every quirk must be caught, in **each role** whose
+//! code it changes ([`btls::Quirk::sides`]), by at least one case against an IUT in that role; a
+//! role in which it is not caught shows a gap in the suite, and a role in which a single case
+//! catches it is flagged as a weak spot.
 
 use crate::engine::{run_case, RunOptions};
 use crate::scenario::Scenario;
-use btls::Quirk;
+use btls::{Quirk, Side};
 use harness_core::pool::parallel_map;
 use harness_core::process::Iut;
 use harness_core::verdict::explain;
+use harness_core::Role;
 use harness_core::Verdict;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -58,8 +61,14 @@ pub struct QuirkResult {
     pub description: &'static str,
     /// Cases run against it.
     pub cases_run: usize,
+    /// The roles whose code the quirk changes (`client`, `server`).
+    pub roles: Vec<&'static str>,
     /// The cases that caught it, in suite order.
     pub caught_by: Vec<String>,
+    /// Of those, the ones against a client IUT.
+    pub caught_by_client: Vec<String>,
+    /// Of those, the ones against a server IUT.
+    pub caught_by_server: Vec<String>,
     /// Wall time of its cases, added up.
     pub case_seconds: f64,
 }
@@ -69,6 +78,44 @@ impl QuirkResult {
     pub fn caught(&self) -> bool {
         !self.caught_by.is_empty()
     }
+
+    /// The cases that caught it against an IUT in `role`.
+    pub fn caught_in(&self, role: &str) -> &[String] {
+        match role {
+            "client" => &self.caught_by_client,
+            _ => &self.caught_by_server,
+        }
+    }
+
+    /// The roles it changes in which no case caught it.
+    pub fn uncaught_roles(&self) -> Vec<&'static str> {
+        self.roles
+            .iter()
+            .copied()
+            .filter(|r| self.caught_in(r).is_empty())
+            .collect()
+    }
+
+    /// The roles it changes in which exactly one case caught it (a weak spot).
+    pub fn weak_roles(&self) -> Vec<&'static str> {
+        self.roles
+            .iter()
+            .copied()
+            .filter(|r| self.caught_in(r).len() == 1)
+            .collect()
+    }
+}
+
+fn role_of(side: Side) -> Role {
+    match side {
+        Side::Client => Role::Client,
+        Side::Server => Role::Server,
+    }
+}
+
+/// Whether the quirk changes the code an IUT in `role` runs.
+pub fn changes(quirk: Quirk, role: Role) -> bool {
+    quirk.sides().list().iter().any(|s| role_of(*s) == role)
 }
 
 /// The whole self-test.
@@ -91,12 +138,24 @@ pub struct SelfTest {
 }
 
 impl SelfTest {
-    /// The quirks no case caught.
+    /// The quirks not caught in every role they change.
     pub fn uncaught(&self) -> Vec<&QuirkResult> {
-        self.quirks.iter().filter(|q| !q.caught()).collect()
+        self.quirks
+            .iter()
+            .filter(|q| !q.uncaught_roles().is_empty())
+            .collect()
     }
 
-    /// Whether every quirk was caught and the clean reference passed every case.
+    /// The quirks caught by a single case in some role they change.
+    pub fn weak(&self) -> Vec<&QuirkResult> {
+        self.quirks
+            .iter()
+            .filter(|q| !q.weak_roles().is_empty())
+            .collect()
+    }
+
+    /// Whether every quirk was caught in every role it changes and the clean reference passed
+    /// every case.
     pub fn passed(&self) -> bool {
         self.baseline_failures.is_empty() && self.uncaught().is_empty()
     }
@@ -106,13 +165,15 @@ fn passes(verdict: &Verdict) -> bool {
     matches!(verdict, Verdict::Pass | Verdict::PassLenient(_))
 }
 
-/// Whether `scenario` runs against `quirk` under `selection`.
+/// Whether `scenario` runs against `quirk` under `selection`: with `Relevant`, the cases that
+/// cite the requirement the quirk breaks, against an IUT in a role whose code the quirk changes.
 pub fn selected(quirk: Quirk, scenario: &Scenario, selection: CaseSelection) -> bool {
     selection == CaseSelection::All
-        || scenario
-            .requirements
-            .iter()
-            .any(|r| r == quirk.requirement())
+        || (changes(quirk, scenario.iut_role)
+            && scenario
+                .requirements
+                .iter()
+                .any(|r| r == quirk.requirement()))
 }
 
 /// Runs the self-test: the clean reference and every (quirk, case) pair, on `jobs` threads.
@@ -199,6 +260,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
         .enumerate()
         .map(|(qi, quirk)| {
             let mut caught_by = Vec::new();
+            let (mut caught_by_client, mut caught_by_server) = (Vec::new(), Vec::new());
             let mut cases_run = 0;
             let mut case_seconds = 0.0;
             for (si, s) in options.scenarios.iter().enumerate() {
@@ -210,14 +272,26 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&QuirkResult)) -> SelfTes
                 let clean_pass = cell(0, si).is_some_and(|(p, _)| p);
                 if clean_pass && !pass {
                     caught_by.push(s.id.clone());
+                    match s.iut_role {
+                        Role::Client => caught_by_client.push(s.id.clone()),
+                        Role::Server => caught_by_server.push(s.id.clone()),
+                    }
                 }
             }
             QuirkResult {
                 name: quirk.name(),
                 requirement: quirk.requirement(),
                 description: quirk.description(),
+                roles: quirk
+                    .sides()
+                    .list()
+                    .iter()
+                    .map(|s| role_of(*s).as_str())
+                    .collect(),
                 cases_run,
                 caught_by,
+                caught_by_client,
+                caught_by_server,
                 case_seconds,
             }
         })
@@ -247,12 +321,18 @@ pub fn json(test: &SelfTest) -> String {
 /// The report as Markdown: the quirk-detection table.
 pub fn markdown(test: &SelfTest) -> String {
     let mut out = String::new();
-    let caught = test.quirks.iter().filter(|q| q.caught()).count();
+    let caught = test
+        .quirks
+        .iter()
+        .filter(|q| q.uncaught_roles().is_empty())
+        .count();
     let _ = writeln!(out, "# Quirk self-test\n");
     let _ = writeln!(
         out,
-        "{caught} of {} quirks caught; {} case(s) ({} per quirk), {:.1} s with {} job(s).\n",
+        "{caught} of {} quirks caught in every role whose code they change; {} caught by a single \
+         case in some role (weak); {} case(s) ({} per quirk), {:.1} s with {} job(s).\n",
         test.quirks.len(),
+        test.weak().len(),
         test.cases,
         test.selection,
         test.seconds,
@@ -261,7 +341,9 @@ pub fn markdown(test: &SelfTest) -> String {
     let _ = writeln!(
         out,
         "A case catches a quirk when it passes against the clean reference and fails with the \
-         quirk on (`btls-iut --quirk NAME`).\n"
+         quirk on (`btls-iut --quirk NAME`). *client* and *server* count the catching cases \
+         against an IUT in that role, for the roles whose code the quirk changes (— for the \
+         others); **0** is a gap, *1 (weak)* a weak spot.\n"
     );
     if !test.baseline_failures.is_empty() {
         let _ = writeln!(
@@ -272,7 +354,7 @@ pub fn markdown(test: &SelfTest) -> String {
     }
     let _ = writeln!(
         out,
-        "| quirk | breaks | what it does | caught by | cases |\n|---|---|---|---|---|"
+        "| quirk | breaks | what it does | client | server | caught by | cases |\n|---|---|---|---|---|---|---|"
     );
     for q in &test.quirks {
         let shown: Vec<String> = q
@@ -289,12 +371,24 @@ pub fn markdown(test: &SelfTest) -> String {
         } else {
             shown.join(", ")
         };
+        let per_role = |role: &str| {
+            if !q.roles.contains(&role) {
+                return "—".to_owned();
+            }
+            match q.caught_in(role).len() {
+                0 => "**0**".to_owned(),
+                1 => "*1 (weak)*".to_owned(),
+                n => n.to_string(),
+            }
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} of {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} of {} | {} |",
             q.name,
             q.requirement,
             q.description,
+            per_role("client"),
+            per_role("server"),
             q.caught_by.len(),
             q.cases_run,
             cases

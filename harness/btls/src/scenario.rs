@@ -193,6 +193,7 @@ struct StepSpec {
     send_frame: Option<RawFrame>,
     send_alert: Option<RawAlert>,
     expect: Option<OneOrMany>,
+    fresh: Option<Vec<String>>,
     expect_frame: Option<FrameShapeSpec>,
     expect_alert: Option<OneOrMany>,
     lenient: Option<bool>,
@@ -234,6 +235,15 @@ pub enum Action {
     SendAlert(RawAlert),
     /// Expect a handshake message: any of these codes.
     Expect(Vec<HandshakeCode>),
+    /// Expect a handshake message whose named fields (`random`, `key_share`, `session_id`)
+    /// differ from the same field of every message the IUT sent before in the case, on any of
+    /// its connections (`expect` with `fresh`: BT-MSG-5, BT-HS-13, BT-HS-17).
+    ExpectFresh {
+        /// Allowed codes.
+        codes: Vec<HandshakeCode>,
+        /// Fields that must be new.
+        fields: Vec<FreshField>,
+    },
     /// Expect a frame with this header, whatever the reference peer makes of it.
     ExpectFrame(FrameShape),
     /// Expect an alert: any of these descriptions. `lenient`: a close without alert passes
@@ -268,6 +278,39 @@ pub enum Action {
     ExpectQuiet(u64),
     /// Start the IUT's next connection (`iut.connections > 1`).
     NextConnection,
+}
+
+/// A field whose value an IUT must never repeat (`fresh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreshField {
+    /// A hello's `random` (BT-MSG-5), compared with every hello the IUT sent.
+    Random,
+    /// A hello's `key_share` (BT-HS-17, BT-KS-1: a fresh ephemeral share).
+    KeyShare,
+    /// SESSION_DETAILS' `session_id` (BT-HS-13).
+    SessionId,
+}
+
+impl FreshField {
+    fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "random" => Ok(Self::Random),
+            "key_share" => Ok(Self::KeyShare),
+            "session_id" => Ok(Self::SessionId),
+            other => Err(format!(
+                "fresh: unknown field {other:?} (random, key_share, session_id)"
+            )),
+        }
+    }
+
+    /// The field's name in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Random => "random",
+            Self::KeyShare => "key_share",
+            Self::SessionId => "session_id",
+        }
+    }
 }
 
 /// One step and where it came from: a bTLS [`Action`] in the core's step.
@@ -480,7 +523,18 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             .iter()
             .map(|n| code(n))
             .collect::<Result<_, _>>()?;
-        actions.push(Action::Expect(codes));
+        match &spec.fresh {
+            None => actions.push(Action::Expect(codes)),
+            Some(names) => {
+                let fields = names
+                    .iter()
+                    .map(|n| FreshField::from_name(n))
+                    .collect::<Result<_, _>>()?;
+                actions.push(Action::ExpectFresh { codes, fields });
+            }
+        }
+    } else if spec.fresh.is_some() {
+        return Err("`fresh` goes with `expect`".into());
     }
     if let Some(shape) = &spec.expect_frame {
         actions.push(Action::ExpectFrame(match shape {

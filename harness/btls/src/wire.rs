@@ -204,6 +204,28 @@ pub fn compare_frames(recorded: &[u8], actual: &[u8]) -> Result<(), String> {
     }
 }
 
+/// The value of a field that must be fresh (`fresh` on `expect`) in a handshake frame, if the
+/// frame's message has it and decodes: a hello's `random` or `key_share`, SESSION_DETAILS'
+/// `session_id`.
+pub fn fresh_value(frame: &[u8], field: crate::scenario::FreshField) -> Option<Vec<u8>> {
+    use crate::scenario::FreshField;
+    let code = handshake_code(frame)?;
+    let body = frame.get(FRAME_HEADER_LEN..)?;
+    let hello = |h: &Hello| match field {
+        FreshField::Random => Some(h.random.to_vec()),
+        FreshField::KeyShare => Some(h.key_share.clone()),
+        FreshField::SessionId => None,
+    };
+    match HandshakeMessage::decode(code, body).ok()?? {
+        HandshakeMessage::ClientHello(h) => hello(&h.hello),
+        HandshakeMessage::ServerHello(h) => hello(&h.hello),
+        HandshakeMessage::SessionDetails(d) if field == FreshField::SessionId => {
+            Some(d.session_id.to_vec())
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 mod tests {

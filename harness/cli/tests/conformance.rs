@@ -108,8 +108,8 @@ fn main() {
             Ok(())
         } else {
             Err(Failed::from(format!(
-                "requirements with no scenario and no reason in scenarios/untestable.toml: {:?}; cited but undefined: {:?}",
-                coverage.missing, coverage.unknown
+                "the coverage of SPEC.md by scenarios/ has gaps (a case in the role, or a reason in scenarios/untestable.toml, closes each):\n  {}",
+                coverage.problems().join("\n  ")
             )))
         }
     }));

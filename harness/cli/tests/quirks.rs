@@ -32,7 +32,7 @@ fn options(name: &str, quirks: Vec<Quirk>, filter: &dyn Fn(&str) -> bool) -> Opt
 }
 
 #[test]
-fn every_quirk_is_caught_by_a_case_citing_its_requirement() {
+fn every_quirk_is_caught_in_every_role_it_changes_by_a_case_citing_its_requirement() {
     let opts = options("all", Quirk::ALL.to_vec(), &|_| true);
     let test = quirks::run(&opts, &mut |_| {});
     let _ = std::fs::remove_dir_all(&opts.work_dir);
@@ -42,16 +42,29 @@ fn every_quirk_is_caught_by_a_case_citing_its_requirement() {
         "the clean reference fails {:?}",
         test.baseline_failures
     );
-    let uncaught: Vec<&str> = test.uncaught().iter().map(|q| q.name).collect();
+    let uncaught: Vec<String> = test
+        .uncaught()
+        .iter()
+        .map(|q| format!("{} in {:?}", q.name, q.uncaught_roles()))
+        .collect();
     assert!(
         uncaught.is_empty(),
-        "quirks no case caught: {uncaught:?}\n{markdown}"
+        "quirks not caught in a role whose code they change: {uncaught:?}\n{markdown}"
     );
+    // A quirk of code both sides run is caught against a client IUT and a server IUT.
+    let oversize = test
+        .quirks
+        .iter()
+        .find(|q| q.name == "accept-oversize-frame")
+        .unwrap();
+    assert_eq!(oversize.roles, ["client", "server"]);
+    assert!(!oversize.caught_by_client.is_empty() && !oversize.caught_by_server.is_empty());
     assert_eq!(test.quirks.len(), Quirk::ALL.len());
     assert!(test.passed());
     let json: serde_json::Value = serde_json::from_str(&quirks::json(&test)).unwrap();
     assert_eq!(json["schema"], quirks::SCHEMA);
     assert!(markdown.contains("| `accept-replayed-record` | BT-REC-2 |"));
+    assert!(markdown.contains("| client | server |"));
 }
 
 #[test]
@@ -66,5 +79,23 @@ fn a_quirk_without_its_catching_case_is_reported_uncaught() {
     assert!(test.quirks[0].cases_run > 0);
     assert!(!test.passed());
     assert_eq!(test.uncaught().len(), 1);
+    assert_eq!(test.quirks[0].uncaught_roles(), ["client"]);
     assert!(quirks::markdown(&test).contains("**NOT CAUGHT**"));
+}
+
+#[test]
+fn a_quirk_of_both_sides_caught_only_against_a_server_is_a_gap_in_the_client_role() {
+    // Without the client's long-alert case only server cases notice an implementation that
+    // accepts a two-byte alert: the server side is caught, the client side is not.
+    let opts = options("role-gap", vec![Quirk::AcceptLongAlert], &|id| {
+        id != "client/alerts/long-alert"
+    });
+    let test = quirks::run(&opts, &mut |_| {});
+    let _ = std::fs::remove_dir_all(&opts.work_dir);
+    let q = &test.quirks[0];
+    assert!(q.caught(), "a server case catches it");
+    assert!(q.caught_by_client.is_empty());
+    assert_eq!(q.uncaught_roles(), ["client"]);
+    assert!(!test.passed());
+    assert!(quirks::markdown(&test).contains("| **0** |"));
 }

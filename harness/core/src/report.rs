@@ -248,8 +248,20 @@ pub fn markdown(run: &RunReport, coverage: Option<&Coverage>) -> String {
             cov.untestable.len(),
             cov.missing.len()
         );
-        if !cov.missing.is_empty() {
-            let _ = writeln!(md, "Missing: {}\n", cov.missing.join(", "));
+        if !cov.roles.is_empty() {
+            let (wanted, checked) = cov.role_counts();
+            let _ = writeln!(
+                md,
+                "Per role: {checked} of the {wanted} (requirement, role) pairs of the specification's role table checked by a case in that role.\n"
+            );
+        }
+        let problems = cov.problems();
+        if !problems.is_empty() {
+            let _ = writeln!(md, "Gaps:\n");
+            for p in problems {
+                let _ = writeln!(md, "- {p}");
+            }
+            md.push('\n');
         }
     }
     let _ = writeln!(md, "## All cases\n");
@@ -380,21 +392,46 @@ pub fn html(run: &RunReport, coverage: Option<&Coverage>) -> String {
     if let Some(cov) = coverage {
         let _ = write!(
             h,
-            "<h2>Requirement coverage</h2><p>{} of {} requirements checked by at least one case; {} untestable (hover for the reason); {} missing.</p><p class=legend><span class=\"chip ok\">covered</span><span class=\"chip grey\">untestable</span><span class=\"chip bad\">missing</span></p><p>",
+            "<h2>Requirement coverage</h2><p>{} of {} requirements checked by at least one case; {} untestable (hover for the reason); {} missing. Where the specification names the roles a requirement applies to, it has a chip per role: <sub>C</sub> against a client IUT, <sub>S</sub> against a server IUT.</p><p class=legend><span class=\"chip ok\">covered</span><span class=\"chip grey\">untestable</span><span class=\"chip bad\">missing</span></p><p>",
             cov.covered_count(), cov.defined.len(), cov.untestable.len(), cov.missing.len()
         );
         for id in by_area_and_number(&cov.defined) {
-            let (class, tip) = match (cov.covered.get(&id), cov.untestable.get(&id)) {
-                (Some(cases), _) => ("ok", cases.join("\n")),
-                (None, Some(reason)) => ("grey", reason.clone()),
-                (None, None) => ("bad", "no scenario checks this requirement".to_owned()),
+            let Some(roles) = cov.roles.get(&id) else {
+                let (class, tip) = match (cov.covered.get(&id), cov.untestable.get(&id)) {
+                    (Some(cases), _) => ("ok", cases.join("\n")),
+                    (None, Some(reason)) => ("grey", reason.clone()),
+                    (None, None) => ("bad", "no scenario checks this requirement".to_owned()),
+                };
+                let _ = write!(
+                    h,
+                    "<span class=\"chip {class}\" title=\"{}\">{}</span>",
+                    esc(&tip),
+                    esc(&id)
+                );
+                continue;
             };
-            let _ = write!(
-                h,
-                "<span class=\"chip {class}\" title=\"{}\">{}</span>",
-                esc(&tip),
-                esc(&id)
-            );
+            // One chip per role the requirement applies to: C (client IUT), S (server IUT).
+            for role in roles {
+                let cases = cov.cases_in(&id, *role);
+                let (class, tip) = match (cases.is_empty(), cov.untestable_reason(&id, *role)) {
+                    (false, _) => ("ok", cases.join("\n")),
+                    (true, Some(reason)) => ("grey", reason.to_owned()),
+                    (true, None) => (
+                        "bad",
+                        format!("no {} case checks this requirement", role.as_str()),
+                    ),
+                };
+                let letter = match role {
+                    crate::Role::Client => "C",
+                    crate::Role::Server => "S",
+                };
+                let _ = write!(
+                    h,
+                    "<span class=\"chip {class}\" title=\"{}\">{}<sub>{letter}</sub></span>",
+                    esc(&tip),
+                    esc(&id)
+                );
+            }
         }
         h.push_str("</p>");
     }

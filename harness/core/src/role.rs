@@ -1,9 +1,9 @@
 //! The two roles of a connection-oriented protocol.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which role the IUT plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The IUT is the client (it opens the connection).
@@ -19,6 +19,14 @@ impl Role {
             Self::Client => "client",
             Self::Server => "server",
         }
+    }
+
+    /// Both roles, client first.
+    pub const BOTH: [Self; 2] = [Self::Client, Self::Server];
+
+    /// The role named `client` or `server`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::BOTH.into_iter().find(|r| r.as_str() == name)
     }
 
     /// The other role.

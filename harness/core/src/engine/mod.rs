@@ -176,6 +176,7 @@ pub fn run_case<C: Case>(case: &C, iut: &Iut, options: &RunOptions) -> CaseResul
             connections: Vec::new(),
         },
         secrets: Vec::new(),
+        received: Vec::new(),
         lines: vec![
             format!("# {} — {}", info.id, info.title),
             format!(

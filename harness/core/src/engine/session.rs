@@ -19,6 +19,8 @@ pub struct Log<'p, P> {
     pub(super) capture: Recording,
     /// The key-log lines of each connection whose handshake completed.
     pub(super) secrets: Vec<String>,
+    /// Every frame read from the IUT in this case, over all its connections, in order.
+    pub(super) received: Vec<Vec<u8>>,
 }
 
 impl<P: Profile> Log<'_, P> {
@@ -29,12 +31,21 @@ impl<P: Profile> Log<'_, P> {
         } else {
             "iut → harness"
         };
+        if !outgoing {
+            self.received.push(frame.to_vec());
+        }
         let text = self.profile.transcript_text(frame, !outgoing);
         let line = format!("[{step:>2}] {arrow}  {text}");
         // A profile that logs the IUT's data frames without sizes shows a run of them once.
         if outgoing || self.lines.last() != Some(&line) {
             self.lines.push(line);
         }
+    }
+
+    /// Every frame read from the IUT so far in this case, over all its connections, in order
+    /// (the one just read last): for checks across messages and connections, such as freshness.
+    pub fn received(&self) -> &[Vec<u8>] {
+        &self.received
     }
 
     /// Adds a line to the transcript.

@@ -44,11 +44,10 @@ pub(crate) fn main(args: &CoverageArgs) -> Result<bool> {
         c.defined.len(),
         c.untestable.len()
     );
-    for id in &c.missing {
-        println!("missing: {id}");
-    }
-    for id in &c.unknown {
-        println!("cited but not defined in the specification: {id}");
+    let (wanted, checked) = c.role_counts();
+    println!("{checked} of {wanted} (requirement, role) pairs checked by a case in that role");
+    for problem in c.problems() {
+        println!("gap: {problem}");
     }
     Ok(c.is_complete())
 }

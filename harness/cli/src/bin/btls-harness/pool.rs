@@ -73,10 +73,9 @@ pub(crate) fn main(args: PoolArgs) -> anyhow::Result<bool> {
         args.report_dir.display()
     );
     if !coverage.is_complete() {
-        println!(
-            "coverage incomplete: missing {:?}, unknown {:?}",
-            coverage.missing, coverage.unknown
-        );
+        for problem in coverage.problems() {
+            println!("coverage gap: {problem}");
+        }
     }
     Ok(!report.failed() && coverage.is_complete())
 }

@@ -110,16 +110,27 @@ pub(crate) fn main(args: QuirksArgs) -> anyhow::Result<bool> {
         options.jobs
     );
     let test = run(&options, &mut |q| {
-        eprintln!(
-            "{:<36} {:<11} {}",
-            q.name,
-            q.requirement,
-            if q.caught() {
-                format!("caught by {} of {} case(s)", q.caught_by.len(), q.cases_run)
-            } else {
-                format!("NOT CAUGHT ({} case(s) run)", q.cases_run)
-            }
-        );
+        eprintln!("{:<36} {:<11} {}", q.name, q.requirement, {
+            let per_role: Vec<String> = q
+                .roles
+                .iter()
+                .map(|r| {
+                    let n = q.caught_in(r).len();
+                    let mark = match n {
+                        0 => " NOT CAUGHT",
+                        1 => " (weak)",
+                        _ => "",
+                    };
+                    format!("{r} {n}{mark}")
+                })
+                .collect();
+            format!(
+                "caught by {} of {} case(s): {}",
+                q.caught_by.len(),
+                q.cases_run,
+                per_role.join(", ")
+            )
+        });
     });
     let _ = std::fs::remove_dir_all(&work_dir);
     write(&test, &args.report_dir)
@@ -128,9 +139,10 @@ pub(crate) fn main(args: QuirksArgs) -> anyhow::Result<bool> {
         eprintln!("the clean reference fails {case}");
     }
     println!(
-        "{} of {} quirks caught — {:.1} s; reports in {}",
-        test.quirks.iter().filter(|q| q.caught()).count(),
+        "{} of {} quirks caught in every role they change, {} weak (one case in a role) — {:.1} s; reports in {}",
+        test.quirks.len() - test.uncaught().len(),
         test.quirks.len(),
+        test.weak().len(),
         test.seconds,
         args.report_dir.display()
     );
