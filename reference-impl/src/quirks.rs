@@ -133,6 +133,9 @@ quirks! {
     /// Does not compare the peer key's handles and algorithm with those of the hello.
     SkipHandleCheck = (Both, "skip-handle-check", "BT-KEY-5",
         "does not check that the peer key is the one the hello named"),
+    /// Checks only the length of an Ed25519 peer key, as bTLS 1.0 allowed.
+    AcceptWeakEd25519Keys = (Both, "accept-weak-ed25519-keys", "BT-KEY-6",
+        "accepts small-order, non-canonical and undecodable Ed25519 keys (checks the length only)"),
     /// Does not apply the allowed-algorithms policy to peer keys.
     SkipAlgorithmPolicy = (Both, "skip-algorithm-policy", "BT-KEY-7",
         "does not check the peer key's algorithm against the allowed algorithms"),

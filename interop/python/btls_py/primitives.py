@@ -9,7 +9,7 @@ ECDSA signatures use RFC 6979 deterministic nonces, so a seeded session is repro
 verification accepts any valid signature (SPEC §2.4).
 """
 
-from typing import Protocol, Union
+from typing import Optional, Protocol, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -85,11 +85,61 @@ def _p256_point(data: bytes) -> ec.EllipticCurvePublicKey:
     return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data)
 
 
+_P = 2**255 - 19
+_D = (-121665 * pow(121666, _P - 2, _P)) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _ed25519_decode(data: bytes) -> Optional[tuple]:
+    """RFC 8032 section 5.1.3: the point (x, y) that 32 bytes encode, or None when they are
+    not a canonical encoding of a point (y >= p, no square root, x = 0 with the sign bit)."""
+    value = int.from_bytes(data, "little")
+    sign, y = value >> 255, value & ((1 << 255) - 1)
+    if y >= _P:
+        return None
+    u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
+    x = (u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P)) % _P
+    if (v * x * x - u) % _P == 0:
+        pass
+    elif (v * x * x + u) % _P == 0:
+        x = (x * _SQRT_M1) % _P
+    else:
+        return None
+    if x == 0 and sign == 1:
+        return None
+    if x & 1 != sign:
+        x = _P - x
+    return x, y
+
+
+def _ed25519_add(a: tuple, b: tuple) -> tuple:
+    """Affine addition on -x^2 + y^2 = 1 + d x^2 y^2."""
+    (x1, y1), (x2, y2) = a, b
+    t = (_D * x1 * x2 * y1 * y2) % _P
+    x3 = (x1 * y2 + x2 * y1) * pow(1 + t, _P - 2, _P)
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P)
+    return x3 % _P, y3 % _P
+
+
+def is_valid_ed25519_key(data: bytes) -> bool:
+    """BT-KEY-6 for Ed25519: 32 bytes, a canonical encoding of a curve point whose order is
+    not small (8 times the point is not the identity)."""
+    if len(data) != ED25519_PUBLIC_LEN:
+        return False
+    point = _ed25519_decode(data)
+    if point is None:
+        return False
+    for _ in range(3):
+        point = _ed25519_add(point, point)
+    return point != (0, 1)
+
+
 def is_valid_public_key(algorithm: int, data: bytes) -> bool:
-    """BT-KEY-6: Ed25519 32 bytes; P-256 65 bytes uncompressed and on the curve."""
+    """BT-KEY-6: Ed25519 a canonical point not of small order; P-256 65 bytes uncompressed and
+    on the curve."""
     try:
         if algorithm == KeyAlgorithm.ED25519_X25519:
-            if len(data) != ED25519_PUBLIC_LEN:
+            if not is_valid_ed25519_key(data):
                 return False
             ed25519.Ed25519PublicKey.from_public_bytes(data)
             return True

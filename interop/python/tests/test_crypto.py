@@ -98,6 +98,24 @@ class SignatureTests(unittest.TestCase):
         self.assertFalse(is_valid_public_key(KeyAlgorithm.ED25519_X25519, b"\x01\x02\x03\x04\x05"))
         self.assertFalse(is_valid_public_key(0x99, p256))
 
+    def test_small_order_and_non_canonical_ed25519_keys_are_refused(self) -> None:
+        genuine = own("client-ed25519").published.public_key
+        self.assertTrue(is_valid_public_key(KeyAlgorithm.ED25519_X25519, genuine))
+        refused = {
+            "identity": "01" + "00" * 31,
+            "order 2": "ec" + "ff" * 30 + "7f",
+            "order 4": "00" * 32,
+            "order 8": "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+            "sign bit on x = 0": "01" + "00" * 30 + "80",
+            "y = p + 3": "f0" + "ff" * 30 + "7f",
+            "not on the curve": "02" + "00" * 31,
+        }
+        for what, key in refused.items():
+            with self.subTest(what):
+                self.assertFalse(is_valid_public_key(KeyAlgorithm.ED25519_X25519, bytes.fromhex(key)))
+        # y = 3 is a point of large order: valid.
+        self.assertTrue(is_valid_public_key(KeyAlgorithm.ED25519_X25519, bytes.fromhex("03" + "00" * 31)))
+
 
 class AgreementTests(unittest.TestCase):
     def test_both_agreements_give_the_same_secret_on_both_sides(self) -> None:

@@ -66,10 +66,14 @@ impl EphemeralKey {
     }
 }
 
-/// Whether `share` is a valid key share of `algorithm` (BT-MSG-4). A share has the same format
-/// as a public key of the algorithm (SPEC §2.3): 32 bytes, or an uncompressed P-256 point.
+/// Whether `share` is a valid key share of `algorithm` (BT-MSG-4): an X25519 share is any 32
+/// bytes (a low-order one gives the all-zero secret, refused by BT-KS-1); a P-256 share is an
+/// uncompressed point on the curve, as a P-256 public key (BT-KEY-6).
 pub fn validate_key_share(algorithm: KeyAlgorithm, share: &[u8]) -> bool {
-    super::validate_public_key(algorithm, share)
+    match algorithm {
+        KeyAlgorithm::ED25519_X25519 => share.len() == 32,
+        _ => super::validate_public_key(algorithm, share),
+    }
 }
 
 #[cfg(test)]

@@ -148,7 +148,7 @@ impl std::fmt::Debug for SigningKey {
 /// Whether `public_key` is a valid public key of `algorithm` (BT-KEY-6).
 pub fn validate_public_key(algorithm: KeyAlgorithm, public_key: &[u8]) -> bool {
     match algorithm {
-        KeyAlgorithm::ED25519_X25519 => public_key.len() == 32,
+        KeyAlgorithm::ED25519_X25519 => valid_ed25519_point(public_key),
         KeyAlgorithm::ECDSA_P256_ECDH_P256 => {
             public_key.len() == 65
                 && public_key.first() == Some(&0x04)
@@ -156,6 +156,20 @@ pub fn validate_public_key(algorithm: KeyAlgorithm, public_key: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// BT-KEY-6 for Ed25519: 32 bytes that decode to a curve point (RFC 8032 §5.1.3), in their one
+/// canonical encoding (`y` below p; no sign bit on `x = 0`), of order above 8. A small-order
+/// key is refused because the identity and the other small-order points verify signatures
+/// that need no private key (`R` a small-order point and `S = 0`), whatever the message.
+fn valid_ed25519_point(public_key: &[u8]) -> bool {
+    let Ok(bytes) = <[u8; 32]>::try_from(public_key) else {
+        return false;
+    };
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(bytes);
+    compressed
+        .decompress()
+        .is_some_and(|point| !point.is_small_order() && point.compress() == compressed)
 }
 
 /// Verifies a long-term signature (BT-HS-20, BT-HS-21).
@@ -189,6 +203,40 @@ pub fn registry_verify(registry_public_key: &[u8], message: &[u8], sig: &[u8]) -
 mod tests {
     use super::*;
     use crate::crypto::SeededRandom;
+
+    #[test]
+    fn small_order_and_non_canonical_ed25519_keys_are_not_valid() {
+        let genuine =
+            SigningKey::generate(KeyAlgorithm::ED25519_X25519, &mut SeededRandom::new(3)).unwrap();
+        assert!(validate_public_key(
+            KeyAlgorithm::ED25519_X25519,
+            genuine.public_key()
+        ));
+        let large_order_y3 = hex::decode(format!("03{}", "00".repeat(31))).unwrap();
+        assert!(validate_public_key(
+            KeyAlgorithm::ED25519_X25519,
+            &large_order_y3
+        ));
+        for (what, key) in [
+            ("identity", format!("01{}", "00".repeat(31))),
+            ("order 2", format!("ec{}7f", "ff".repeat(30))),
+            ("order 4", "00".repeat(32)),
+            (
+                "order 8",
+                "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05".into(),
+            ),
+            ("sign bit on x = 0", format!("01{}80", "00".repeat(30))),
+            ("y = p + 3", format!("f0{}7f", "ff".repeat(30))),
+            ("not on the curve", format!("02{}", "00".repeat(31))),
+            ("31 bytes", "11".repeat(31)),
+        ] {
+            let key = hex::decode(key).unwrap();
+            assert!(
+                !validate_public_key(KeyAlgorithm::ED25519_X25519, &key),
+                "{what}"
+            );
+        }
+    }
 
     #[test]
     fn both_algorithms_sign_deterministically_and_verify() {

@@ -56,7 +56,10 @@ impl ValidationPolicy {
         if !key.matches(reg_handle, key_handle, algorithm) && !quirks.has(Quirk::SkipHandleCheck) {
             return Err(ValidationFailure::HANDLE_MISMATCH); // BT-KEY-5
         }
-        if !validate_public_key(key.key_algorithm, &key.public_key) {
+        let weak_ed25519_accepted = quirks.has(Quirk::AcceptWeakEd25519Keys)
+            && key.key_algorithm == KeyAlgorithm::ED25519_X25519
+            && key.public_key.len() == 32;
+        if !validate_public_key(key.key_algorithm, &key.public_key) && !weak_ed25519_accepted {
             return Err(ValidationFailure::MALFORMED_KEY); // BT-KEY-6
         }
         if !self.allowed_algorithms.contains(&key.key_algorithm)
