@@ -51,6 +51,8 @@ fn main() -> anyhow::Result<()> {
         config.peer_keys.add_known(load_published_key(path)?);
     }
     config.expected_server = args.expect_server.map(String::into_bytes);
+    // BT-KEY-16: without --expect-server the example says explicitly that it checks no identity.
+    config.accept_any_server = config.expected_server.is_none();
     let data =
         std::fs::read(&args.send).with_context(|| format!("reading {}", args.send.display()))?;
 

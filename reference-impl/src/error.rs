@@ -94,6 +94,13 @@ pub enum Error {
     /// The application wrote after the connection was closed or failed.
     #[error("the connection is closed")]
     ConnectionClosed,
+    /// The record limit left no room for more application data: close_notify was sent as the
+    /// last protected frame and the data was not sent (BT-REC-8).
+    #[error("the record limit is reached: close_notify sent, the data not sent")]
+    RecordLimitReached,
+    /// A client configuration names no expected server and does not accept any (BT-KEY-16).
+    #[error("the client configuration names no expected server registration (set expected_server, or accept_any_server to skip the check)")]
+    NoExpectedServer,
 }
 
 /// The `illegal_parameter` cases, named for what was wrong.
@@ -156,7 +163,9 @@ impl Error {
             | Self::PeerClosedDuringHandshake
             | Self::Truncated
             | Self::HandshakeNotComplete
-            | Self::ConnectionClosed => return None,
+            | Self::ConnectionClosed
+            | Self::RecordLimitReached
+            | Self::NoExpectedServer => return None,
         })
     }
 }
@@ -189,6 +198,8 @@ impl Error {
             Self::PeerClosedDuringHandshake => "BT-CLOSE-4",
             Self::Truncated => "BT-CLOSE-3",
             Self::ConnectionClosed => "BT-CLOSE-1",
+            Self::RecordLimitReached => "BT-REC-8",
+            Self::NoExpectedServer => "BT-KEY-16",
         }
     }
 }

@@ -148,6 +148,27 @@ quirks! {
     /// Treats a registry signature that does not verify as no signature.
     IgnoreBadRegistrySignature = (Both, "ignore-bad-registry-signature", "BT-KEY-10",
         "treats a registry signature that does not verify as absent"),
+    /// Checks the key itself, the algorithm and the validity period before trust, as bTLS 1.0 did.
+    CheckTrustLast = (Both, "check-trust-last", "BT-KEY-4",
+        "checks the key, the algorithm policy and the validity period before trust (an oracle)"),
+    /// Keys trust on first use by `(reg_handle, key_handle)`, as bTLS 1.0 did.
+    FirstUsePerKeyHandle = (Both, "first-use-per-key-handle", "BT-KEY-13",
+        "trusts on first use a new unsigned key for a registration it already learned"),
+    /// Falls back to SEND_KEY when the registry is unavailable, as bTLS 1.0 did.
+    RegistryFailOpen = (Both, "registry-fail-open", "BT-KEY-14",
+        "asks the peer for its key when the registry is unavailable (fail open)"),
+    /// Takes a registry's "revoked" answer for "not found".
+    IgnoreRevocation = (Both, "ignore-revocation", "BT-KEY-14",
+        "treats a revoked key as not found and asks the peer for it"),
+    /// Lets every trusted registry key vouch for every registration.
+    IgnoreRegistryScope = (Both, "ignore-registry-scope", "BT-KEY-15",
+        "accepts a registry signature from a key whose scope does not cover the registration"),
+    /// Client: discards its stored session when a server declines to resume it.
+    DiscardSessionOnDecline = (Client, "discard-session-on-decline", "BT-RES-5",
+        "client: discards its stored session on an unauthenticated SERVER_HELLO that declines it"),
+    /// Ignores the record limit: keeps protecting and opening frames past it.
+    IgnoreRecordLimit = (Both, "ignore-record-limit", "BT-REC-8",
+        "protects and opens frames past the record limit"),
     /// Client: does not check the server's registration against the expected one.
     SkipExpectedServer = (Client, "skip-expected-server", "BT-KEY-11",
         "client: does not check the server's registration against the expected one"),

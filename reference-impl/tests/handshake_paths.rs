@@ -422,3 +422,16 @@ fn registry_lookup_replaces_send_key() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_client_naming_no_expected_server_refuses_to_start_unless_it_accepts_any() {
+    let (mut c, s) = fixture_configs();
+    c.expected_server = None;
+    assert!(matches!(
+        Pair::new(c.clone(), s.clone(), 9),
+        Err(Error::NoExpectedServer)
+    ));
+    c.accept_any_server = true;
+    let mut pair = Pair::new(c, s, 9).unwrap();
+    assert_eq!(pair.run().client, Ok(()));
+}

@@ -7,7 +7,8 @@
 )]
 
 use btls::keys::{
-    load_private_key, load_published_key, DirectoryRegistry, KeyRegistry, ValidationPolicy,
+    load_private_key, load_published_key, DirectoryRegistry, FirstUseStore, KeyRegistry,
+    RegistryAnswer, TrustContext, ValidationPolicy,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -128,13 +129,15 @@ fn generate_sign_publish_and_validate() {
     );
 
     let own = load_private_key(&dir.join("alice-ed.key.json"), Some("s3cret")).unwrap();
-    let found = DirectoryRegistry::new(dir.join("reg"))
-        .lookup(b"alice", b"alice-ed")
-        .unwrap();
+    let RegistryAnswer::Found(found) =
+        DirectoryRegistry::new(dir.join("reg")).lookup(b"alice", b"alice-ed")
+    else {
+        panic!("the registry does not hold alice's key");
+    };
     assert_eq!(found.public_key, own.published.public_key);
     let registry = load_published_key(&dir.join("registry.pub.json")).unwrap();
     let policy = ValidationPolicy {
-        trusted_registries: vec![registry.public_key],
+        trusted_registries: vec![registry.public_key.into()],
         ..ValidationPolicy::default()
     };
     let now = found.not_before + 10;
@@ -142,7 +145,10 @@ fn generate_sign_publish_and_validate() {
         policy.validate(
             &found,
             (b"alice", b"alice-ed", found.key_algorithm),
-            false,
+            TrustContext {
+                known: false,
+                first_use: &FirstUseStore::default(),
+            },
             now
         ),
         Ok(())

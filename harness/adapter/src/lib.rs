@@ -5,7 +5,7 @@
 
 use btls::conn::{Connection, Event};
 use btls::crypto::{OsRandom, RandomSource, SeededRandom};
-use btls::keys::{load_private_keys, load_published_key, DirectoryRegistry};
+use btls::keys::{load_private_keys, load_published_key, DirectoryRegistry, TrustedRegistry};
 use btls::msgs::{CipherSuite, KeyAlgorithm, FRAME_HEADER_LEN, MAX_FRAME_BODY};
 use btls::{ClientConfig, Error, Quirk, Quirks, ServerConfig};
 use btls_profile::events::{By, Event as AdapterEvent, Named};
@@ -54,7 +54,11 @@ struct Args {
     /// A published key file holding a trusted registry key; repeatable.
     #[arg(long, value_name = "FILE")]
     trusted_registry: Vec<PathBuf>,
-    /// Trust peer keys on first use.
+    /// Scope of every trusted registry key: a registration handle suffix it may vouch for;
+    /// repeatable (default: every registration) (BT-KEY-15).
+    #[arg(long, value_name = "SUFFIX")]
+    registry_scope: Vec<String>,
+    /// Trust peer keys on first use, one key per registration (BT-KEY-13).
     #[arg(long)]
     accept_unsigned: bool,
     /// Allowed peer key algorithm; repeatable (default: all).
@@ -94,6 +98,9 @@ struct Args {
     /// Handshake timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     handshake_timeout_ms: u64,
+    /// Frames each direction's key may protect, close_notify included (BT-REC-8).
+    #[arg(long, value_name = "N", default_value_t = btls::conn::DEFAULT_RECORD_LIMIT)]
+    record_limit: u64,
     /// Derive all randomness from this seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -147,7 +154,14 @@ fn build(args: &Args) -> Result<Roles, String> {
         .map_err(|e| e.to_string())?;
     for path in &args.trusted_registry {
         let key = load_published_key(path).map_err(|e| e.to_string())?;
-        peer_keys.policy.trusted_registries.push(key.public_key);
+        peer_keys.policy.trusted_registries.push(TrustedRegistry {
+            public_key: key.public_key,
+            scope: args
+                .registry_scope
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
+        });
     }
     if let Some(dir) = &args.registry_dir {
         peer_keys.registry = Some(Arc::new(DirectoryRegistry::new(dir)));
@@ -180,7 +194,10 @@ fn build(args: &Args) -> Result<Roles, String> {
             c.cipher_suites = suites;
             c.resumption = !args.no_resumption;
             c.expected_server = args.expect_server.clone().map(String::into_bytes);
+            // Without --expect-server the contract asks for no identity check (BT-KEY-16).
+            c.accept_any_server = c.expected_server.is_none();
             c.handshake_timeout = timeout;
+            c.record_limit = args.record_limit;
             c.quirks = quirks;
             Roles::Client(Arc::new(c))
         }
@@ -191,6 +208,7 @@ fn build(args: &Args) -> Result<Roles, String> {
             s.resumption = !args.no_resumption;
             s.may_send_key = !args.no_send_key;
             s.handshake_timeout = timeout;
+            s.record_limit = args.record_limit;
             s.quirks = quirks;
             Roles::Server(Arc::new(s))
         }
@@ -365,7 +383,9 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
         if conn.is_established() && !after_handshake_done {
             after_handshake_done = true;
             if let Some(data) = args.send.as_deref().and_then(|h| hex::decode(h).ok()) {
-                conn.send(&data)?;
+                if let Err(e) = conn.send(&data) {
+                    break Err(e); // BT-REC-8: the close_notify is written below
+                }
             }
             if let Some(total) = args.send_bytes {
                 if send_bulk(&mut conn, &mut stream, total, index).is_err() {

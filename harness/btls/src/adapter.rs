@@ -42,6 +42,44 @@ pub fn default_keys(role: Role) -> (Vec<String>, Vec<String>) {
     )
 }
 
+/// Fills the registry directory `dir` as `config` says: the `registry` keys published, the
+/// `revoked` ones revoked, the `registry_broken` ones with an entry that does not decode
+/// (BT-KEY-14). `None` when the party has no registry.
+pub fn write_registry(
+    config: &PartyConfig,
+    dir: &Path,
+) -> Result<Option<DirectoryRegistry>, String> {
+    if config.registry.is_none() && config.revoked.is_none() && config.registry_broken.is_none() {
+        return Ok(None);
+    }
+    let registry = DirectoryRegistry::new(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let key = |name: &String| {
+        Fixtures::get()
+            .key(name)
+            .map(|k| k.published.clone())
+            .ok_or_else(|| format!("unknown fixture key {name}"))
+    };
+    for name in config.registry.iter().flatten() {
+        registry.publish(&key(name)?).map_err(|e| e.to_string())?;
+    }
+    for name in config.revoked.iter().flatten() {
+        let k = key(name)?;
+        registry
+            .revoke(&k.reg_handle, &k.key_handle)
+            .map_err(|e| e.to_string())?;
+    }
+    for name in config.registry_broken.iter().flatten() {
+        let k = key(name)?;
+        let path = registry.path_for(&k.reg_handle, &k.key_handle);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&path, b"\x00not a published key").map_err(|e| e.to_string())?;
+    }
+    Ok(Some(registry))
+}
+
 /// The adapter flags for `config`, writing the key files it needs into `dir`.
 pub fn adapter_args(
     role: Role,
@@ -63,23 +101,19 @@ pub fn adapter_args(
     for path in write_key_files(dir, config.known.as_ref().unwrap_or(&default_known), false)? {
         args.extend(["--known".into(), path.display().to_string()]);
     }
-    if let Some(names) = &config.registry {
-        let registry_dir = dir.join("registry");
-        let registry = DirectoryRegistry::new(&registry_dir);
-        for name in names {
-            let key = Fixtures::get()
-                .key(name)
-                .ok_or_else(|| format!("unknown fixture key {name}"))?;
-            registry
-                .publish(&key.published)
-                .map_err(|e| e.to_string())?;
-        }
-        args.extend(["--registry-dir".into(), registry_dir.display().to_string()]);
+    if let Some(registry) = write_registry(config, &dir.join("registry"))? {
+        args.extend([
+            "--registry-dir".into(),
+            registry.dir().display().to_string(),
+        ]);
     }
     if config.trust_registry {
         for path in write_key_files(dir, &["registry".to_owned()], false)? {
             args.extend(["--trusted-registry".into(), path.display().to_string()]);
         }
+    }
+    for suffix in config.registry_scope.iter().flatten() {
+        args.extend(["--registry-scope".into(), suffix.clone()]);
     }
     if config.accept_unsigned {
         args.push("--accept-unsigned".into());
@@ -119,6 +153,9 @@ pub fn adapter_args(
     }
     if let Some(ms) = config.handshake_timeout_ms {
         args.extend(["--handshake-timeout-ms".into(), ms.to_string()]);
+    }
+    if let Some(n) = config.record_limit {
+        args.extend(["--record-limit".into(), n.to_string()]);
     }
     args.extend(["--seed".into(), seed.to_string()]);
     Ok(args)

@@ -30,6 +30,10 @@ pub struct PartyCheck<'a> {
     pub key_algorithm: Option<&'a str>,
     /// The cipher suite of every completed handshake.
     pub cipher_suite: Option<&'a str>,
+    /// The peer registration handle every completed handshake exports (BT-KEY-16).
+    pub peer_reg_handle: Option<&'a str>,
+    /// The peer key handle every completed handshake exports (BT-KEY-16).
+    pub peer_key_handle: Option<&'a str>,
     /// The reason of a key the party rejected.
     pub validation_failed: Option<&'a str>,
     /// The reason the peer gave for rejecting the party's key.
@@ -101,6 +105,27 @@ pub fn check_party(
             _ => None,
         })
         .collect();
+    // BT-KEY-16: handles are compared byte for byte.
+    for e in events {
+        if let Event::HandshakeComplete {
+            peer_reg_handle,
+            peer_key_handle,
+            ..
+        } = e
+        {
+            for (field, want, got) in [
+                ("peer_reg_handle", check.peer_reg_handle, peer_reg_handle),
+                ("peer_key_handle", check.peer_key_handle, peer_key_handle),
+            ] {
+                if let Some(want) = want.filter(|w| w != got) {
+                    return Err(mismatch(
+                        format!("{field} {want:?}"),
+                        format!("{field} {got:?}"),
+                    ));
+                }
+            }
+        }
+    }
     let want_complete = check.handshake_complete.unwrap_or(!check.failure);
     if want_complete == complete.is_empty() {
         return Err(mismatch(

@@ -5,7 +5,7 @@ use crate::adapter::default_keys;
 use crate::fixtures::Fixtures;
 use crate::scenario::{PartyConfig, Scenario};
 use btls::conn::{ClientSessionStore, ServerSessionCache};
-use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
+use btls::keys::{KeyCache, PeerKeys, TrustedRegistry};
 use btls::msgs::{CipherSuite, KeyAlgorithm};
 use btls::{ClientConfig, Connection, SeededRandom, ServerConfig};
 use harness_core::clock::now_ms;
@@ -45,23 +45,20 @@ fn peer_keys(
                 .clone(),
         );
     }
-    if let Some(names) = &config.registry {
-        let registry = DirectoryRegistry::new(dir.join("peer-registry"));
-        for n in names {
-            let key = fixtures
-                .key(n)
-                .ok_or_else(|| format!("unknown fixture key {n}"))?;
-            registry
-                .publish(&key.published)
-                .map_err(|e| e.to_string())?;
-        }
+    if let Some(registry) = crate::adapter::write_registry(config, &dir.join("peer-registry"))? {
         peer.registry = Some(Arc::new(registry));
     }
     if config.trust_registry {
         if let Some(r) = fixtures.key("registry") {
-            peer.policy
-                .trusted_registries
-                .push(r.published.public_key.clone());
+            peer.policy.trusted_registries.push(TrustedRegistry {
+                public_key: r.published.public_key.clone(),
+                scope: config
+                    .registry_scope
+                    .iter()
+                    .flatten()
+                    .map(|s| s.as_bytes().to_vec())
+                    .collect(),
+            });
         }
     }
     peer.policy.accept_unsigned = config.accept_unsigned;
@@ -118,6 +115,9 @@ impl PeerConfig {
                         .into_bytes(),
                 );
                 c.handshake_timeout = timeout;
+                if let Some(n) = config.record_limit {
+                    c.record_limit = n;
+                }
                 Self::Client(Arc::new(c))
             }
             Role::Server => {
@@ -130,6 +130,9 @@ impl PeerConfig {
                 s.may_send_key = config.send_key.unwrap_or(true);
                 s.sessions = Arc::new(ServerSessionCache::new(8));
                 s.handshake_timeout = timeout;
+                if let Some(n) = config.record_limit {
+                    s.record_limit = n;
+                }
                 Self::Server(Arc::new(s))
             }
         })

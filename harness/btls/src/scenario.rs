@@ -31,9 +31,18 @@ pub struct PartyConfig {
     /// Fixture keys published in this party's registry directory.
     #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
     pub registry: Option<Vec<String>>,
+    /// Fixture keys this party's registry answers *revoked* for (BT-KEY-14).
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
+    pub revoked: Option<Vec<String>>,
+    /// Fixture keys whose entry in this party's registry is unreadable, so the registry is
+    /// *unavailable* for them (BT-KEY-14).
+    #[serde(default, deserialize_with = "names::list::<_, FixtureKey>")]
+    pub registry_broken: Option<Vec<String>>,
     /// Whether the fixture registry key is trusted.
     #[serde(default)]
     pub trust_registry: bool,
+    /// The scope of the trusted registry key: registration suffixes (BT-KEY-15).
+    pub registry_scope: Option<Vec<String>>,
     /// Trust on first use.
     #[serde(default)]
     pub accept_unsigned: bool,
@@ -61,6 +70,8 @@ pub struct PartyConfig {
     pub close: bool,
     /// Handshake timeout in milliseconds.
     pub handshake_timeout_ms: Option<u64>,
+    /// The record limit (BT-REC-8): the contract's optional `--record-limit N`.
+    pub record_limit: Option<u64>,
     /// Adapter only (interop, bench): the contract's optional `--send-bytes N`.
     pub send_bytes: Option<u64>,
     /// Adapter only (interop, bench): the contract's optional `--sink`.
@@ -88,6 +99,10 @@ pub struct Outcome {
     /// The reason of the FAILED_VALIDATION the IUT sent.
     #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
     pub validation_failed: Option<String>,
+    /// The peer registration handle every completed handshake must export (BT-KEY-16).
+    pub peer_reg_handle: Option<String>,
+    /// The peer key handle every completed handshake must export (BT-KEY-16).
+    pub peer_key_handle: Option<String>,
     /// Application data (hex) the IUT must report having received.
     pub application_data: Option<String>,
 }
@@ -104,6 +119,8 @@ impl Outcome {
             cipher_suite: self.cipher_suite.as_deref(),
             validation_failed: self.validation_failed.as_deref(),
             application_data: self.application_data.as_deref(),
+            peer_reg_handle: self.peer_reg_handle.as_deref(),
+            peer_key_handle: self.peer_key_handle.as_deref(),
             ..PartyCheck::default()
         }
     }

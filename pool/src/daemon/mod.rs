@@ -19,7 +19,7 @@ mod tls_session;
 
 use crate::config::Config;
 use btls::conn::{ClientSessionStore, ServerSessionCache};
-use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys};
+use btls::keys::{DirectoryRegistry, KeyCache, PeerKeys, TrustedRegistry};
 use callbacks::Callbacks;
 use std::collections::HashMap;
 use std::io;
@@ -88,7 +88,11 @@ impl Shared {
         if let Some(dir) = &r.registry {
             peer_keys.registry = Some(Arc::new(DirectoryRegistry::new(dir)));
         }
-        peer_keys.policy.trusted_registries = r.trusted_registries.clone();
+        peer_keys.policy.trusted_registries = r
+            .trusted_registries
+            .iter()
+            .map(|k| TrustedRegistry::unscoped(k.clone()))
+            .collect();
         peer_keys.policy.accept_unsigned = r.trust_on_first_use;
         peer_keys.policy.allowed_algorithms = r.allowed_algorithms.clone();
         let identities = config

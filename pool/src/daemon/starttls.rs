@@ -206,6 +206,7 @@ fn establish(
         c.sessions = state.client_sessions.clone();
         // BT-KEY-11 checks the server's registration against the remote identity.
         c.expected_server = check_remote.then(|| req.remoteid.as_bytes().to_vec());
+        c.accept_any_server = !check_remote; // the application asked for no check (BT-KEY-16)
         SecureSocket::client_over(tcp, Arc::new(c), Box::new(OsRandom))
     } else {
         let mut s = ServerConfig::new(keys);

@@ -26,7 +26,7 @@ use crate::crypto::{
     Secret,
 };
 use crate::error::{Error, IllegalParameter};
-use crate::keys::{KeySource, OwnKey};
+use crate::keys::{OwnKey, Resolved};
 use crate::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, PublishedKey,
     ServerHello, SessionDetails, ValidationFailure, PROTOCOL_VERSION,
@@ -201,9 +201,10 @@ impl Client {
                     &hello.hello.key_handle[..],
                     hello.hello.key_algorithm,
                 );
-                common_validate(common, &self.config, &key, KeySource::Peer, named)?;
+                common_validate(common, &self.config, &key, named)?;
                 if common.quirk(Quirk::CacheBeforeCompletion) {
-                    self.config.peer_keys.cache.insert(key.clone()); // quirk: breaks BT-CACHE-1
+                    let now = common.now_secs();
+                    self.config.peer_keys.learn(&key, now); // quirk: breaks BT-CACHE-1
                 }
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation);
                 State::ExpectSessionDetails {
@@ -288,27 +289,34 @@ impl Client {
                 resumed: true,
             })));
         }
-        if let (Some(server), Some(_)) = (&self.config.expected_server, &attempt.session) {
-            self.config.sessions.remove(server); // BT-RES-5: not resumed, discard
+        if let (Some(server), Some(_), true) = (
+            &self.config.expected_server,
+            &attempt.session,
+            common.quirk(Quirk::DiscardSessionOnDecline),
+        ) {
+            self.config.sessions.remove(server); // quirk: breaks BT-RES-5
         }
+        // BT-RES-5: a declined session is kept until the full handshake completes and
+        // replaces it; this SERVER_HELLO is not yet authenticated.
         if let Some(expected) = &self.config.expected_server {
             if *expected != hello.hello.reg_handle && !common.quirk(Quirk::SkipExpectedServer) {
                 return Err(common.reject_peer_key(ValidationFailure::UNEXPECTED_IDENTITY));
                 // BT-KEY-11
             }
         }
-        match self
+        let named = (
+            &hello.hello.reg_handle[..],
+            &hello.hello.key_handle[..],
+            hello.hello.key_algorithm,
+        );
+        let now = common.now_secs();
+        let resolved = self
             .config
             .peer_keys
-            .resolve(&hello.hello.reg_handle, &hello.hello.key_handle)
-        {
-            Some((key, source)) => {
-                let named = (
-                    &hello.hello.reg_handle[..],
-                    &hello.hello.key_handle[..],
-                    hello.hello.key_algorithm,
-                );
-                common_validate(common, &self.config, &key, source, named)?;
+            .resolve_with_quirks(named, now, common.quirks)
+            .map_err(|reason| common.reject_peer_key(reason))?; // BT-KEY-3, BT-HS-15
+        match resolved {
+            Resolved::Accepted(key, source) => {
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation); // BT-HS-15
                 Ok(State::ExpectSessionDetails {
                     attempt,
@@ -317,7 +325,7 @@ impl Client {
                     shared,
                 })
             }
-            None => {
+            Resolved::Unknown => {
                 common.send_handshake(&HandshakeMessage::SendKey);
                 Ok(State::ExpectServerKey {
                     attempt,
@@ -421,7 +429,7 @@ impl Client {
         }
         common.enable_read(neg.suite, &neg.server_traffic())?;
         let config = self.config.clone();
-        if let Some(session) = neg.complete(common, Side::Client, &config.peer_keys.cache) {
+        if let Some(session) = neg.complete(common, Side::Client, &config.peer_keys) {
             if let (true, Some(server)) = (config.resumption, &config.expected_server) {
                 config.sessions.insert(server, session);
             }
@@ -435,13 +443,12 @@ fn common_validate(
     common: &mut Common,
     config: &ClientConfig,
     key: &PublishedKey,
-    source: KeySource,
     named: (&[u8], &[u8], crate::msgs::KeyAlgorithm),
 ) -> Result<(), Error> {
     let now = common.now_secs();
     let quirks = common.quirks;
     config
         .peer_keys
-        .validate_with_quirks(key, source, named, now, quirks)
+        .validate_with_quirks(key, named, now, quirks)
         .map_err(|reason| common.reject_peer_key(reason))
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 /// Default handshake timeout (BT-TIME-1).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default record limit (BT-REC-8).
+pub const DEFAULT_RECORD_LIMIT: u64 = crate::crypto::RECORD_LIMIT;
 /// Default session lifetime (BT-RES-3).
 pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(86_400);
 
@@ -24,12 +26,17 @@ pub struct ClientConfig {
     pub peer_keys: PeerKeys,
     /// The server registration the client expects (BT-KEY-11); also names the stored session.
     pub expected_server: Option<Vec<u8>>,
+    /// Accept any server registration. Off by default: a client with neither this nor
+    /// `expected_server` refuses to start (BT-KEY-16).
+    pub accept_any_server: bool,
     /// Whether to offer and store sessions (§8).
     pub resumption: bool,
     /// Where sessions are stored, keyed by the expected server registration.
     pub sessions: Arc<ClientSessionStore>,
     /// BT-TIME-1.
     pub handshake_timeout: Duration,
+    /// Frames each direction's key protects (BT-REC-8).
+    pub record_limit: u64,
     /// Deliberate bugs for testing the conformance suite; none by default ([`crate::quirks`]).
     pub quirks: Quirks,
 }
@@ -53,21 +60,27 @@ pub struct ServerConfig {
     pub session_lifetime: Duration,
     /// BT-TIME-1.
     pub handshake_timeout: Duration,
+    /// Frames each direction's key protects (BT-REC-8).
+    pub record_limit: u64,
     /// Deliberate bugs for testing the conformance suite; none by default ([`crate::quirks`]).
     pub quirks: Quirks,
 }
 
 impl ClientConfig {
-    /// A client with `keys`, both cipher suites, default policy and resumption on.
+    /// A client with `keys`, both cipher suites, default policy and resumption on. Set
+    /// `expected_server` (or, to skip the identity check, `accept_any_server`) before starting a
+    /// connection (BT-KEY-16).
     pub fn new(keys: Vec<Arc<OwnKey>>) -> Self {
         Self {
             keys,
             cipher_suites: CipherSuite::ALL.to_vec(),
             peer_keys: PeerKeys::default(),
             expected_server: None,
+            accept_any_server: false,
             resumption: true,
             sessions: Arc::new(ClientSessionStore::new(64)),
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            record_limit: DEFAULT_RECORD_LIMIT,
             quirks: Quirks::NONE,
         }
     }
@@ -85,6 +98,7 @@ impl ServerConfig {
             sessions: Arc::new(ServerSessionCache::new(1024)),
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            record_limit: DEFAULT_RECORD_LIMIT,
             quirks: Quirks::NONE,
         }
     }

@@ -19,7 +19,10 @@ mod negotiated;
 mod server;
 mod session;
 
-pub use config::{ClientConfig, ServerConfig, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SESSION_LIFETIME};
+pub use config::{
+    ClientConfig, ServerConfig, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_RECORD_LIMIT,
+    DEFAULT_SESSION_LIFETIME,
+};
 pub use session::{ClientSessionStore, ServerSessionCache, StoredSession};
 
 use crate::crypto::{RandomSource, RecordKey, Secret, Transcript};
@@ -124,6 +127,7 @@ pub(crate) struct Common {
     read_key: Option<RecordKey>,
     write_key: Option<RecordKey>,
     deadline_ms: u64,
+    record_limit: u64,
     phase: Phase,
     sent_close_notify: bool,
     failure: Option<Error>,
@@ -136,9 +140,15 @@ impl Common {
         rng: Box<dyn RandomSource>,
         now_ms: u64,
         timeout: std::time::Duration,
+        record_limit: u64,
         quirks: Quirks,
     ) -> Self {
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let record_limit = if quirks.has(Quirk::IgnoreRecordLimit) {
+            u64::MAX // quirk: breaks BT-REC-8
+        } else {
+            record_limit
+        };
         Self {
             rng,
             transcript: Transcript::default(),
@@ -151,6 +161,7 @@ impl Common {
             read_key: None,
             write_key: None,
             deadline_ms: now_ms.saturating_add(timeout_ms),
+            record_limit,
             phase: Phase::Handshaking,
             sent_close_notify: false,
             failure: None,
@@ -198,9 +209,10 @@ impl Common {
         suite: CipherSuite,
         traffic: &Secret,
     ) -> Result<(), Error> {
-        self.write_key = Some(
-            RecordKey::from_traffic(suite, traffic).ok_or(Error::Internal("unsupported suite"))?,
-        );
+        let mut key =
+            RecordKey::from_traffic(suite, traffic).ok_or(Error::Internal("unsupported suite"))?;
+        key.set_limit(self.record_limit); // BT-REC-8
+        self.write_key = Some(key);
         Ok(())
     }
 
@@ -210,9 +222,10 @@ impl Common {
         suite: CipherSuite,
         traffic: &Secret,
     ) -> Result<(), Error> {
-        self.read_key = Some(
-            RecordKey::from_traffic(suite, traffic).ok_or(Error::Internal("unsupported suite"))?,
-        );
+        let mut key =
+            RecordKey::from_traffic(suite, traffic).ok_or(Error::Internal("unsupported suite"))?;
+        key.set_limit(self.record_limit); // BT-REC-8
+        self.read_key = Some(key);
         Ok(())
     }
 
@@ -329,7 +342,16 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         now_ms: u64,
     ) -> Result<Self, Error> {
-        let mut common = Common::new(rng, now_ms, config.handshake_timeout, config.quirks);
+        if config.expected_server.is_none() && !config.accept_any_server {
+            return Err(Error::NoExpectedServer); // BT-KEY-16
+        }
+        let mut common = Common::new(
+            rng,
+            now_ms,
+            config.handshake_timeout,
+            config.record_limit,
+            config.quirks,
+        );
         let client = client::Client::start(config, &mut common)?;
         Ok(Self {
             common,
@@ -343,7 +365,13 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         now_ms: u64,
     ) -> Result<Self, Error> {
-        let common = Common::new(rng, now_ms, config.handshake_timeout, config.quirks);
+        let common = Common::new(
+            rng,
+            now_ms,
+            config.handshake_timeout,
+            config.record_limit,
+            config.quirks,
+        );
         let server = server::Server::new(config)?;
         Ok(Self {
             common,
@@ -631,12 +659,17 @@ impl Connection {
         if self.common.phase != Phase::Established {
             return Err(Error::HandshakeNotComplete); // BT-HS-25
         }
-        let key = self
-            .common
-            .write_key
-            .as_mut()
-            .ok_or(Error::HandshakeNotComplete)?;
         for chunk in data.chunks(MAX_PLAINTEXT) {
+            let key = self
+                .common
+                .write_key
+                .as_mut()
+                .ok_or(Error::HandshakeNotComplete)?;
+            if key.sequence().saturating_add(1) >= key.limit() {
+                // BT-REC-8: the last frame the key may protect is the close_notify.
+                self.close();
+                return Err(Error::RecordLimitReached);
+            }
             key.seal_into(ContentType::APPLICATION, 0, chunk, &mut self.common.output)
                 .ok_or(Error::Internal("sequence number exhausted"))?; // BT-REC-5
         }

@@ -3,7 +3,7 @@
 use super::session::StoredSession;
 use super::{Common, HandshakeSummary, Side, TrafficSecrets};
 use crate::crypto::{KeySchedule, Secret};
-use crate::keys::{KeyCache, OwnKey};
+use crate::keys::{OwnKey, PeerKeys};
 use crate::msgs::{CipherSuite, PublishedKey, SESSION_ID_LEN};
 use std::sync::Arc;
 
@@ -31,18 +31,18 @@ impl Negotiated {
         self.schedule.server_traffic(&self.h_k)
     }
 
-    /// Completes the handshake once both READY messages are verified: caches a learned peer key
-    /// (BT-CACHE-1), reports the summary, and returns the session to store after a full
+    /// Completes the handshake once both READY messages are verified: learns the peer key
+    /// (BT-CACHE-1, BT-KEY-13), reports the summary, and returns the session to store after a full
     /// handshake (BT-RES-1, BT-KS-6).
     pub(crate) fn complete(
         self,
         common: &mut Common,
         side: Side,
-        cache: &KeyCache,
+        peer_keys: &PeerKeys,
     ) -> Option<StoredSession> {
         let h_f = common.transcript.current();
         if self.peer_key_learned {
-            cache.insert(self.peer_key.clone());
+            peer_keys.learn(&self.peer_key, common.now_secs()); // BT-CACHE-1, BT-KEY-13
         }
         let (client_key, server_key) = match side {
             Side::Client => (self.key.published.clone(), self.peer_key.clone()),

@@ -23,7 +23,7 @@ use crate::crypto::{
     Secret,
 };
 use crate::error::{Error, IllegalParameter};
-use crate::keys::{KeySource, OwnKey};
+use crate::keys::{OwnKey, Resolved};
 use crate::msgs::{
     CipherSuite, ClientHello, ClientReady, HandshakeCode, HandshakeMessage, KeyAlgorithm,
     PublishedKey, ServerHello, ServerReady, SessionDetails, PROTOCOL_VERSION, SESSION_ID_LEN,
@@ -116,10 +116,10 @@ impl Server {
                 let now = common.now_secs();
                 self.config
                     .peer_keys
-                    .validate_with_quirks(&key, KeySource::Peer, named, now, common.quirks)
+                    .validate_with_quirks(&key, named, now, common.quirks)
                     .map_err(|reason| common.reject_peer_key(reason))?; // BT-HS-7
                 if common.quirk(Quirk::CacheBeforeCompletion) {
-                    self.config.peer_keys.cache.insert(key.clone()); // quirk: breaks BT-CACHE-1
+                    self.config.peer_keys.learn(&key, now); // quirk: breaks BT-CACHE-1
                 }
                 common.send_handshake(&HandshakeMessage::SuccessfulValidation);
                 let hello = self.send_server_hello(common, offer, None, key, true)?;
@@ -208,21 +208,21 @@ impl Server {
         }
         let offer = Offer { hello, key, suite };
         let peer_keys = &self.config.peer_keys;
-        match peer_keys.resolve(&offer.hello.hello.reg_handle, &offer.hello.hello.key_handle) {
-            None => {
+        let named = (
+            &offer.hello.hello.reg_handle[..],
+            &offer.hello.hello.key_handle[..],
+            algorithm,
+        );
+        let now = common.now_secs();
+        let resolved = peer_keys
+            .resolve_with_quirks(named, now, common.quirks)
+            .map_err(|reason| common.reject_peer_key(reason))?; // BT-KEY-3, BT-HS-6
+        match resolved {
+            Resolved::Unknown => {
                 common.send_handshake(&HandshakeMessage::SendKey); // BT-HS-6
                 Ok(State::ExpectClientKey(offer))
             }
-            Some((client_key, source)) => {
-                let named = (
-                    &offer.hello.hello.reg_handle[..],
-                    &offer.hello.hello.key_handle[..],
-                    algorithm,
-                );
-                let now = common.now_secs();
-                peer_keys
-                    .validate_with_quirks(&client_key, source, named, now, common.quirks)
-                    .map_err(|reason| common.reject_peer_key(reason))?;
+            Resolved::Accepted(client_key, source) => {
                 let learned = source.is_learned();
                 let hello = self.send_server_hello(common, offer, None, client_key, learned)?;
                 Ok(State::ExpectClientVerdict(hello))
@@ -412,7 +412,7 @@ impl Server {
             common.enable_write(neg.suite, &neg.server_traffic())?;
         }
         let config = self.config.clone();
-        if let Some(session) = neg.complete(common, Side::Server, &config.peer_keys.cache) {
+        if let Some(session) = neg.complete(common, Side::Server, &config.peer_keys) {
             if config.resumption {
                 config.sessions.insert(session);
             }

@@ -8,11 +8,15 @@ use zeroize::Zeroizing;
 /// Length of the AEAD tag of every suite.
 pub const TAG_LEN: usize = 16;
 
+/// The most frames one direction's key protects (BT-REC-8): RFC 8446 §5.5's bound for AES-GCM.
+pub const RECORD_LIMIT: u64 = 1 << 24;
+
 /// The key, IV and sequence number of one direction.
 pub struct RecordKey {
     key: aead::LessSafeKey,
     iv: [u8; 12],
     seq: u64,
+    limit: u64,
 }
 
 impl RecordKey {
@@ -32,7 +36,19 @@ impl RecordKey {
             key: aead::LessSafeKey::new(unbound),
             iv,
             seq: 0,
+            limit: RECORD_LIMIT,
         })
+    }
+
+    /// The number of frames this key may protect (BT-REC-8); frames with a sequence number at
+    /// or past it are neither sealed nor opened.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Sets the record limit (BT-REC-8 allows a lower one than [`RECORD_LIMIT`]).
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
     }
 
     /// The sequence number the next frame will use.
@@ -75,6 +91,9 @@ impl RecordKey {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Option<()> {
+        if self.seq >= self.limit {
+            return None; // BT-REC-8
+        }
         let next = self.seq.checked_add(1)?;
         let len = u16::try_from(plaintext.len() + TAG_LEN).ok()?;
         let header = FrameHeader {
@@ -104,6 +123,9 @@ impl RecordKey {
     /// Opens a protected body in place and returns the plaintext; `None` if it does not
     /// authenticate (BT-REC-4). The sequence number advances only on success.
     pub fn open<'a>(&mut self, header: FrameHeader, body: &'a mut [u8]) -> Option<&'a mut [u8]> {
+        if self.seq >= self.limit {
+            return None; // BT-REC-8
+        }
         let next = self.seq.checked_add(1)?;
         if body.len() < TAG_LEN {
             return None;

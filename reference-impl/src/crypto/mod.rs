@@ -7,7 +7,7 @@ mod rng;
 mod schedule;
 mod sign;
 
-pub use aead::{RecordKey, TAG_LEN};
+pub use aead::{RecordKey, RECORD_LIMIT, TAG_LEN};
 pub use kx::{validate_key_share, EphemeralKey};
 pub use rng::{OsRandom, RandomSource, SeededRandom};
 pub use schedule::{expand_label, hmac_sha256, hmac_verify, KeySchedule, Transcript, HASH_LEN};

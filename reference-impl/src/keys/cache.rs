@@ -14,7 +14,22 @@ pub struct KeyCache {
 #[derive(Debug, Default)]
 struct Inner {
     tick: u64,
-    entries: HashMap<(Vec<u8>, Vec<u8>), (PublishedKey, u64)>,
+    entries: HashMap<(Vec<u8>, Vec<u8>), Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    cached: CachedKey,
+    used: u64,
+}
+
+/// A cached key and when it was cached (BT-KEY-14's revocation interval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedKey {
+    /// The key.
+    pub key: PublishedKey,
+    /// When it was cached, in Unix seconds.
+    pub cached_at: u64,
 }
 
 impl KeyCache {
@@ -34,27 +49,35 @@ impl KeyCache {
 
     /// The cached key named by the handles, marking it recently used.
     pub fn get(&self, reg_handle: &[u8], key_handle: &[u8]) -> Option<PublishedKey> {
+        self.get_entry(reg_handle, key_handle).map(|c| c.key)
+    }
+
+    /// The cached key named by the handles with the time it was cached, marking it recently
+    /// used.
+    pub fn get_entry(&self, reg_handle: &[u8], key_handle: &[u8]) -> Option<CachedKey> {
         let mut inner = self.lock();
         inner.tick += 1;
         let tick = inner.tick;
         let entry = inner
             .entries
             .get_mut(&(reg_handle.to_vec(), key_handle.to_vec()))?;
-        entry.1 = tick;
-        Some(entry.0.clone())
+        entry.used = tick;
+        Some(entry.cached.clone())
     }
 
-    /// Whether exactly this key (every byte) is cached.
-    pub fn contains_exact(&self, key: &PublishedKey) -> bool {
+    /// Removes the key named by the handles (a cached key that failed validation, BT-CACHE-3, or
+    /// a revoked one, BT-KEY-14).
+    pub fn remove(&self, reg_handle: &[u8], key_handle: &[u8]) -> bool {
         self.lock()
             .entries
-            .get(&(key.reg_handle.clone(), key.key_handle.clone()))
-            .is_some_and(|(k, _)| k == key)
+            .remove(&(reg_handle.to_vec(), key_handle.to_vec()))
+            .is_some()
     }
 
     /// Adds a key after a completed handshake (BT-CACHE-1), evicting the least recently used
-    /// key when full (BT-CACHE-2).
-    pub fn insert(&self, key: PublishedKey) {
+    /// key when full (BT-CACHE-2). `now_unix_secs` dates it for the revocation interval
+    /// (BT-KEY-14).
+    pub fn insert(&self, key: PublishedKey, now_unix_secs: u64) {
         if self.capacity == 0 {
             return;
         }
@@ -66,13 +89,17 @@ impl KeyCache {
             let oldest = inner
                 .entries
                 .iter()
-                .min_by_key(|(_, (_, t))| *t)
+                .min_by_key(|(_, e)| e.used)
                 .map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
                 inner.entries.remove(&oldest);
             }
         }
-        inner.entries.insert(id, (key, tick));
+        let cached = CachedKey {
+            key,
+            cached_at: now_unix_secs,
+        };
+        inner.entries.insert(id, Entry { cached, used: tick });
     }
 
     /// Number of cached keys.
@@ -90,7 +117,7 @@ impl KeyCache {
         self.lock()
             .entries
             .values()
-            .map(|(k, _)| k.clone())
+            .map(|e| e.cached.key.clone())
             .collect()
     }
 }
@@ -115,10 +142,10 @@ mod tests {
     #[test]
     fn least_recently_used_key_is_evicted_when_full() {
         let cache = KeyCache::new(2);
-        cache.insert(key("a"));
-        cache.insert(key("b"));
+        cache.insert(key("a"), 0);
+        cache.insert(key("b"), 0);
         assert!(cache.get(b"a", b"k").is_some());
-        cache.insert(key("c"));
+        cache.insert(key("c"), 0);
         assert_eq!(cache.len(), 2);
         assert!(cache.get(b"b", b"k").is_none(), "b was least recently used");
         assert!(cache.get(b"a", b"k").is_some());

@@ -90,6 +90,8 @@ registry! {
         MALFORMED_KEY = 0x06,
         UNEXPECTED_IDENTITY = 0x07,
         PIN_MISMATCH = 0x08,
+        REVOKED_KEY = 0x09,
+        REGISTRY_UNAVAILABLE = 0x0A,
     }
 }
 

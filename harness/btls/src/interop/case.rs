@@ -75,6 +75,7 @@ impl Expect {
             closed: self.closed,
             application_data: self.application_data.as_deref(),
             data_received: self.data_received,
+            ..PartyCheck::default()
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::engine::{run_case, RunOptions};
 use crate::fixtures::Fixtures;
 use crate::scenario::{Action, ExitClass, Outcome, PartyConfig, Role, Scenario, Step};
 use btls::conn::{ClientSessionStore, ServerSessionCache, Side};
-use btls::keys::{KeyCache, KeyRegistry, PeerKeys};
+use btls::keys::{KeyCache, KeyRegistry, PeerKeys, RegistryAnswer};
 use btls::msgs::{CipherSuite, KeyAlgorithm, PublishedKey};
 use btls::testing::{split_frames, Pair};
 use btls::{ClientConfig, ServerConfig};
@@ -102,11 +102,12 @@ pub fn explain(config: &ModelConfig, prediction: &Prediction, problems: &str) ->
 struct MemoryRegistry(Vec<PublishedKey>);
 
 impl KeyRegistry for MemoryRegistry {
-    fn lookup(&self, reg_handle: &[u8], key_handle: &[u8]) -> Option<PublishedKey> {
+    fn lookup(&self, reg_handle: &[u8], key_handle: &[u8]) -> RegistryAnswer {
         self.0
             .iter()
             .find(|k| k.reg_handle == reg_handle && k.key_handle == key_handle)
             .cloned()
+            .map_or(RegistryAnswer::NotFound, RegistryAnswer::Found)
     }
 }
 
@@ -157,7 +158,7 @@ fn reference_party(party: &PartyModel, role: Side) -> Result<ReferenceParty, Str
         if let Some(r) = Fixtures::get().key("registry") {
             keys.policy
                 .trusted_registries
-                .push(r.published.public_key.clone());
+                .push(r.published.public_key.clone().into());
         }
     }
     keys.policy.accept_unsigned = party.accept_unsigned;
@@ -187,6 +188,7 @@ pub fn reference_configs(config: &ModelConfig) -> Result<(ClientConfig, ServerCo
         Expect::Right => Some(SERVER_REG.as_bytes().to_vec()),
         Expect::Wrong => Some(WRONG_REG.as_bytes().to_vec()),
     };
+    client.accept_any_server = client.expected_server.is_none(); // BT-KEY-16: explicitly
     let (own, keys, suites) = reference_party(&config.server, Side::Server)?;
     let mut server = ServerConfig::new(own);
     server.peer_keys = keys;

@@ -24,34 +24,38 @@ struct Memory {
     session: Option<(Alg, Suite)>,
 }
 
-/// BT-KEY-3: cache, known keys, registry.
+/// BT-KEY-3: known keys, cache, registry.
 fn resolve(party: &PartyModel, memory: &Memory, alg: Alg) -> Option<(Variant, Source)> {
+    let find = |list: &[(Alg, Variant)]| list.iter().find(|(a, _)| *a == alg).map(|(_, v)| *v);
+    if let Some(v) = find(&party.known) {
+        return Some((v, Source::Known));
+    }
     if let Some(v) = memory.cache.get(&alg) {
         return Some((*v, Source::Cache));
     }
-    let find = |list: &[(Alg, Variant)]| list.iter().find(|(a, _)| *a == alg).map(|(_, v)| *v);
-    find(&party.known)
-        .map(|v| (v, Source::Known))
-        .or_else(|| find(&party.registry).map(|v| (v, Source::Registry)))
+    find(&party.registry).map(|v| (v, Source::Registry))
 }
 
-/// BT-KEY-4..10, in order (5 and 6 cannot fail for fixture keys).
+/// BT-KEY-4's order: trust (BT-KEY-9, 10, 13) first, then the algorithm policy (BT-KEY-7) and
+/// the validity period (BT-KEY-8); 5 and 6 cannot fail for fixture keys. A cached key is judged
+/// like any other (it was learned under the same configuration, so it passes again); a known key
+/// is trusted by rule (b).
 fn validate(party: &PartyModel, alg: Alg, variant: Variant, source: Source) -> Result<(), Reason> {
+    if source != Source::Known {
+        match variant {
+            Variant::Signed if party.trust_registry => {} // (c)
+            Variant::Signed | Variant::BadSig => return Err(Reason::BadRegistrySignature), // BT-KEY-10
+            _ if party.accept_unsigned => {} // (d), BT-KEY-13
+            _ => return Err(Reason::UntrustedKey),
+        }
+    }
     if !party.allow.contains(&alg) {
         return Err(Reason::AlgorithmNotAllowed); // BT-KEY-7
     }
     if variant == Variant::Expired {
         return Err(Reason::ExpiredKey); // BT-KEY-8
     }
-    if matches!(source, Source::Cache | Source::Known) {
-        return Ok(()); // BT-KEY-9 (b)
-    }
-    match variant {
-        Variant::Signed if party.trust_registry => Ok(()), // (c)
-        Variant::Signed | Variant::BadSig => Err(Reason::BadRegistrySignature), // (c), BT-KEY-10
-        _ if party.accept_unsigned => Ok(()),              // (d)
-        _ => Err(Reason::UntrustedKey),
-    }
+    Ok(())
 }
 
 /// Predicts every connection of `config`: the first, and a second one when `reconnect` is set

@@ -253,6 +253,7 @@ fn record(group: &Value, test: &Value) -> Result<Answer, String> {
         .ok_or("field `frame`: shorter than a header")?;
     let header = FrameHeader::parse(header);
     let mut opener = RecordKey::from_traffic(suite, &traffic).ok_or("no key for the suite")?;
+    opener.set_limit(u64::MAX); // BT-REC-2 at any sequence number; BT-REC-8 is per connection
     opener.set_sequence(seq);
     let mut body = frame.get(FRAME_HEADER_LEN..).unwrap_or_default().to_vec();
     let Some(opened) = opener.open(header, &mut body).map(|p| p.to_vec()) else {
@@ -262,6 +263,7 @@ fn record(group: &Value, test: &Value) -> Result<Answer, String> {
         ));
     };
     let mut sealer = RecordKey::from_traffic(suite, &traffic).ok_or("no key for the suite")?;
+    sealer.set_limit(u64::MAX);
     sealer.set_sequence(seq);
     let sealed = sealer
         .seal(header.content_type, header.subcode, &plaintext)
