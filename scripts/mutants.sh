@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Mutation testing of the reference implementation with the conformance suite as the test.
+#
+# cargo-mutants (installed by scripts/install-mutants.sh) mutates the reference crate's state
+# machines, codec and record layer (reference-impl/src/conn, msgs, codec.rs, crypto/aead.rs) in
+# place, rebuilds the adapter's test program `mutation_suite` (harness/adapter/tests), which is
+# the IUT, and runs the whole suite against it. The harness that judges — its reference peer and
+# oracles link the same crate — is built once, unmutated, and copied out of the tree first.
+# Every source file is restored when cargo-mutants ends; do not edit the tree while it runs.
+#
+#   bash scripts/mutants.sh                      # every mutant (hours on 2 cores: shard it)
+#   bash scripts/mutants.sh --shard 3/16         # one shard, for a CI matrix of 16 runners
+#   bash scripts/mutants.sh --sample             # CI's small fixed sample (fails on a survivor)
+#   bash scripts/mutants.sh --list               # the mutants, without running them
+#
+# Results go to reports/mutants/<name>/mutants.out (cargo-mutants' own files) and
+# reports/mutants/<name>/summary.md (the score, and every surviving mutant with the requirement
+# it sits under), written by scripts/mutants-report.py. `--report-only DIR...` merges shards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+shard="" name="full" mode=run
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --shard) shard="$2"; name="shard-${2/\//-of-}"; shift 2 ;;
+        --sample) shard="0/60"; name="sample"; shift ;;
+        --list) mode=list; shift ;;
+        --report-only) shift; exec python3 scripts/mutants-report.py reports/mutants/merged "$@" ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        *) echo "mutants.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+bash scripts/install-mutants.sh >&2
+selection=(
+    --package btls
+    --file 'reference-impl/src/conn/**' --file 'reference-impl/src/msgs/**'
+    --file reference-impl/src/codec.rs --file reference-impl/src/crypto/aead.rs
+    # The field-layout table describes messages for the harness's re-encoding; the adapter
+    # never reads it, so its mutants say nothing about the suite.
+    --exclude reference-impl/src/msgs/layout.rs
+    # Debug and Display text is not on the wire.
+    --exclude-re 'impl (fmt::)?(Debug|Display) for'
+)
+if [ "$mode" = list ]; then
+    exec cargo mutants --list "${selection[@]}"
+fi
+
+echo "== building the unmutated harness" >&2
+cargo build --quiet -p btls-harness --bin btls-harness
+mkdir -p target/mutants-harness
+cp target/debug/btls-harness target/mutants-harness/btls-harness
+export BTLS_MUTANTS_HARNESS="$PWD/target/mutants-harness/btls-harness"
+export BTLS_MUTANTS_SCENARIOS="$PWD/scenarios"
+
+out="reports/mutants/$name"
+rm -rf "$out"
+mkdir -p "$out"
+args=(--in-place --no-shuffle --jobs 1 --test-package btls-iut --output "$out" --timeout 120)
+[ -n "$shard" ] && args+=(--shard "$shard")
+status=0
+cargo mutants "${selection[@]}" "${args[@]}" -- --test mutation_suite || status=$?
+python3 scripts/mutants-report.py "$out" "$out"
+# cargo-mutants: 0 all caught, 2 some missed, 3 some timed out, 4 the unmutated tree failed.
+case "$status" in
+    0) ;;
+    2|3) [ "$name" = sample ] && { echo "mutants.sh: a sampled mutant survived (see $out/summary.md)" >&2; exit 1; } ;;
+    *) echo "mutants.sh: cargo mutants failed with status $status" >&2; exit "$status" ;;
+esac
