@@ -57,7 +57,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("mutation_suite: cannot run {}: {e}", PathBuf::from(&harness).display());
+            eprintln!(
+                "mutation_suite: cannot run {}: {e}",
+                PathBuf::from(&harness).display()
+            );
             ExitCode::from(2)
         }
     }

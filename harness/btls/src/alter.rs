@@ -32,6 +32,60 @@ pub struct Alter {
     pub patch: Option<Vec<Patch>>,
     /// Cut the whole frame after this many bytes (header included; the length is not fixed).
     pub truncate_frame: Option<usize>,
+    /// SESSION_DETAILS or CLIENT_READY: add the group order L to the `S` half of the peer's own
+    /// Ed25519 signature, the malleated signature of Wycheproof and RFC 8032 §5.1.7 that a
+    /// verifier skipping the `S < L` check accepts (BT-HS-20, BT-HS-21).
+    #[serde(default)]
+    pub malleate_signature: bool,
+}
+
+/// The Ed25519 group order L, little-endian (RFC 8032 §5.1).
+const ED25519_L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// `S + L` in the second half of a 64-byte Ed25519 signature (S < L < 2^253, so the sum fits).
+fn malleate(signature: &mut [u8]) -> Result<(), String> {
+    let s_half = signature
+        .get_mut(32..64)
+        .ok_or("alter.malleate_signature: the signature is not 64 bytes")?;
+    let mut carry = 0u16;
+    for (b, l) in s_half.iter_mut().zip(ED25519_L) {
+        let sum = u16::from(*b) + u16::from(l) + carry;
+        *b = (sum & 0xff) as u8;
+        carry = sum >> 8;
+    }
+    Ok(())
+}
+
+/// Applies `malleate_signature` to a SESSION_DETAILS or CLIENT_READY frame.
+fn malleate_frame(frame: &[u8]) -> Result<Vec<u8>, String> {
+    let (code, body) = match frame {
+        [2, ..] | [3, ..] => return Err("alter.malleate_signature: not a handshake frame".into()),
+        [1, code, _, _, body @ ..] => (H(*code), body),
+        _ => return Err("alter.malleate_signature: not a handshake frame".into()),
+    };
+    let msg = HandshakeMessage::decode(code, body)
+        .map_err(|e| format!("alter.malleate_signature: {e}"))?
+        .ok_or("alter.malleate_signature: an empty message")?;
+    let msg = match msg {
+        HandshakeMessage::SessionDetails(mut d) if d.signature.len() == 64 => {
+            malleate(&mut d.signature)?;
+            HandshakeMessage::SessionDetails(d)
+        }
+        HandshakeMessage::ClientReady(mut r) if r.signature.len() == 64 => {
+            malleate(&mut r.signature)?;
+            HandshakeMessage::ClientReady(r)
+        }
+        other => {
+            return Err(format!(
+                "alter.malleate_signature: {} has no 64-byte signature",
+                other.code()
+            ))
+        }
+    };
+    Ok(msg.to_frame())
 }
 
 /// Bytes written over a frame at an offset (`alter.patch`).
@@ -243,8 +297,8 @@ fn fix_length(frame: &mut [u8]) {
     }
 }
 
-/// Applies `alter` to a whole frame, in the order: replacement, fields, body truncation, appended bytes, header
-/// bytes, patches, bit flip, frame truncation.
+/// Applies `alter` to a whole frame, in the order: replacement, fields, signature malleation,
+/// body truncation, appended bytes, header bytes, patches, bit flip, frame truncation.
 pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
     let frame = match &alter.replace {
         Some(bytes) => hex::decode(bytes).map_err(|e| format!("alter.replace: not hex: {e}"))?,
@@ -254,6 +308,9 @@ pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
         Some(set) => set_fields(&frame, set)?,
         None => frame,
     };
+    if alter.malleate_signature {
+        frame = malleate_frame(&frame)?;
+    }
     if let Some(n) = alter.truncate_body {
         frame.truncate(FRAME_HEADER_LEN + n);
         fix_length(&mut frame);
