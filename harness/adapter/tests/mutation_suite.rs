@@ -4,7 +4,8 @@
 //! the IUT with `BTLS_MUTATION_SUITE_IUT` set, and it then runs [`btls_iut::main`], so a mutant
 //! costs one build of the crates that link the reference, not of the whole harness. The harness
 //! that judges it was built once, unmutated, outside the mutated tree, and is named by
-//! `BTLS_MUTANTS_HARNESS`. The test fails when any case fails.
+//! `BTLS_MUTANTS_HARNESS`. The test fails when any case fails; the handshake cases run first,
+//! so that a mutant that breaks every handshake is caught in seconds.
 //!
 //! Not part of `cargo test` (`test = false` in Cargo.toml): run it by name,
 //! `BTLS_MUTANTS_HARNESS=… cargo test -p btls-iut --test mutation_suite`.
@@ -37,18 +38,29 @@ fn main() -> ExitCode {
         PathBuf::from,
     );
     let report_dir = std::env::temp_dir().join(format!("btls-mutants-{}", std::process::id()));
-    let status = Command::new(&harness)
-        .env(AS_IUT, "1")
-        .arg("run")
-        .arg("--iut")
-        .arg(&me)
-        .args(["--iut-name", "mutant"])
-        .arg("--scenarios")
-        .arg(&scenarios)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .args(["--jobs", "2", "-q"])
-        .status();
+    // The handshake cases first: a mutant that breaks the handshake fails them in seconds,
+    // where the whole suite would wait out the step timeouts of hundreds of cases.
+    let mut status = Err(std::io::Error::other("not run"));
+    for filter in [Some("/handshake/"), None] {
+        let mut run = Command::new(&harness);
+        run.env(AS_IUT, "1")
+            .arg("run")
+            .arg("--iut")
+            .arg(&me)
+            .args(["--iut-name", "mutant"])
+            .arg("--scenarios")
+            .arg(&scenarios)
+            .arg("--report-dir")
+            .arg(&report_dir)
+            .args(["--jobs", "2", "-q"]);
+        if let Some(f) = filter {
+            run.args(["--filter", f]);
+        }
+        status = run.status();
+        if !matches!(&status, Ok(s) if s.success()) {
+            break;
+        }
+    }
     let _ = std::fs::remove_dir_all(&report_dir);
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
