@@ -2,7 +2,7 @@
 """Summarises cargo-mutants results (scripts/mutants.sh): the score, and every surviving mutant
 with the requirement it sits under.
 
-    python3 scripts/mutants-report.py OUT_DIR RESULT_DIR...
+    python3 scripts/mutants-report.py [--fail-on-survivor] OUT_DIR RESULT_DIR...
 
 Each RESULT_DIR holds a `mutants.out/` from one run or shard; OUT_DIR gets summary.md and
 summary.json. A surviving mutant listed in reports/mutants/equivalent.toml (judged equivalent:
@@ -52,23 +52,32 @@ def requirement(file, line):
     return None
 
 
+def unplaced(mutant):
+    """A mutant's name without its line and column, so that equivalent.toml survives edits
+    elsewhere in the file: `path: replace … in Fn`."""
+    return re.sub(r"^([^:]+):\d+:\d+:", r"\1:", mutant)
+
+
 def main():
-    if len(sys.argv) < 3:
+    argv = sys.argv[1:]
+    fail_on_survivor = "--fail-on-survivor" in argv
+    argv = [a for a in argv if a != "--fail-on-survivor"]
+    if len(argv) < 2:
         sys.exit(__doc__)
-    out = pathlib.Path(sys.argv[1])
-    dirs = sys.argv[2:]
+    out = pathlib.Path(argv[0])
+    dirs = argv[1:]
     eq_path = pathlib.Path("reports/mutants/equivalent.toml")
     equivalent = {}
     if eq_path.exists():
         for e in tomllib.loads(eq_path.read_text()).get("mutant", []):
-            equivalent[e["mutant"]] = e["reason"]
+            equivalent[unplaced(e["mutant"])] = e["reason"]
     kinds = {k: [] for k in ("caught", "missed", "timeout", "unviable")}
     for d in dirs:
         for k in kinds:
             kinds[k] += read_list(d, f"{k}.txt")
     missed, judged = [], []
     for m in kinds["missed"]:
-        (judged if m in equivalent else missed).append(m)
+        (judged if unplaced(m) in equivalent else missed).append(m)
     detected = len(kinds["caught"]) + len(kinds["timeout"])
     counted = detected + len(missed)
     score = 100.0 * detected / counted if counted else 0.0
@@ -93,7 +102,8 @@ def main():
         "unviable": len(kinds["unviable"]),
         "score_percent": round(score, 1),
         "survivors": rows,
-        "equivalent_mutants": [{"mutant": m, "reason": equivalent[m]} for m in judged],
+        "equivalent_mutants": [{"mutant": m, "reason": equivalent[unplaced(m)]}
+                              for m in judged],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     md = ["# Mutation testing of the reference (scripts/mutants.sh)", ""]
@@ -115,10 +125,14 @@ def main():
     if judged:
         md += ["", "## Judged equivalent", "", "| mutant | why |", "|---|---|"]
         for m in judged:
-            md.append(f"| `{m}` | {equivalent[m]} |")
+            md.append(f"| `{m}` | {equivalent[unplaced(m)]} |")
     (out / "summary.md").write_text("\n".join(md) + "\n")
     print(f"mutants: {score:.1f}% detected ({detected}/{counted}), {len(missed)} survived, "
           f"{len(judged)} equivalent, {len(kinds['unviable'])} unviable; {out}/summary.md")
+    if fail_on_survivor and missed:
+        for m in missed:
+            print(f"survived: {m}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

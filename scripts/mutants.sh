@@ -41,6 +41,9 @@ selection=(
     --exclude reference-impl/src/msgs/layout.rs
     # Debug and Display text is not on the wire.
     --exclude-re 'impl (fmt::)?(Debug|Display) for'
+    # The quirks are the planted bugs of `btls-harness quirks`; the suite runs the reference with
+    # none on, so a mutant that switches one off changes nothing.
+    --exclude-re 'Common::quirk|Quirk::'
 )
 if [ "$mode" = list ]; then
     exec cargo mutants --list "${selection[@]}"
@@ -65,10 +68,12 @@ args=(--in-place --no-shuffle --test-package btls-iut --baseline skip --timeout 
 [ -n "$shard" ] && args+=(--shard "$shard")
 status=0
 cargo mutants "${selection[@]}" "${args[@]}" -- --test mutation_suite || status=$?
-python3 scripts/mutants-report.py "$out" "$out"
 # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out, 4 the unmutated tree failed.
 case "$status" in
-    0) ;;
-    2|3) [ "$name" = sample ] && { echo "mutants.sh: a sampled mutant survived (see $out/summary.md)" >&2; exit 1; } ;;
+    0|2|3) ;;
     *) echo "mutants.sh: cargo mutants failed with status $status" >&2; exit "$status" ;;
 esac
+# The sample fails on a survivor not judged equivalent (reports/mutants/equivalent.toml).
+report=(python3 scripts/mutants-report.py)
+[ "$name" = sample ] && report+=(--fail-on-survivor)
+"${report[@]}" "$out" "$out"

@@ -435,3 +435,14 @@ fn a_client_naming_no_expected_server_refuses_to_start_unless_it_accepts_any() {
     let mut pair = Pair::new(c, s, 9).unwrap();
     assert_eq!(pair.run().client, Ok(()));
 }
+
+#[test]
+fn has_output_says_whether_take_output_has_bytes() {
+    let (c, s) = fixture_configs();
+    let mut pair = Pair::new(c, s, 1).unwrap();
+    let client = pair.conn(btls::Side::Client);
+    assert!(client.has_output(), "the CLIENT_HELLO waits to be written");
+    assert!(!client.take_output().is_empty());
+    assert!(!client.has_output());
+    assert!(client.take_output().is_empty());
+}
