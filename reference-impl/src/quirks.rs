@@ -175,6 +175,9 @@ quirks! {
     /// Opens a protected frame that repeats the previous sequence number (a replay).
     AcceptReplayedRecord = (Both, "accept-replayed-record", "BT-REC-2",
         "accepts a protected frame replayed under the previous sequence number"),
+    /// Answers a protected frame that does not open with the wrong alert.
+    BadRecordMacAsDecodeError = (Both, "bad-record-mac-as-decode-error", "BT-REC-4",
+        "answers a protected frame that does not open with decode_error instead of bad_record_mac"),
     /// Accepts a plaintext ALERT from a peer whose direction is protected.
     AcceptPlaintextAlert = (Both, "accept-plaintext-alert", "BT-REC-4",
         "accepts a plaintext alert after the peer's READY"),

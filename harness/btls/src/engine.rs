@@ -380,12 +380,28 @@ fn run_step(
                 ));
             }
         },
-        Action::SendApp(data) => {
+        Action::SendApp { data, alter } => {
             s.peer
                 .send(data)
                 .map_err(|e| f("the reference peer to send application data", e.to_string()))?;
-            s.flush_peer(log, step, index)
-                .map_err(|e| f("to send", e))?;
+            match alter {
+                None => s
+                    .flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?,
+                Some(a) => {
+                    s.pump();
+                    while let Some(frame) = s.pending.pop_front() {
+                        let frame =
+                            alter::apply(frame, a).map_err(|e| f("a valid alteration", e))?;
+                        s.write(log, step, index, &frame)
+                            .map_err(|e| f("to send", e))?;
+                    }
+                }
+            }
+        }
+        Action::Release(order) => {
+            s.release(log, index, line, order)
+                .map_err(|e| f("to release the held frames", e))?;
         }
         Action::ExpectApp(data) => {
             let want = format!("application data {}", hex::encode(data));

@@ -225,6 +225,8 @@ struct StepSpec {
     wait_ms: Option<u64>,
     expect_quiet_ms: Option<u64>,
     next_connection: Option<bool>,
+    release: Option<Vec<usize>>,
+    hold: Option<bool>,
     fragment: Option<Vec<usize>>,
     timeout_ms: Option<u64>,
     comment: Option<String>,
@@ -281,8 +283,15 @@ pub enum Action {
     Finish,
     /// Run the handshake as the reference would until the peer's next frame is this message.
     AdvanceTo(HandshakeCode),
-    /// The peer sends application data.
-    SendApp(Vec<u8>),
+    /// The peer sends application data, its protected frame changed by `alter`.
+    SendApp {
+        /// The data.
+        data: Vec<u8>,
+        /// Changes to the sealed frame (a tampered record).
+        alter: Option<Alter>,
+    },
+    /// Write these held frames (see `hold`), by index, in one segment.
+    Release(Vec<usize>),
     /// The IUT must send this application data.
     ExpectApp(Vec<u8>),
     /// The peer sends close_notify.
@@ -466,6 +475,7 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
         let step_err = |message: String| err(line, format!("step {}: {message}", index + 1));
         steps.push(Step {
             fragment: spec.fragment.clone(),
+            hold: spec.hold == Some(true),
             timeout_ms: spec.timeout_ms,
             comment: spec.comment.clone(),
             action: action(spec).map_err(step_err)?,
@@ -591,7 +601,10 @@ fn action(spec: StepSpec) -> Result<Action, String> {
         actions.push(Action::AdvanceTo(code(name)?));
     }
     if let Some(data) = &spec.send_app {
-        actions.push(Action::SendApp(unhex("send_app", data)?));
+        actions.push(Action::SendApp {
+            data: unhex("send_app", data)?,
+            alter: spec.alter.clone(),
+        });
     }
     if let Some(data) = &spec.expect_app {
         actions.push(Action::ExpectApp(unhex("expect_app", data)?));
@@ -611,8 +624,25 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     if spec.next_connection == Some(true) {
         actions.push(Action::NextConnection);
     }
-    if spec.alter.is_some() && spec.send.is_none() {
-        return Err("`alter` goes with `send`".into());
+    if let Some(order) = &spec.release {
+        if order.is_empty() {
+            return Err("release: name at least one held frame (0 is the first held)".into());
+        }
+        actions.push(Action::Release(order.clone()));
+    }
+    if spec.alter.is_some() && spec.send.is_none() && spec.send_app.is_none() {
+        return Err("`alter` goes with `send` or `send_app`".into());
+    }
+    let writes = spec.send.is_some()
+        || spec.inject.is_some()
+        || spec.send_raw.is_some()
+        || spec.resend.is_some()
+        || spec.send_frame.is_some()
+        || spec.send_alert.is_some()
+        || spec.send_app.is_some()
+        || spec.close.is_some();
+    if spec.hold.is_some() && !writes {
+        return Err("`hold` goes with a step that sends (send, inject, send_raw, resend, send_frame, send_alert, send_app, close)".into());
     }
     if spec.lenient.is_some() && spec.expect_alert.is_none() {
         return Err("`lenient` goes with `expect_alert`".into());
@@ -624,7 +654,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),
-        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, expect_quiet_ms, next_connection".into()),
+        0 => Err("no action: give one of send, inject, send_raw, resend, send_frame, send_alert, expect, expect_frame, expect_alert, expect_close, complete, finish, advance_to, send_app, expect_app, close, shutdown, wait_ms, expect_quiet_ms, next_connection, release".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }

@@ -249,3 +249,135 @@ fn timing_trickled_handshakes_complete_and_stalls_end_in_handshake_timeout() {
             && c.text.contains("handshake_timeout_ms = 1000")));
     assert!(cases.iter().any(|c| c.mutation == Mutation::TrickleAll));
 }
+
+#[test]
+fn boundaries_catch_accept_duplicate_suites() {
+    // A cipher_suites offer at its largest repeats the suites: only the field's own edge
+    // reaches BT-MSG-3.
+    assert!(caught(Class::Boundaries, "accept-duplicate-suites", |c| c
+        .family
+        == "cipher-suites-boundary"));
+}
+
+#[test]
+fn boundaries_catch_accept_any_version() {
+    assert!(caught(Class::Boundaries, "accept-any-version", |c| c
+        .family
+        == "version-boundary"));
+}
+
+#[test]
+fn session_ids_catch_accept_unoffered_session_id() {
+    assert!(caught_in(
+        Class::SessionIds,
+        Role::Client,
+        "accept-unoffered-session-id",
+        |c| c.family == "session-id"
+    ));
+}
+
+#[test]
+fn content_types_catch_ignore_unknown_content_type() {
+    assert!(caught(
+        Class::ContentTypes,
+        "ignore-unknown-content-type",
+        |c| c.family == "content-type"
+    ));
+}
+
+#[test]
+fn codes_catch_ignore_unknown_handshake_code() {
+    assert!(caught_in(
+        Class::Codes,
+        Role::Client,
+        "ignore-unknown-handshake-code",
+        |c| c.family == "code"
+    ));
+}
+
+#[test]
+fn trailing_catches_ignore_trailing_bytes_in_both_roles() {
+    for role in [Role::Client, Role::Server] {
+        assert!(caught_in(
+            Class::Trailing,
+            role,
+            "ignore-trailing-bytes",
+            |c| c.family == "trailing"
+        ));
+    }
+}
+
+#[test]
+fn records_order_catches_accept_replayed_record_in_both_roles() {
+    for role in [Role::Client, Role::Server] {
+        assert!(caught_in(
+            Class::RecordsOrder,
+            role,
+            "accept-replayed-record",
+            |c| c.family == "duplicate"
+        ));
+    }
+}
+
+#[test]
+fn records_tamper_catches_bad_record_mac_as_decode_error_in_both_roles() {
+    for role in [Role::Client, Role::Server] {
+        assert!(caught_in(
+            Class::RecordsTamper,
+            role,
+            "bad-record-mac-as-decode-error",
+            |c| c.family == "flip"
+        ));
+    }
+}
+
+#[test]
+fn record_classes_expect_what_the_record_rules_say() {
+    let dir = work("record-kinds");
+    let classes = vec![Class::RecordsOrder, Class::RecordsTamper, Class::Coalesce];
+    let plans = plan(&config(
+        classes,
+        vec![Role::Client, Role::Server],
+        None,
+        &dir,
+    ))
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let find = |class: Class, role: Role, id: &str| -> Case {
+        plans
+            .iter()
+            .filter(|p| p.class == class)
+            .flat_map(|p| p.cases.iter())
+            .find(|c| c.role == role && c.path == "full" && c.scenario.id.ends_with(id))
+            .unwrap_or_else(|| panic!("no case {id}"))
+            .clone()
+    };
+    // Record 0 dropped: record 1 arrives under sequence number 0 and must not open; nothing
+    // is delivered.
+    let drop = find(Class::RecordsOrder, Role::Server, "drop-record-0");
+    assert!(expects(&drop, AlertDescription::BAD_RECORD_MAC));
+    assert!(drop.text.contains("release = [1]"), "{}", drop.text);
+    assert!(
+        drop.text.contains("application_data = \"\""),
+        "{}",
+        drop.text
+    );
+    // A replay of record 1 after records 0 and 1: both delivered, the replay refused.
+    let dup = find(Class::RecordsOrder, Role::Client, "duplicate-record-1");
+    assert!(dup.text.contains(&format!(
+        "application_data = \"{}\"",
+        hex::encode("rec0rec1")
+    )));
+    // Every tampered record follows one that opens, which is delivered.
+    let tampered = find(Class::RecordsTamper, Role::Server, "tag-byte-15");
+    assert!(tampered.text.contains(&hex::encode("rec0")));
+    // Coalesced records are all delivered, and the SERVER_READY may share their segment.
+    let ready = find(
+        Class::Coalesce,
+        Role::Client,
+        "server-ready-and-records-in-one-segment",
+    );
+    assert_eq!(ready.expected, Expected::Completes);
+    assert!(ready.text.contains("release = [0, 1, 2]"), "{}", ready.text);
+    assert!(ready.text.contains(&hex::encode("rec0rec1")));
+}

@@ -590,6 +590,10 @@ impl Connection {
                 Error::AlertReceived(_) if q.has(Quirk::AnswerFatalAlert) => {
                     Some(AlertDescription::CLOSE_NOTIFY)
                 }
+                // quirk: breaks BT-REC-4
+                Error::BadRecordMac if q.has(Quirk::BadRecordMacAsDecodeError) => {
+                    Some(AlertDescription::DECODE_ERROR)
+                }
                 // quirk: breaks BT-ALERT-3 (the error table)
                 _ if q.has(Quirk::DecodeErrorAsIllegalParameter)
                     && err.alert() == Some(AlertDescription::DECODE_ERROR) =>

@@ -4,6 +4,7 @@
 
 use super::mutations::Mutation;
 use super::oracle::{self, Expected, Received, Turn};
+use super::records::RecordChange;
 use crate::scenario::{id_segment, load_str, Role, Scenario};
 use btls::msgs::HandshakeCode as H;
 use std::path::{Path, PathBuf};
@@ -36,11 +37,36 @@ pub enum Class {
     /// handshake_timeout), and one that delivers each frame, or the whole handshake, one byte at
     /// a time (the IUT must complete).
     Timing,
+    /// Every field of every handshake message re-encoded at the edges of the field-layout
+    /// table: a prefixed field with its fewest and most bytes and one past each, a fixed one
+    /// with its smallest and largest value and one inside each; prefixes and lengths fixed.
+    Boundaries,
+    /// The session IDs of the hellos and of SESSION_DETAILS replaced (absent, 1, 31 and 33 bytes,
+    /// all zero or 0xFF, an ID the receiver never issued or offered).
+    SessionIds,
+    /// Every handshake frame sent with each other content type (each defined one and unknown
+    /// ones).
+    ContentTypes,
+    /// Every handshake frame sent with each other handshake code (each defined one and unknown
+    /// ones) over its own body.
+    Codes,
+    /// Bytes after the last field of every handshake message, the frame's length fixed: one
+    /// byte, sixteen, the last field again, up to the frame limit.
+    Trailing,
+    /// After the handshake: protected records dropped, replayed, reordered, and close_notify
+    /// written before a record sealed earlier.
+    RecordsOrder,
+    /// After the handshake: a protected record with each byte of its ciphertext and tag flipped,
+    /// its body cut (shorter than the tag, exactly the tag) or extended.
+    RecordsTamper,
+    /// After (and with) the handshake's last frame: several protected records, and close_notify,
+    /// written in one segment (the IUT must deliver them all).
+    Coalesce,
 }
 
 impl Class {
     /// Every class, in priority order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 16] = [
         Self::Truncation,
         Self::Lengths,
         Self::Bitflips,
@@ -49,6 +75,14 @@ impl Class {
         Self::Replay,
         Self::Selection,
         Self::Timing,
+        Self::Boundaries,
+        Self::SessionIds,
+        Self::ContentTypes,
+        Self::Codes,
+        Self::Trailing,
+        Self::RecordsOrder,
+        Self::RecordsTamper,
+        Self::Coalesce,
     ];
 
     /// The class's name.
@@ -62,14 +96,37 @@ impl Class {
             Self::Replay => "replay",
             Self::Selection => "selection",
             Self::Timing => "timing",
+            Self::Boundaries => "boundaries",
+            Self::SessionIds => "session-ids",
+            Self::ContentTypes => "content-types",
+            Self::Codes => "codes",
+            Self::Trailing => "trailing",
+            Self::RecordsOrder => "records-order",
+            Self::RecordsTamper => "records-tamper",
+            Self::Coalesce => "coalesce",
         }
     }
 
     /// The valid paths the class mutates.
     pub fn paths(self) -> impl Iterator<Item = &'static ValidPath> {
-        PATHS
-            .iter()
-            .filter(move |p| p.name != "narrow" || self == Self::Selection)
+        PATHS.iter().filter(move |p| match self {
+            Self::Selection => true,
+            // The record layer is the same after a key request: the full and the abbreviated
+            // handshakes derive its keys differently.
+            Self::RecordsOrder | Self::RecordsTamper | Self::Coalesce => {
+                p.name == "full" || p.name == "resumption"
+            }
+            _ => p.name != "narrow",
+        })
+    }
+
+    /// Whether the class changes protected records after the handshake rather than a received
+    /// handshake frame.
+    pub fn after_handshake(self) -> bool {
+        matches!(
+            self,
+            Self::RecordsOrder | Self::RecordsTamper | Self::Coalesce
+        )
     }
 }
 
@@ -305,6 +362,9 @@ pub fn build(
     seed: u64,
     dir: &Path,
 ) -> Result<Built, String> {
+    if let Mutation::Records(change) = &mutation {
+        return records_case(class, role, path, change, family, label);
+    }
     let base = base(role, path)?;
     let (expected, first_complete) = match (&mutation, frame) {
         (Mutation::TrickleAll, _) => (Expected::Completes, false),
@@ -418,6 +478,78 @@ pub fn build(
         path: path.name,
         frame: frame.map(|f| (f.index, f.code)),
         mutation,
+        family: family.to_owned(),
+        expected,
+        text,
+        scenario,
+    })))
+}
+
+/// A case of a record-layer class: its expectation follows from the record rules (see
+/// [`super::records`]), not from an oracle run.
+fn records_case(
+    class: Class,
+    role: Role,
+    path: &ValidPath,
+    change: &RecordChange,
+    family: &str,
+    label: &str,
+) -> Result<Built, String> {
+    let id = format!(
+        "generated/{}/{}/{}/after-handshake/{label}",
+        class.name(),
+        role.as_str(),
+        path.name
+    );
+    let delivered = hex::encode(change.delivered());
+    let (title, requirements, expected) = if change.completes() {
+        (
+            format!("Records written together ({label}): the IUT delivers them all"),
+            vec!["BT-FRAME-1", "BT-REC-2"],
+            Expected::Completes,
+        )
+    } else {
+        (
+            format!("Protected records {family} ({label}): the first that does not open is answered with alert BAD_RECORD_MAC and nothing after it is delivered"),
+            vec!["BT-REC-2", "BT-REC-4"],
+            Expected::Alert {
+                before: Vec::new(),
+                alert: btls::msgs::AlertDescription::BAD_RECORD_MAC,
+                requirement: "BT-REC-4",
+            },
+        )
+    };
+    let mut text = header(role, path, "", &title, &requirements);
+    text.push('\n');
+    text.push_str(&change.steps());
+    if change.completes() {
+        if change.closes() {
+            text.push_str("[[step]]\nexpect_alert = \"close_notify\"\n");
+        } else {
+            text.push_str(CLEAN_CLOSE);
+        }
+        text.push_str(&format!(
+            "\n[outcome]\n{}application_data = \"{delivered}\"\n",
+            path.outcome(true)
+        ));
+    } else {
+        // An IUT that misses the bad record waits for more: an end of stream makes it show
+        // what it does.
+        text.push_str(
+            "[[step]]\nshutdown = true\n[[step]]\nexpect_alert = \"bad_record_mac\"\n[[step]]\nexpect_close = true\n",
+        );
+        text.push_str(&format!(
+            "\n[outcome]\niut_exit = \"failure\"\n{}application_data = \"{delivered}\"\n",
+            path.outcome(true)
+        ));
+    }
+    let scenario = parse(&id, &text)?;
+    Ok(Built::Case(Box::new(Case {
+        class,
+        role,
+        path: path.name,
+        frame: None,
+        mutation: Mutation::Records(change.clone()),
         family: family.to_owned(),
         expected,
         text,

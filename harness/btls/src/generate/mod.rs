@@ -11,6 +11,7 @@
 pub mod cases;
 pub mod mutations;
 pub mod oracle;
+pub mod records;
 
 use crate::alter::Patch;
 use crate::engine::{run_case, RunOptions};
@@ -114,6 +115,11 @@ pub fn plan(config: &Config) -> Result<Vec<ClassPlan>, String> {
                         "after-data".to_owned(),
                         Mutation::EndOfStream(Some(b"hi".to_vec())),
                     ));
+                }
+                if class.after_handshake() {
+                    for (family, label, m) in records::candidates(class, role, path) {
+                        candidates.push((None, family, label, m));
+                    }
                 }
                 if class == Class::Timing {
                     candidates.push((

@@ -6,7 +6,7 @@ use super::cases::{Class, Rng};
 use super::oracle::{Change, Received};
 use crate::alter::{Alter, Patch};
 use crate::scenario::id_segment;
-use btls::msgs::layout::{place, Shape};
+use btls::msgs::layout::{place, Placed, Shape};
 use btls::msgs::{
     AlertDescription, CipherSuite, ContentType, FrameHeader, HandshakeCode as H, KeyAlgorithm,
     FRAME_HEADER_LEN, MAX_FRAME_BODY,
@@ -42,6 +42,11 @@ pub enum Mutation {
     Trickle,
     /// Every frame of the handshake one byte at a time.
     TrickleAll,
+    /// These bytes (hex) appended to the body, the frame's length fixed.
+    Append(String),
+    /// After the completed handshake: protected application records the peer seals, changed on
+    /// the way (classes records-order, records-tamper, coalesce).
+    Records(super::records::RecordChange),
 }
 
 impl Mutation {
@@ -92,6 +97,7 @@ impl Mutation {
             }
             Self::Replace(bytes) => format!("{{ replace = \"{}\" }}", hex::encode(bytes)),
             Self::Set(field, value) => format!("{{ set = {{ {field} = {value} }} }}"),
+            Self::Append(hex) => format!("{{ append = \"{hex}\" }}"),
             Self::Offer(suites) => {
                 let list: Vec<String> = suites.iter().map(u16::to_string).collect();
                 format!("{{ set = {{ cipher_suites = [{}] }} }}", list.join(", "))
@@ -173,6 +179,43 @@ pub fn mutations(
 ) -> Vec<(String, String, Mutation)> {
     let bytes = &frame.bytes;
     match class {
+        Class::Boundaries => boundaries(frame),
+        Class::SessionIds => session_ids(frame),
+        Class::ContentTypes => {
+            let mut values: Vec<u8> = ContentType::ALL.iter().map(|c| c.0).collect();
+            let unassigned = values.iter().max().map_or(0, |m| m.saturating_add(1));
+            values.extend([0, unassigned, 0x7F, 0xFF]);
+            header_values(bytes, 0, values, "content-type")
+        }
+        Class::Codes => {
+            let mut values: Vec<u8> = H::ALL.iter().map(|c| c.0).collect();
+            let unassigned = values.iter().max().map_or(0, |m| m.saturating_add(1));
+            values.extend([0, unassigned, 0x7F, 0xFF]);
+            header_values(bytes, 1, values, "code")
+        }
+        Class::Trailing => {
+            let room = MAX_FRAME_BODY.saturating_sub(bytes.len().saturating_sub(FRAME_HEADER_LEN));
+            let mut out: Vec<(String, String, Mutation)> = [
+                ("one-zero", "00".to_owned()),
+                ("one-ff", "ff".to_owned()),
+                ("sixteen", "5a".repeat(16)),
+                ("a-field-again", trailing_field(frame)),
+            ]
+            .into_iter()
+            .filter(|(_, hex)| !hex.is_empty() && hex.len() / 2 <= room)
+            .map(|(label, hex)| ("trailing".into(), label.into(), Mutation::Append(hex)))
+            .collect();
+            if room > 0 {
+                // Up to the largest body a frame may carry (BT-FRAME-2 still holds).
+                out.push((
+                    "trailing".into(),
+                    "to-the-frame-limit".into(),
+                    Mutation::Append("00".repeat(room)),
+                ));
+            }
+            out
+        }
+        Class::RecordsOrder | Class::RecordsTamper | Class::Coalesce => Vec::new(),
         Class::Replay => other
             .filter(|o| o.code == frame.code && o.bytes != frame.bytes)
             .map(|o| {
@@ -320,4 +363,196 @@ pub fn mutations(
             out
         }
     }
+}
+
+/// The frame with its header byte `at` set to each of `values` (other than its own).
+fn header_values(
+    bytes: &[u8],
+    at: usize,
+    mut values: Vec<u8>,
+    family: &str,
+) -> Vec<(String, String, Mutation)> {
+    values.sort_unstable();
+    values.dedup();
+    let current = bytes.get(at).copied();
+    values
+        .into_iter()
+        .filter(|v| Some(*v) != current)
+        .map(|v| {
+            (
+                family.to_owned(),
+                format!("{family}-{v:02x}"),
+                Mutation::Patch(vec![Patch {
+                    at,
+                    hex: format!("{v:02x}"),
+                }]),
+            )
+        })
+        .collect()
+}
+
+/// The message's last field encoded once more (its prefix and value), as a sender that writes a
+/// field twice would: trailing bytes that look like a field.
+fn trailing_field(frame: &Received) -> String {
+    let body = frame.bytes.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    place(frame.code, body)
+        .last()
+        .and_then(|p| {
+            let head = match p.field.shape {
+                Shape::Fixed(_) => 0,
+                Shape::Prefixed { width, .. } => width,
+            };
+            body.get(p.offset..p.offset + head + p.len)
+        })
+        .map(hex::encode)
+        .unwrap_or_default()
+}
+
+/// `frame` with field `placed`'s value replaced by `value`, its prefix (if any) and the frame's
+/// length fixed; `None` when the prefix or the frame length cannot hold it.
+fn splice(frame: &[u8], placed: &Placed, value: &[u8]) -> Option<Vec<u8>> {
+    let body = frame.get(FRAME_HEADER_LEN..)?;
+    let head = match placed.field.shape {
+        Shape::Fixed(_) => 0,
+        Shape::Prefixed { width, .. } => width,
+    };
+    let mut out = frame.get(..FRAME_HEADER_LEN)?.to_vec();
+    out.extend(body.get(..placed.offset)?);
+    if head > 0 {
+        if value.len() >= 1usize << (8 * head) {
+            return None;
+        }
+        let be = value.len().to_be_bytes();
+        out.extend(be.get(be.len() - head..)?);
+    }
+    out.extend(value);
+    out.extend(body.get(placed.offset + head + placed.len..)?);
+    let len = u16::try_from(out.len() - FRAME_HEADER_LEN).ok()?;
+    if usize::from(len) > MAX_FRAME_BODY {
+        return None;
+    }
+    out.get_mut(2..4)?.copy_from_slice(&len.to_be_bytes());
+    Some(out)
+}
+
+/// `value`'s bytes repeated (or `fill` when it is empty) to `len` bytes.
+fn filled(value: &[u8], len: usize, fill: u8) -> Vec<u8> {
+    if value.is_empty() {
+        return vec![fill; len];
+    }
+    value.iter().copied().cycle().take(len).collect()
+}
+
+/// Class boundaries: each field of the message re-encoded at the edges the field-layout table
+/// gives it. A prefixed field holds its fewest and most bytes and one past each (where its
+/// prefix can say so), the prefix and the frame length fixed; a fixed field holds its smallest
+/// and largest value and the values one inside them.
+fn boundaries(frame: &Received) -> Vec<(String, String, Mutation)> {
+    let body = frame.bytes.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    let mut out = Vec::new();
+    for placed in place(frame.code, body) {
+        let name = id_segment(placed.field.name);
+        let head = match placed.field.shape {
+            Shape::Fixed(_) => 0,
+            Shape::Prefixed { width, .. } => width,
+        };
+        let current = body
+            .get(placed.offset + head..placed.offset + head + placed.len)
+            .unwrap_or_default();
+        let values: Vec<(String, Vec<u8>)> = match placed.field.shape {
+            Shape::Prefixed { min, max, .. } => {
+                let mut lens = vec![min, max, max + 1];
+                if min > 0 {
+                    lens.push(min - 1);
+                }
+                lens.sort_unstable();
+                lens.dedup();
+                lens.into_iter()
+                    .filter(|n| *n != current.len())
+                    .map(|n| (format!("{name}-{n}-bytes"), filled(current, n, 0x61)))
+                    .collect()
+            }
+            Shape::Fixed(size) => {
+                let mut one = vec![0u8; size];
+                if let Some(last) = one.last_mut() {
+                    *last = 1;
+                }
+                let mut below_max = vec![0xFFu8; size];
+                if let Some(last) = below_max.last_mut() {
+                    *last = 0xFE;
+                }
+                vec![
+                    (format!("{name}-zero"), vec![0u8; size]),
+                    (format!("{name}-one"), one),
+                    (format!("{name}-max-less-one"), below_max),
+                    (format!("{name}-max"), vec![0xFFu8; size]),
+                ]
+                .into_iter()
+                .filter(|(_, v)| v.as_slice() != current)
+                .collect()
+            }
+        };
+        for (label, value) in values {
+            if let Some(bytes) = splice(&frame.bytes, &placed, &value) {
+                out.push((format!("{name}-boundary"), label, Mutation::Replace(bytes)));
+            }
+        }
+    }
+    out
+}
+
+/// Class session-ids: the session IDs of the hellos and of SESSION_DETAILS replaced: absent,
+/// one byte, 31 and 33 bytes, all zero and all 0xFF, and the ID with its first or last byte
+/// changed (an ID the receiver never issued or offered).
+fn session_ids(frame: &Received) -> Vec<(String, String, Mutation)> {
+    let body = frame.bytes.get(FRAME_HEADER_LEN..).unwrap_or_default();
+    let Some(placed) = place(frame.code, body)
+        .into_iter()
+        .find(|p| p.field.name == "session_id")
+    else {
+        return Vec::new();
+    };
+    let head = match placed.field.shape {
+        Shape::Fixed(_) => 0,
+        Shape::Prefixed { width, .. } => width,
+    };
+    let current = body
+        .get(placed.offset + head..placed.offset + head + placed.len)
+        .unwrap_or_default()
+        .to_vec();
+    let seed = if current.is_empty() {
+        vec![0x5A; 32]
+    } else {
+        current.clone()
+    };
+    let mut first = seed.clone();
+    let mut last = seed.clone();
+    if let Some(b) = first.first_mut() {
+        *b ^= 0x01;
+    }
+    if let Some(b) = last.last_mut() {
+        *b ^= 0x80;
+    }
+    let mut values = vec![
+        ("all-zero", vec![0u8; 32]),
+        ("all-ff", vec![0xFFu8; 32]),
+        ("first-byte-changed", first),
+        ("last-byte-changed", last),
+    ];
+    if head > 0 {
+        values.extend([
+            ("absent", Vec::new()),
+            ("one-byte", seed.get(..1).unwrap_or_default().to_vec()),
+            ("31-bytes", seed.get(..31).unwrap_or_default().to_vec()),
+            ("33-bytes", filled(&seed, 33, 0x5A)),
+        ]);
+    }
+    values
+        .into_iter()
+        .filter(|(_, v)| *v != current)
+        .filter_map(|(label, v)| {
+            splice(&frame.bytes, &placed, &v)
+                .map(|bytes| ("session-id".into(), label.into(), Mutation::Replace(bytes)))
+        })
+        .collect()
 }

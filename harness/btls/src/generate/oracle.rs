@@ -121,11 +121,13 @@ impl Sim {
             peer: scenario.iut.clone(),
             ..scenario.clone()
         };
-        // The adapter gets `--expect-server` only when the scenario sets it.
+        // The adapter gets `--expect-server` only when the scenario sets it, and then accepts
+        // any server explicitly (contract revision 1.2, BT-KEY-16).
         let iut_config = match PeerConfig::new(&mirrored, dir)? {
             PeerConfig::Client(c) if scenario.iut.expect_server.is_none() => {
                 let mut c = (*c).clone();
                 c.expected_server = None;
+                c.accept_any_server = true;
                 PeerConfig::Client(std::sync::Arc::new(c))
             }
             other => other,

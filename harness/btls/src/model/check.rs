@@ -312,6 +312,7 @@ fn step(action: Action) -> Step {
     Step {
         action,
         fragment: None,
+        hold: false,
         timeout_ms: None,
         line: 0,
         comment: None,

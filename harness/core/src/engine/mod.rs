@@ -67,6 +67,9 @@ pub struct Step<A> {
     pub action: A,
     /// Write frames in pieces of these sizes (sending steps).
     pub fragment: Option<Vec<usize>>,
+    /// Keep the frames this step would write back instead ([`Session::held`]), for a later
+    /// release in another order, or together in one segment.
+    pub hold: bool,
     /// How long to wait for the IUT in this step.
     pub timeout_ms: Option<u64>,
     /// 1-based line of the step in its file.
@@ -305,6 +308,7 @@ fn accept_connection<'p, C: Case>(
         peer,
         pending: VecDeque::new(),
         last_sent: Vec::new(),
+        held: Vec::new(),
     })
 }
 

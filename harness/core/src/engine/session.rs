@@ -84,6 +84,9 @@ pub struct Session<'p, P, R> {
     pub pending: VecDeque<Vec<u8>>,
     /// The last frame the harness wrote, for `resend`.
     pub last_sent: Vec<u8>,
+    /// Frames `hold` steps kept back, in the order the peer made them; a release writes copies
+    /// (so one may be written twice, and one never released is dropped).
+    pub held: Vec<Vec<u8>>,
 }
 
 impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
@@ -107,9 +110,17 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
         index: usize,
         frame: &[u8],
     ) -> Result<(), String> {
+        let what = self.profile.frame_name(frame);
+        if step.hold {
+            log.note(
+                index,
+                format!("harness holds {what} back (held frame {})", self.held.len()),
+            );
+            self.held.push(frame.to_vec());
+            return Ok(());
+        }
         log.frame(index, true, frame);
         self.last_sent = frame.to_vec();
-        let what = self.profile.frame_name(frame);
         let comment = |piece: &[u8]| {
             let part = if piece.len() == frame.len() {
                 String::new()
@@ -144,6 +155,43 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
             }
         };
         result.map_err(|e| format!("write to the IUT failed: {e}"))
+    }
+
+    /// Writes the held frames `order` names (indices into [`Session::held`]) in one write, so
+    /// that they travel in one segment, and logs each.
+    pub fn release(
+        &mut self,
+        log: &mut Log<'_, P>,
+        index: usize,
+        line: usize,
+        order: &[usize],
+    ) -> Result<(), String> {
+        let mut bytes = Vec::new();
+        let mut names = Vec::new();
+        for &i in order {
+            let frame = self.held.get(i).cloned().ok_or_else(|| {
+                format!(
+                    "release: no held frame {i} ({} held so far)",
+                    self.held.len()
+                )
+            })?;
+            log.frame(index, true, &frame);
+            names.push(format!("{i}: {}", self.profile.frame_name(&frame)));
+            bytes.extend_from_slice(&frame);
+            self.last_sent = frame;
+        }
+        log.wire(
+            Direction::FromListener,
+            &bytes,
+            format!(
+                "step {index} (line {line}): harness releases held frames [{}] in one segment",
+                names.join(", ")
+            ),
+        );
+        self.stream
+            .write_all(&bytes)
+            .and_then(|_| self.stream.flush())
+            .map_err(|e| format!("write to the IUT failed: {e}"))
     }
 
     /// Writes every frame the peer has queued.

@@ -61,10 +61,13 @@ enum Command {
     /// specification; report how many cases reached each alert path. Exit status 1 on a
     /// mismatch (its scenario file goes to the report directory) or an unreached path.
     Model(model::ModelArgs),
-    /// Generated negative cases (truncations, length fields, bit flips, message order, alerts,
-    /// replays from another session, unoffered selections, stalls and one-byte delivery of every
-    /// handshake frame the IUT receives), each judged by the reference run in process in the
-    /// IUT's role; failures are shrunk and written as scenario files.
+    /// Generated negative cases in 16 classes: truncations, length fields, bit flips, message
+    /// order, alerts, replays from another session, unoffered selections, stalls and one-byte
+    /// delivery, field boundaries, session IDs, content types, handshake codes and trailing bytes
+    /// of every handshake frame the IUT receives, each judged by the reference run in process in
+    /// the IUT's role; and protected records dropped, replayed, reordered, tampered with or
+    /// coalesced after the handshake, judged by the record rules. Failures are shrunk and
+    /// written as scenario files.
     Generate(generate::GenerateArgs),
     /// The interop matrix: every client implementation against every server implementation on
     /// every interop case, with the harness as a recording proxy between them (harness/INTEROP.md).
