@@ -2,8 +2,12 @@
 
 Exit status: 0 when every connection completed its handshake and closed cleanly, 1 when one
 failed, 2 when the adapter cannot start (bad flags, unreadable key file). Every option of the
-contract is supported (revision 1.1: ``data_sent`` and ``data_received`` carry SHA-256), so
-status 89 is never needed.
+contract is supported (revision 1.1: ``data_sent`` and ``data_received`` carry SHA-256;
+revision 1.2: ``--registry-scope``, ``--record-limit``), so status 89 is never needed.
+
+Without ``--expect-server`` a client accepts any server registration: the contract asks for no
+identity check, so the adapter says so explicitly (``accept_any_server``), since the
+implementation's default is to check (BT-KEY-16).
 
 One extension: a password-protected ``--key`` file is opened with the password in the
 environment variable ``BTLS_KEY_PASSWORD`` (the contract has no password flag).
@@ -21,10 +25,11 @@ from .client import ClientConnection
 from .connection import Config, Connection
 from .driver import AppBehaviour, run_connection
 from .keyfiles import KeyFileError, RegistryDir, load_private_key, load_published_key
+from .record import RECORD_LIMIT
 from .registry import CipherSuite, KeyAlgorithm, parse_name
 from .rng import OsRandom, SeededRandom
 from .server import ServerConnection
-from .validation import ALL_ALGORITHMS, PeerKeys, ValidationPolicy
+from .validation import ALL_ALGORITHMS, PeerKeys, ValidationPolicy, scoped
 from .vectors import judge_file
 
 CONTRACT = 1
@@ -56,6 +61,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _record_limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= RECORD_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be in 1..={RECORD_LIMIT} (BT-REC-8)")
+    return value
+
+
 def _hex(text: str) -> bytes:
     try:
         return bytes.fromhex(text)
@@ -83,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--known", type=Path, action="append", default=[])
     p.add_argument("--registry-dir", type=Path)
     p.add_argument("--trusted-registry", type=Path, action="append", default=[])
+    p.add_argument("--registry-scope", action="append", default=[], metavar="SUFFIX")
     p.add_argument("--accept-unsigned", action="store_true")
     p.add_argument("--allow-algorithm", type=_registry_name(KeyAlgorithm), action="append", default=[])
     p.add_argument("--cipher-suite", type=_registry_name(CipherSuite), action="append", default=[])
@@ -96,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--send-bytes", type=int, default=0, metavar="N")
     p.add_argument("--sink", action="store_true")
     p.add_argument("--handshake-timeout-ms", type=_positive, default=10000)
+    p.add_argument("--record-limit", type=_record_limit, default=RECORD_LIMIT, metavar="N")
     p.add_argument("--seed", type=int)
     return p
 
@@ -115,7 +129,10 @@ def build_config(args: argparse.Namespace) -> Config:
             raise StartupError(f"trusted registry {registry.reg_handle!r}: not an ED25519_X25519 key")
     policy = ValidationPolicy(
         known={key.handles: key for key in known},
-        trusted_registry_keys=[registry.public_key for registry in registries],
+        trusted_registry_keys=scoped(
+            [registry.public_key for registry in registries],
+            [suffix.encode("utf-8") for suffix in args.registry_scope],
+        ),
         accept_unsigned=args.accept_unsigned,
         allowed_algorithms=frozenset(args.allow_algorithm) or ALL_ALGORITHMS,
     )
@@ -129,6 +146,8 @@ def build_config(args: argparse.Namespace) -> Config:
         send_key=not args.no_send_key,
         resumption=not args.no_resumption,
         expect_server=args.expect_server.encode("utf-8") if args.expect_server else None,
+        accept_any_server=not args.expect_server,
+        record_limit=args.record_limit,
     )
 
 

@@ -1,6 +1,7 @@
-"""The key cache (SPEC "Key cache") and the session stores of resumption (SPEC §8).
+"""The key cache (SPEC "Key cache"), the first-use store (BT-KEY-13) and the session stores of
+resumption (SPEC §8).
 
-Both live as long as the process and are shared by its connections (adapter ``--connections``).
+All three live as long as the process and are shared by its connections (adapter ``--connections``).
 """
 
 from collections import OrderedDict
@@ -11,41 +12,94 @@ from .messages import PublishedKey
 
 DEFAULT_CACHE_SIZE = 256
 """BT-CACHE-2."""
+DEFAULT_FIRST_USE_SIZE = 4096
+"""BT-KEY-13: registrations the first-use store holds (the reference's default)."""
 DEFAULT_SESSION_LIFETIME = 86400
 """BT-RES-3: seconds."""
 
 Handles = Tuple[bytes, bytes]
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached peer key and when it entered the cache (for the revocation interval, BT-KEY-14)."""
+
+    key: PublishedKey
+    cached_at: float
+
+
 class KeyCache:
     """A bounded LRU map from ``(reg_handle, key_handle)`` to a peer key (BT-CACHE-1, BT-CACHE-2).
 
-    Keys enter only when a handshake completes (the state machines call ``add`` then); a cached
-    key is still validated on every use (BT-CACHE-3).
+    Keys enter only when a handshake completes (the state machines call ``add`` then). The cache
+    only saves asking for a key: it confers no trust (BT-KEY-9, BT-CACHE-3), so a cached key is
+    validated in full on every use and removed when it fails (``validation.PeerKeys.resolve``).
     """
 
     def __init__(self, capacity: int = DEFAULT_CACHE_SIZE) -> None:
         self.capacity = capacity
-        self._entries: "OrderedDict[Handles, PublishedKey]" = OrderedDict()
+        self._entries: "OrderedDict[Handles, CacheEntry]" = OrderedDict()
 
-    def get(self, handles: Handles) -> Optional[PublishedKey]:
-        """The cached key, marked as most recently used, or None."""
-        key = self._entries.get(handles)
-        if key is not None:
+    def get(self, handles: Handles) -> Optional[CacheEntry]:
+        """The cached entry, marked as most recently used, or None."""
+        entry = self._entries.get(handles)
+        if entry is not None:
             self._entries.move_to_end(handles)
-        return key
+        return entry
 
-    def contains(self, key: PublishedKey) -> bool:
-        """Whether exactly this public key is cached under its handles (BT-KEY-9, byte-equal)."""
-        cached = self._entries.get(key.handles)
-        return cached is not None and cached.public_key == key.public_key
-
-    def add(self, key: PublishedKey) -> None:
-        """Insert or refresh an entry, evicting the least recently used one when full."""
-        self._entries[key.handles] = key
+    def add(self, key: PublishedKey, now: float) -> None:
+        """Insert or replace an entry, evicting the least recently used one when full."""
+        self._entries[key.handles] = CacheEntry(key, now)
         self._entries.move_to_end(key.handles)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
+
+    def remove(self, handles: Handles) -> None:
+        """Drop the entry for these handles, if any (BT-CACHE-3, BT-KEY-14)."""
+        self._entries.pop(handles, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+FirstUseEntry = Tuple[bytes, int, bytes]
+"""What the first-use store remembers of a registration's key: key handle, algorithm, public key."""
+
+
+class FirstUseStore:
+    """Trust on first use per registration (BT-KEY-13): ``reg_handle`` to the one key accepted for it.
+
+    It is not the key cache: entries are never evicted (only ``forget``, the operator's act,
+    removes one), and when it is full a registration it does not know is not trusted.
+    """
+
+    def __init__(self, capacity: int = DEFAULT_FIRST_USE_SIZE) -> None:
+        self.capacity = capacity
+        self._entries: Dict[bytes, FirstUseEntry] = {}
+
+    @staticmethod
+    def _entry(key: PublishedKey) -> FirstUseEntry:
+        return (key.key_handle, key.key_algorithm, key.public_key)
+
+    def trusts(self, key: PublishedKey) -> bool:
+        """Rule (d) of BT-KEY-9: exactly the stored key, or a new registration while not full."""
+        stored = self._entries.get(key.reg_handle)
+        if stored is None:
+            return len(self._entries) < self.capacity
+        return stored == self._entry(key)
+
+    def learn(self, key: PublishedKey) -> None:
+        """Remember the key of a completed handshake, unless its registration is known or the store full."""
+        if key.reg_handle not in self._entries and len(self._entries) < self.capacity:
+            self._entries[key.reg_handle] = self._entry(key)
+
+    def get(self, reg_handle: bytes) -> Optional[FirstUseEntry]:
+        """The key remembered for a registration, or None."""
+        return self._entries.get(reg_handle)
+
+    def forget(self, reg_handle: bytes) -> None:
+        """The operator removes a registration's entry, so that a new key can be trusted on first use."""
+        self._entries.pop(reg_handle, None)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -73,7 +127,12 @@ class SessionStore:
         self._by_server: Dict[bytes, Session] = {}
 
     def store(self, session: Session) -> None:
-        """Keep a session from a completed full handshake (BT-RES-1)."""
+        """Keep a session from a completed full handshake (BT-RES-1).
+
+        On the client it replaces the session held for the same server registration; nothing
+        else removes one before its lifetime ends: a declined offer, a failed handshake or an
+        alert leave it as it was (BT-RES-5, bTLS 1.1).
+        """
         self._by_id[session.session_id] = session
         self._by_server[session.server_key.reg_handle] = session
 
@@ -90,9 +149,3 @@ class SessionStore:
         if session is None or now - session.created >= self.lifetime:
             return None
         return session
-
-    def discard(self, session: Session) -> None:
-        """Forget a session the peer declined to resume (BT-RES-5)."""
-        self._by_id.pop(session.session_id, None)
-        if self._by_server.get(session.server_key.reg_handle) is session:
-            del self._by_server[session.server_key.reg_handle]

@@ -37,15 +37,24 @@ from .messages import (
 from .primitives import EphemeralKey, InvalidShare, verify_signature
 from .registry import VERSION, AlertDescription, CipherSuite, ValidationReason
 from .signing import client_ready_signed_data, session_details_signed_data
-from .validation import Named
+from .validation import Accepted, Named, Rejected
 
 ILLEGAL = AlertDescription.ILLEGAL_PARAMETER
 
 
 class ClientConnection(Connection):
-    """One client connection. ``start`` sends the first CLIENT_HELLO."""
+    """One client connection. ``start`` sends the first CLIENT_HELLO.
+
+    BT-KEY-16: the configuration must name the expected server registration
+    (``expect_server``) or say explicitly that any server is accepted (``accept_any_server``);
+    with neither the client refuses to start (``ValueError``).
+    """
 
     def __init__(self, config: Config) -> None:
+        if config.expect_server is None and not config.accept_any_server:
+            raise ValueError(
+                "BT-KEY-16: a client needs an expected server registration, or accept_any_server"
+            )
         super().__init__(config)
         self._own: OwnKey = config.keys[0]
         self._offered: Optional[Session] = None
@@ -55,7 +64,7 @@ class ClientConnection(Connection):
         self._shared = b""
         self._server_named: Optional[Named] = None
         self._server_key: Optional[PublishedKey] = None
-        self._learned: Optional[PublishedKey] = None
+        self._learned_cacheable = False
         self._schedule: Optional[KeySchedule] = None
         self._session_id = b""
         self._suite = CipherSuite.AES_256_GCM
@@ -157,18 +166,20 @@ class ClientConnection(Connection):
                 raise ProtocolError(ILLEGAL, "BT-RES-5", "the resumed SERVER_HELLO names another key")
             self._resume(offered)
             return
-        if offered is not None:
-            self.config.sessions.discard(offered)  # BT-RES-5: the server declined
-            self._offered = None
+        # BT-RES-5 (bTLS 1.1): a declined offer does not discard the stored session; nothing here
+        # is authenticated yet. Only a completed full handshake replaces it (_remember_session).
+        self._offered = None
         expected = self.config.expect_server
         if expected is not None and hello.reg_handle != expected:
             self._reject_key(ValidationReason.UNEXPECTED_IDENTITY)  # BT-KEY-11
-        resolved = self.config.peer_keys.resolve(self._server_named)
-        if resolved is None:
+        resolution = self.config.peer_keys.resolve(self._server_named, self.config.clock())
+        if isinstance(resolution, Rejected):
+            self._reject_key(resolution.reason)  # BT-HS-10, BT-KEY-14
+        elif isinstance(resolution, Accepted):
+            self._use_server_key(resolution.key, resolution.cacheable)
+        else:
             self._send_handshake(SendKey())
             self.state = "ExpectServerKey"
-        else:
-            self._accept_server_key(resolved.key, resolved.cacheable)
 
     def _resume(self, session: Session) -> None:
         """BT-RES-4: master from the resumption secret and the fresh agreement; H_k ends at SERVER_HELLO."""
@@ -181,20 +192,20 @@ class ClientConnection(Connection):
         )
         self.state = "ExpectServerReady"
 
-    def _accept_server_key(self, key: PublishedKey, cacheable: bool) -> None:
-        """BT-HS-15: validate, then SUCCESSFUL_VALIDATION (the server's cue) or reject."""
-        assert self._server_named is not None
-        reason = self.config.peer_keys.validate(key, self._server_named, int(self.config.clock()))
-        if reason is not None:
-            self._reject_key(reason)
+    def _use_server_key(self, key: PublishedKey, cacheable: bool) -> None:
+        """BT-HS-15: a validated key; SUCCESSFUL_VALIDATION is the server's cue."""
         self._server_key = key
-        self._learned = key if cacheable else None
+        self._learned_cacheable = cacheable
         self._send_handshake(SuccessfulValidation())
         self.state = "ExpectSessionDetails"
 
     def _on_server_key(self, message: Message, hash_before: bytes) -> None:
-        assert isinstance(message, PublishedKey)
-        self._accept_server_key(message, cacheable=True)
+        """BT-HS-15 with BT-KEY-4: validate the key the server sent, or reject it."""
+        assert isinstance(message, PublishedKey) and self._server_named is not None
+        reason = self.config.peer_keys.validate(message, self._server_named, self.config.clock())
+        if reason is not None:
+            self._reject_key(reason)
+        self._use_server_key(message, cacheable=True)
 
     def _on_cannot_send_key(self, message: Message, hash_before: bytes) -> None:
         """BT-HS-16: retry with a key of an algorithm not yet named, or give up."""
@@ -250,13 +261,16 @@ class ClientConnection(Connection):
         self._complete(HandshakeInfo(
             self._session_id, self._own.algorithm, self._suite, self._resumed,
             self._server_key.reg_handle, self._server_key.key_handle, self.transcript.current(),
+            self._server_key.public_key,
         ))
 
     def _remember_session(self, schedule: KeySchedule) -> None:
-        """BT-RES-1 and BT-CACHE-1, once both READY messages are verified."""
+        """BT-RES-1, BT-CACHE-1 and BT-KEY-13, once both READY messages are verified.
+
+        The new session replaces the one stored for this server registration (BT-RES-5).
+        """
         assert self._server_key is not None
-        if self._learned is not None:
-            self.config.peer_keys.cache.add(self._learned)
+        self.config.peer_keys.learn(self._server_key, self._learned_cacheable, self.config.clock())
         if self.config.resumption:
             self.config.sessions.store(Session(
                 self._session_id,

@@ -25,7 +25,7 @@ from .keyfiles import OwnKey
 from .keyschedule import DirectionKeys, Transcript
 from .messages import FailedValidation, Message, decode_message
 from .primitives import RandomSource
-from .record import BadRecordMac, RecordProtection, SequenceExhausted
+from .record import RECORD_LIMIT, BadRecordMac, RecordProtection, SequenceExhausted
 from .registry import (
     AlertDescription,
     AlertLevel,
@@ -57,6 +57,12 @@ class Config:
     send_key: bool = True
     resumption: bool = True
     expect_server: Optional[bytes] = None
+    """Client: the server registration to expect (BT-KEY-11)."""
+    accept_any_server: bool = False
+    """Client: the explicit choice to accept any server registration. BT-KEY-16 makes the
+    identity check the default: a client with neither this nor ``expect_server`` refuses to start."""
+    record_limit: int = RECORD_LIMIT
+    """BT-REC-8: frames each direction's key may protect (at most 2^24; lower for tests)."""
     clock: Callable[[], float] = time.time
 
 
@@ -71,6 +77,8 @@ class HandshakeInfo:
     peer_reg_handle: bytes
     peer_key_handle: bytes
     transcript_hash: bytes
+    peer_public_key: bytes = b""
+    """BT-KEY-16: the peer's identity is its registration handle, key handle, algorithm and key."""
 
     def event(self) -> Event:
         """The adapter's ``handshake_complete`` event."""
@@ -141,12 +149,23 @@ class Connection:
                 AlertDescription.HANDSHAKE_TIMEOUT, "BT-TIME-1", "the handshake did not complete in time"
             ))
 
-    def send_application(self, data: bytes) -> None:
-        """Send application data in frames of at most 16384 bytes (BT-REC-7)."""
+    def send_application(self, data: bytes) -> bool:
+        """Send application data in frames of at most 16384 bytes (BT-REC-7).
+
+        Returns False when the record limit stopped the data (BT-REC-8): the connection has then
+        sent close_notify as its last frame and failed; what was not sent is discarded.
+        """
         if not self.can_send:
             raise RuntimeError("application data can only be sent on an established connection")
         for start in range(0, len(data), MAX_PLAINTEXT):
+            if not self.can_send:
+                return False
+            assert self._writer is not None
+            if self._writer.at_last_frame:
+                self._stop_at_record_limit()
+                return False
             self._seal_and_send(ContentType.APPLICATION, 0, data[start : start + MAX_PLAINTEXT])
+        return True
 
     def close(self) -> None:
         """Send close_notify (BT-CLOSE-1); the connection is closed when the peer's arrives."""
@@ -190,12 +209,13 @@ class Connection:
         self._event("handshake_sent", code=message.CODE.name)
 
     def _enable_write(self, suite: CipherSuite, keys: DirectionKeys) -> None:
-        """Protect every frame sent from now on (after our READY, BT-REC-1)."""
-        self._writer = RecordProtection(suite, keys)
+        """Protect every frame sent from now on (after our READY, BT-REC-1), up to BT-REC-8's limit."""
+        self._writer = RecordProtection(suite, keys, limit=self.config.record_limit)
 
     def _enable_read(self, suite: CipherSuite, keys: DirectionKeys) -> None:
-        """Open every ALERT and APPLICATION frame from now on (after the peer's READY)."""
-        self._reader = RecordProtection(suite, keys)
+        """Open every ALERT and APPLICATION frame from now on (after the peer's READY); a frame
+        beyond the record limit is not opened but answered with bad_record_mac (BT-REC-8)."""
+        self._reader = RecordProtection(suite, keys, limit=self.config.record_limit)
 
     def _complete(self, info: HandshakeInfo) -> None:
         """The handshake is complete on this side."""
@@ -317,6 +337,14 @@ class Connection:
             except SequenceExhausted as exc:
                 raise ProtocolError(AlertDescription.INTERNAL_ERROR, "BT-REC-5", str(exc)) from exc
         self._output += frame.encode()
+
+    def _stop_at_record_limit(self) -> None:
+        """BT-REC-8: one frame is left under our key, so it is close_notify; the data that did not
+        fit is not sent, and the connection ends as failed (adapter contract: exit status 1)."""
+        self._send_alert(AlertDescription.CLOSE_NOTIFY)
+        self._fail_silently(
+            f"the record limit of {self.config.record_limit} frames stops the application data", "BT-REC-8"
+        )
 
     def _send_alert(self, description: AlertDescription) -> None:
         """An alert, protected after our READY; close_notify is a warning, the rest fatal (BT-ALERT-1)."""

@@ -94,14 +94,17 @@ def _drive(
     received: Tally,
 ) -> None:
     def after_handshake() -> None:
-        if app.send:
-            conn.send_application(app.send)
+        # BT-REC-8: send_application returns False once the record limit has stopped the data
+        # (close_notify sent as the last frame, the connection failed); nothing more is sent.
+        if app.send and not conn.send_application(app.send):
+            return
         if app.send_bytes:
             sent = Tally()
             left = app.send_bytes
             while left > 0:
                 chunk = BULK_BYTE * min(left, MAX_PLAINTEXT)
-                conn.send_application(chunk)
+                if not conn.send_application(chunk):
+                    return
                 sent.add(chunk)
                 left -= len(chunk)
             emit(sent.event("data_sent"))

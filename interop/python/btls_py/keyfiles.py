@@ -3,18 +3,22 @@
 * private key file ``btls-private-key/1``: plain (``private_key``) or password-protected
   (PBKDF2-HMAC-SHA256 and AES-256-GCM, ``aad = reg_handle || 0x00 || key_handle``);
 * published key file ``btls-published-key/1``, or a file holding the PublishedKey wire encoding;
-* registry directory: ``DIR/<hex(reg)>/<hex(key)>.btlskey`` holds the wire encoding; an unreadable
-  or undecodable entry, or a lookup slower than the registry timeout, is "not found" (BT-TIME-3).
+* registry directory: ``DIR/<hex(reg)>/<hex(key)>.btlskey`` holds the wire encoding. A lookup has
+  the four answers of BT-KEY-14 (bTLS 1.1): ``<hex(key)>.revoked`` beside the entry is *revoked*
+  (checked first), a decodable entry naming the handles is the key, no entry is *not found*, and
+  an entry that cannot be read, does not decode or names other handles, a lookup slower than the
+  registry timeout (BT-TIME-3) or one beyond the bound on outstanding lookups is *unavailable*.
 
 Python cannot zeroize immutable ``bytes`` (BT-KEY-12, BT-KS-7): private bytes are handed to
 OpenSSL at once and the Python copies are dropped; see README.md.
 """
 
+import enum
 import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -30,6 +34,8 @@ PRIVATE_FORMAT = "btls-private-key/1"
 PUBLISHED_FORMAT = "btls-published-key/1"
 DEFAULT_REGISTRY_TIMEOUT = 2.0
 """BT-TIME-3: seconds."""
+MAX_OUTSTANDING_LOOKUPS = 8
+"""BT-KEY-14: lookups of one registry that may be unanswered at once (the reference's bound)."""
 
 
 class KeyFileError(Exception):
@@ -171,27 +177,74 @@ def load_published_key(path: Path) -> PublishedKey:
     )
 
 
-class RegistryDir:
-    """A directory standing in for an online registry (BT-KEY-3, BT-TIME-3)."""
+class RegistryAnswer(enum.Enum):
+    """The answers of a registry lookup other than the key itself (BT-KEY-14)."""
 
-    def __init__(self, root: Path, timeout: float = DEFAULT_REGISTRY_TIMEOUT) -> None:
+    NOT_FOUND = "not found"
+    REVOKED = "revoked"
+    UNAVAILABLE = "unavailable"
+
+
+LookupResult = Union[PublishedKey, RegistryAnswer]
+"""A registry lookup's answer: the key, or one of ``RegistryAnswer``."""
+
+
+class RegistryDir:
+    """A directory standing in for an online registry (BT-KEY-3, BT-KEY-14, BT-TIME-3).
+
+    Each lookup runs in a worker thread bounded by the registry timeout; at most
+    ``max_outstanding`` workers may be unanswered at once, and a lookup beyond that is
+    *unavailable* at once, so a hung registry cannot exhaust threads.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        timeout: float = DEFAULT_REGISTRY_TIMEOUT,
+        max_outstanding: int = MAX_OUTSTANDING_LOOKUPS,
+    ) -> None:
         self.root = root
         self.timeout = timeout
+        self._slots = threading.BoundedSemaphore(max_outstanding)
 
-    def _read(self, reg: bytes, key: bytes) -> Optional[PublishedKey]:
+    def _read(self, reg: bytes, key: bytes) -> LookupResult:
+        """The answer of the directory itself, without the timeout (docs/key-files.md)."""
+        folder = self.root / reg.hex()
         try:
-            return PublishedKey.decode((self.root / reg.hex() / f"{key.hex()}.btlskey").read_bytes())
-        except (OSError, DecodeError):
-            return None
+            if not self.root.is_dir():
+                return RegistryAnswer.UNAVAILABLE  # the registry itself is not there
+            if (folder / f"{key.hex()}.revoked").exists():
+                return RegistryAnswer.REVOKED
+            raw = (folder / f"{key.hex()}.btlskey").read_bytes()
+        except FileNotFoundError:
+            return RegistryAnswer.NOT_FOUND
+        except OSError:
+            return RegistryAnswer.UNAVAILABLE
+        try:
+            entry = PublishedKey.decode(raw)
+        except DecodeError:
+            return RegistryAnswer.UNAVAILABLE
+        if entry.handles != (reg, key):
+            return RegistryAnswer.UNAVAILABLE
+        return entry
 
-    def lookup(self, reg: bytes, key: bytes) -> Optional[PublishedKey]:
-        """The entry named ``(reg, key)``, or None if absent, unreadable or too slow."""
-        result: List[Optional[PublishedKey]] = [None]
+    def lookup(self, reg: bytes, key: bytes) -> LookupResult:
+        """The answer for ``(reg, key)``: the key, *not found*, *revoked* or *unavailable*."""
+        if not self._slots.acquire(blocking=False):
+            return RegistryAnswer.UNAVAILABLE
+        result: List[LookupResult] = [RegistryAnswer.UNAVAILABLE]
 
         def work() -> None:
-            result[0] = self._read(reg, key)
+            try:
+                result[0] = self._read(reg, key)
+            finally:
+                self._slots.release()
 
         worker = threading.Thread(target=work, name="registry-lookup", daemon=True)
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError:
+            self._slots.release()
+            return RegistryAnswer.UNAVAILABLE
         worker.join(self.timeout)
-        return None if worker.is_alive() else result[0]
+        return RegistryAnswer.UNAVAILABLE if worker.is_alive() else result[0]

@@ -58,6 +58,10 @@ class ValidationReason(IntEnum):
     MALFORMED_KEY = 0x06
     UNEXPECTED_IDENTITY = 0x07
     PIN_MISMATCH = 0x08
+    REVOKED_KEY = 0x09
+    """bTLS 1.1: the registry answered *revoked* (BT-KEY-14)."""
+    REGISTRY_UNAVAILABLE = 0x0A
+    """bTLS 1.1: the registry did not answer in time or answered with an error (BT-KEY-14, BT-TIME-3)."""
 
 
 class AlertDescription(IntEnum):
@@ -89,7 +93,7 @@ class AlertLevel(IntEnum):
 
 
 VERSION = 0x0100
-"""The wire version of bTLS 1.0."""
+"""The wire version of bTLS 1.0, unchanged in bTLS 1.1 (SPEC status line)."""
 
 
 def lookup(registry: Type[E], value: int) -> Optional[E]:

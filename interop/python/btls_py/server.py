@@ -36,7 +36,7 @@ from .messages import (
 from .primitives import EphemeralKey, InvalidShare, is_valid_share, verify_signature
 from .registry import VERSION, AlertDescription, CipherSuite, KeyAlgorithm, lookup
 from .signing import client_ready_signed_data, session_details_signed_data
-from .validation import Named
+from .validation import Accepted, Named, Rejected
 
 ILLEGAL = AlertDescription.ILLEGAL_PARAMETER
 FAILED = AlertDescription.FAILED_HANDSHAKE
@@ -58,7 +58,7 @@ class ServerConnection(Connection):
         self._client_share = b""
         self._client_named: Optional[Named] = None
         self._client_key: Optional[PublishedKey] = None
-        self._learned: Optional[PublishedKey] = None
+        self._learned_cacheable = False
         self._session: Optional[Session] = None  # set when resuming
         self._session_id = b""
         self._schedule: Optional[KeySchedule] = None
@@ -115,12 +115,14 @@ class ServerConnection(Connection):
         if session is not None:
             self._resume(session)
             return
-        resolved = self.config.peer_keys.resolve(self._client_named)
-        if resolved is None:
+        resolution = self.config.peer_keys.resolve(self._client_named, self.config.clock())
+        if isinstance(resolution, Rejected):
+            self._reject_key(resolution.reason)  # BT-HS-6, BT-HS-10, BT-KEY-14
+        elif isinstance(resolution, Accepted):
+            self._use_client_key(resolution.key, resolution.cacheable, sent_by_client=False)
+        else:
             self._send_handshake(SendKey())
             self.state = "ExpectClientKey"
-            return
-        self._accept_client_key(resolved.key, resolved.cacheable, sent_by_client=False)
 
     def _resumable(self, hello: ClientHello) -> Optional[Session]:
         """BT-RES-3: a held, live session naming the same client key, algorithm and an offered suite."""
@@ -171,26 +173,26 @@ class ServerConnection(Connection):
             self._ephemeral.share(),
         ))
 
-    def _accept_client_key(self, key: PublishedKey, cacheable: bool, sent_by_client: bool) -> None:
-        """BT-HS-6, BT-HS-7: validate, then reject or answer with SERVER_HELLO.
+    def _use_client_key(self, key: PublishedKey, cacheable: bool, sent_by_client: bool) -> None:
+        """BT-HS-6, BT-HS-7: a validated client key; answer with SERVER_HELLO.
 
         Only a key the client sent is acknowledged with SUCCESSFUL_VALIDATION (BT-HS-7); a key
         found locally is not (BT-HS-6).
         """
-        assert self._client_named is not None
-        reason = self.config.peer_keys.validate(key, self._client_named, int(self.config.clock()))
-        if reason is not None:
-            self._reject_key(reason)
         self._client_key = key
-        self._learned = key if cacheable else None
+        self._learned_cacheable = cacheable
         if sent_by_client:
             self._send_handshake(SuccessfulValidation())
         self._send_server_hello(b"")
         self.state = "ExpectClientVerdict"
 
     def _on_client_key(self, message: Message, hash_before: bytes) -> None:
-        assert isinstance(message, PublishedKey)
-        self._accept_client_key(message, cacheable=True, sent_by_client=True)
+        """BT-HS-7 with BT-KEY-4: validate the key the client sent, or reject it."""
+        assert isinstance(message, PublishedKey) and self._client_named is not None
+        reason = self.config.peer_keys.validate(message, self._client_named, self.config.clock())
+        if reason is not None:
+            self._reject_key(reason)
+        self._use_client_key(message, cacheable=True, sent_by_client=True)
 
     # ------------------------------------------------------------ the client's verdict
 
@@ -241,14 +243,13 @@ class ServerConnection(Connection):
             self._remember_session(schedule)
         self._complete(HandshakeInfo(
             self._session_id, key.key_algorithm, self._suite, self._session is not None,
-            key.reg_handle, key.key_handle, self.transcript.current(),
+            key.reg_handle, key.key_handle, self.transcript.current(), key.public_key,
         ))
 
     def _remember_session(self, schedule: KeySchedule) -> None:
-        """BT-RES-1 and BT-CACHE-1, once both READY messages are verified or sent."""
+        """BT-RES-1, BT-CACHE-1 and BT-KEY-13, once CLIENT_READY is verified and SERVER_READY sent."""
         assert self._own is not None and self._client_key is not None
-        if self._learned is not None:
-            self.config.peer_keys.cache.add(self._learned)
+        self.config.peer_keys.learn(self._client_key, self._learned_cacheable, self.config.clock())
         if self.config.resumption:
             self.config.sessions.store(Session(
                 self._session_id,

@@ -20,7 +20,7 @@ from btls_py.messages import PublishedKey  # noqa: E402
 from btls_py.registry import CipherSuite, ContentType, HandshakeCode  # noqa: E402
 from btls_py.rng import SeededRandom  # noqa: E402
 from btls_py.server import ServerConnection  # noqa: E402
-from btls_py.validation import ALL_ALGORITHMS, PeerKeys, ValidationPolicy  # noqa: E402
+from btls_py.validation import ALL_ALGORITHMS, PeerKeys, ValidationPolicy, scoped  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 VECTORS = Path(__file__).resolve().parents[3] / "vectors"
@@ -56,21 +56,31 @@ def config(
     registry: bool = False,
     allowed: Iterable[int] = ALL_ALGORITHMS,
     pins: Optional[Dict[Tuple[bytes, bytes], bytes]] = None,
+    registry_scope: Iterable[bytes] = (),
+    registry_dir: Optional[Path] = None,
     **options: Any,
 ) -> Config:
-    """A party's configuration; ``options`` are the remaining ``Config`` fields."""
+    """A party's configuration; ``options`` are the remaining ``Config`` fields.
+
+    Without ``expect_server`` a client accepts any server, explicitly (BT-KEY-16), as the
+    adapter does; pass ``accept_any_server=False`` to test the refusal.
+    """
     all_known = [published(name) for name in known] + list(known_keys)
     policy = ValidationPolicy(
         known={key.handles: key for key in all_known},
-        trusted_registry_keys=[published("registry").public_key] if trust_registry else [],
+        trusted_registry_keys=scoped([published("registry").public_key], list(registry_scope))
+        if trust_registry
+        else [],
         accept_unsigned=accept_unsigned,
         allowed_algorithms=frozenset(allowed),
         pins=pins or {},
     )
-    registry_dir = RegistryDir(DATA / "registry") if registry else None
+    if registry_dir is None and registry:
+        registry_dir = DATA / "registry"
+    options.setdefault("accept_any_server", options.get("expect_server") is None)
     return Config(
         keys=[own(key) if isinstance(key, str) else key for key in keys],
-        peer_keys=PeerKeys(policy, KeyCache(), registry_dir),
+        peer_keys=PeerKeys(policy, KeyCache(), RegistryDir(registry_dir) if registry_dir else None),
         sessions=SessionStore(),
         rng=SeededRandom(seed),
         clock=lambda: NOW,

@@ -9,9 +9,9 @@ from pathlib import Path
 from helpers import DATA, NOW, PASSWORD, config, own, published
 
 from btls_py.caches import KeyCache, Session, SessionStore
-from btls_py.keyfiles import KeyFileError, RegistryDir, load_private_key, load_published_key
+from btls_py.keyfiles import KeyFileError, RegistryAnswer, RegistryDir, load_private_key, load_published_key
 from btls_py.registry import KeyAlgorithm, ValidationReason
-from btls_py.validation import Named
+from btls_py.validation import ASK_PEER, Accepted, Named
 
 
 def named(key):  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ class KeyFiles(unittest.TestCase):
         registry = RegistryDir(DATA / "registry")
         signed = published("client-ed25519.signed")
         self.assertEqual(registry.lookup(signed.reg_handle, signed.key_handle), signed)
-        self.assertIsNone(registry.lookup(b"nobody", b"none"))
+        self.assertIs(registry.lookup(b"nobody", b"none"), RegistryAnswer.NOT_FOUND)
 
 
 class Validation(unittest.TestCase):
@@ -81,10 +81,8 @@ class Validation(unittest.TestCase):
             peer.validate(key, Named(key.reg_handle, b"other", key.key_algorithm), NOW),
             ValidationReason.HANDLE_MISMATCH,
         )
-        self.assertEqual(
-            self.check(dataclasses.replace(key, public_key=b"\x01\x02\x03\x04\x05"), accept_unsigned=True),
-            ValidationReason.MALFORMED_KEY,
-        )
+        malformed = dataclasses.replace(key, public_key=b"\x01\x02\x03\x04\x05")
+        self.assertEqual(self.check(malformed, accept_unsigned=True), ValidationReason.MALFORMED_KEY)
         self.assertEqual(
             self.check(key, known=["client-ed25519"], allowed=[KeyAlgorithm.ECDSA_P256_ECDH_P256]),
             ValidationReason.ALGORITHM_NOT_ALLOWED,
@@ -110,41 +108,30 @@ class Validation(unittest.TestCase):
             ValidationReason.BAD_REGISTRY_SIGNATURE,
         )
 
-    def test_resolution_order_is_cache_known_registry(self) -> None:
+    def test_resolution_order_is_known_cache_registry(self) -> None:
         cfg = config(["server-ed25519"], known=["client-ed25519"], registry=True)
         key = published("client-ed25519")
-        resolved = cfg.peer_keys.resolve(named(key))
-        assert resolved is not None
-        self.assertEqual((resolved.key, resolved.cacheable), (key, False))
-        cfg = config(["server-ed25519"], registry=True)
-        resolved = cfg.peer_keys.resolve(named(key))
-        assert resolved is not None
-        self.assertEqual((resolved.key, resolved.cacheable), (published("client-ed25519.signed"), True))
-        cfg.peer_keys.cache.add(key)
-        resolved = cfg.peer_keys.resolve(named(key))
-        assert resolved is not None
-        self.assertEqual(resolved.key, key)
-        self.assertIsNone(config(["server-ed25519"]).peer_keys.resolve(named(key)))
-
-    def test_a_cached_key_is_trusted_and_still_validated(self) -> None:
-        key = published("client-ed25519")
-        cfg = config(["server-ed25519"])
-        cfg.peer_keys.cache.add(key)
-        self.assertIsNone(cfg.peer_keys.validate(key, named(key), NOW))
-        self.assertEqual(cfg.peer_keys.validate(key, named(key), key.not_after + 1), ValidationReason.EXPIRED_KEY)
+        self.assertEqual(cfg.peer_keys.resolve(named(key), NOW), Accepted(key, cacheable=False))
+        cfg = config(["server-ed25519"], registry=True, trust_registry=True)
+        self.assertEqual(
+            cfg.peer_keys.resolve(named(key), NOW), Accepted(published("client-ed25519.signed"), cacheable=True)
+        )
+        self.assertIs(config(["server-ed25519"]).peer_keys.resolve(named(key), NOW), ASK_PEER)
 
 
 class Caches(unittest.TestCase):
     def test_the_key_cache_evicts_the_least_recently_used(self) -> None:
         cache = KeyCache(capacity=2)
         a, b, c = (dataclasses.replace(published("client-ed25519"), key_handle=h) for h in (b"a", b"b", b"c"))
-        cache.add(a)
-        cache.add(b)
+        cache.add(a, 1)
+        cache.add(b, 2)
         cache.get(a.handles)
-        cache.add(c)
+        cache.add(c, 3)
         self.assertEqual(len(cache), 2)
         self.assertIsNone(cache.get(b.handles))
-        self.assertEqual(cache.get(a.handles), a)
+        entry = cache.get(a.handles)
+        assert entry is not None
+        self.assertEqual((entry.key, entry.cached_at), (a, 1))
 
     def test_sessions_expire_after_their_lifetime(self) -> None:
         store = SessionStore(lifetime=10)
@@ -153,8 +140,7 @@ class Caches(unittest.TestCase):
         self.assertEqual(store.by_id(session.session_id, 109), session)
         self.assertEqual(store.for_server(b"server.example", 109), session)
         self.assertIsNone(store.by_id(session.session_id, 110))
-        store.discard(session)
-        self.assertIsNone(store.for_server(b"server.example", 100))
+        self.assertIsNone(store.for_server(b"server.example", 110))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ impl Negotiated {
         let h_f = common.transcript.current();
         if self.peer_key_learned {
             peer_keys.learn(&self.peer_key, common.now_secs()); // BT-CACHE-1, BT-KEY-13
+        } else if !self.resumed {
+            peer_keys.remember(&self.peer_key); // BT-KEY-13: a known key names its registration too
         }
         let (client_key, server_key) = match side {
             Side::Client => (self.key.published.clone(), self.peer_key.clone()),

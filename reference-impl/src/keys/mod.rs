@@ -239,16 +239,21 @@ impl PeerKeys {
             .validate_with_quirks(key, named, context, now_unix_secs, quirks)
     }
 
-    /// Learns the peer key of a completed handshake (BT-CACHE-1): caches it, and remembers an
-    /// unsigned, unknown key in the first-use store (BT-KEY-13). A first-use store file that
-    /// cannot be written leaves the key unremembered, so it is asked about again.
+    /// Learns the peer key of a completed handshake (BT-CACHE-1): caches it and, with trust on
+    /// first use on, remembers it in the first-use store as the key of its registration
+    /// (BT-KEY-13) however it was trusted (known, signed or on first use), so that a later
+    /// unsigned key under another handle of that registration is a new key for a known
+    /// registration. A registration the store holds already keeps its first key. A first-use
+    /// store file that cannot be written leaves the key unremembered.
     pub fn learn(&self, key: &PublishedKey, now_unix_secs: u64) {
         self.cache.insert(key.clone(), now_unix_secs);
-        let known = self
-            .known
-            .get(&(key.reg_handle.clone(), key.key_handle.clone()))
-            .is_some_and(|k| k == key);
-        if self.policy.accept_unsigned && key.registry_signature.is_empty() && !known {
+        self.remember(key);
+    }
+
+    /// Remembers the peer key of a completed full handshake that was not learned (a known or
+    /// cached key) in the first-use store, with trust on first use on (BT-KEY-13).
+    pub fn remember(&self, key: &PublishedKey) {
+        if self.policy.accept_unsigned {
             let _ = self.first_use.remember(key);
         }
     }

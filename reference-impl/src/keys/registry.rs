@@ -85,6 +85,11 @@ impl DirectoryRegistry {
 
 impl KeyRegistry for DirectoryRegistry {
     fn lookup(&self, reg_handle: &[u8], key_handle: &[u8]) -> RegistryAnswer {
+        // A registry whose directory is gone (unmounted, misconfigured) is failing, not empty:
+        // "not found" would hand the decision to the peer's SENDING_KEY (BT-KEY-14).
+        if !self.dir.is_dir() {
+            return RegistryAnswer::Unavailable;
+        }
         if self.revocation_path_for(reg_handle, key_handle).exists() {
             return RegistryAnswer::Revoked;
         }
@@ -171,6 +176,17 @@ mod tests {
     use super::*;
     use crate::msgs::KeyAlgorithm;
     use std::sync::{Condvar, Mutex};
+
+    #[test]
+    fn a_missing_registry_directory_is_unavailable_and_an_empty_one_finds_nothing() {
+        let dir = std::env::temp_dir().join(format!("btls-registry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let registry = DirectoryRegistry::new(&dir);
+        assert_eq!(registry.lookup(b"r", b"k"), RegistryAnswer::Unavailable);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(registry.lookup(b"r", b"k"), RegistryAnswer::NotFound);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// A registry that answers only when released.
     #[derive(Default)]
