@@ -46,7 +46,7 @@ const ED25519_L: [u8; 32] = [
 ];
 
 /// `S + L` in the second half of a 64-byte Ed25519 signature (S < L < 2^253, so the sum fits).
-fn malleate(signature: &mut [u8]) -> Result<(), String> {
+pub(crate) fn malleate(signature: &mut [u8]) -> Result<(), String> {
     let s_half = signature
         .get_mut(32..64)
         .ok_or("alter.malleate_signature: the signature is not 64 bytes")?;

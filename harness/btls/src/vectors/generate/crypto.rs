@@ -209,20 +209,97 @@ pub(super) fn signatures() -> Value {
                     m.insert("alert".into(), json!("decrypt_error"));
                 }
                 tests.push(bad);
+                if i == 0 {
+                    let other = if context == "SESSION_DETAILS" {
+                        ClientReady::to_be_signed(&th)
+                    } else {
+                        SessionDetails::to_be_signed(&th, &sid, suite)
+                    };
+                    for (flag, comment, signature) in wycheproof(*alg, &sig, &key.sign(&other)) {
+                        let mut t = base.clone();
+                        if let Some(m) = t.as_object_mut() {
+                            m.insert("comment".into(), json!(format!("{context}: {comment}")));
+                            m.insert("flags".into(), json!([flag]));
+                            m.insert("signature".into(), json!(hex::encode(&signature)));
+                            m.insert("result".into(), json!("invalid"));
+                            m.insert("alert".into(), json!("decrypt_error"));
+                        }
+                        tests.push(t);
+                    }
+                }
             }
         }
         groups.push(json!({"type": "HandshakeSignature", "keyAlgorithm": alg.to_string(), "publicKey": hex::encode(key.public_key()), "tests": tests}));
     }
     document(
-        "bTLS 1.0 SESSION_DETAILS and CLIENT_READY signatures (BT-HS-20, BT-HS-21)",
+        "bTLS 1.1 SESSION_DETAILS and CLIENT_READY signatures (BT-HS-20, BT-HS-21)",
         "signatures_schema.json",
         &["signedData is built from context, transcriptHash, sessionId and cipherSuite as SPEC §3.5/§3.6 say; check it, then the signature."],
         json!({
             "Valid": {"bugType": "BASIC", "description": "A signature by the group's key; ECDSA uses RFC 6979 nonces, so it is reproducible."},
             "ModifiedSignature": {"bugType": "AUTH_BYPASS", "description": "One bit of the signature flipped: decrypt_error."},
+            "MalleatedS": {"bugType": "SIGNATURE_MALLEABILITY", "description": "Ed25519: the valid signature with L added to S (RFC 8032 §5.1.7 requires S < L): decrypt_error."},
+            "WrongLength": {"bugType": "MODIFIED_SIGNATURE", "description": "The valid signature one byte short, one byte long, or a single byte (BT-HS-20, BT-HS-21: a signature of the wrong length does not verify): decrypt_error."},
+            "RangeCheck": {"bugType": "MISSING_RANGE_CHECK", "description": "ECDSA-P256: r or s zero, or equal to the group order n (both must lie in 1..n-1): decrypt_error."},
+            "OtherLabel": {"bugType": "CONFUSED_CONTEXT", "description": "A valid signature by the same key over the other message's signed data (the other label, the other role): decrypt_error."},
         }),
         groups,
     )
+}
+
+/// The P-256 group order n, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// Wycheproof-style invalid signatures derived from `sig`, a valid one (flag, comment, bytes);
+/// `other` is the key's valid signature over the other message's signed data.
+fn wycheproof(alg: KeyAlgorithm, sig: &[u8], other: &[u8]) -> Vec<(&'static str, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let short = sig
+        .get(..sig.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_vec();
+    let mut long = sig.to_vec();
+    long.push(0);
+    out.push((
+        "WrongLength",
+        format!("{} bytes, one short", short.len()),
+        short,
+    ));
+    out.push((
+        "WrongLength",
+        format!("{} bytes, one long", long.len()),
+        long,
+    ));
+    out.push((
+        "WrongLength",
+        "a single byte".to_owned(),
+        sig.get(..1).unwrap_or_default().to_vec(),
+    ));
+    if alg == KeyAlgorithm::ED25519_X25519 {
+        let mut m = sig.to_vec();
+        if crate::alter::malleate(&mut m).is_ok() {
+            out.push(("MalleatedS", "S + L (non-canonical S)".to_owned(), m));
+        }
+    } else if sig.len() == 64 {
+        let (r, s) = sig.split_at(32);
+        for (comment, bytes) in [
+            ("r = 0", [&[0u8; 32][..], s].concat()),
+            ("s = 0", [r, &[0u8; 32][..]].concat()),
+            ("r = n", [&P256_N[..], s].concat()),
+            ("s = n", [r, &P256_N[..]].concat()),
+        ] {
+            out.push(("RangeCheck", comment.to_owned(), bytes));
+        }
+    }
+    out.push((
+        "OtherLabel",
+        "the key's signature over the other message's signed data".to_owned(),
+        other.to_vec(),
+    ));
+    out
 }
 
 pub(super) fn ready() -> Value {
