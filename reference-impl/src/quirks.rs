@@ -208,6 +208,10 @@ quirks! {
     /// Never aborts a handshake that does not complete.
     NoHandshakeTimeout = (Both, "no-handshake-timeout", "BT-TIME-1",
         "never aborts a stalled handshake"),
+    /// Restarts the handshake timer whenever input is fed in (the reference adapter feeds whole
+    /// messages), so a peer that keeps sending a message now and then holds the handshake open.
+    TimerRestartsOnMessage = (Both, "timer-restarts-on-message", "BT-TIME-1",
+        "restarts the handshake timer whenever a message arrives"),
     /// Caches a peer key as soon as it validates, even if the handshake then fails.
     CacheBeforeCompletion = (Both, "cache-before-completion", "BT-CACHE-1",
         "caches a peer key on validation instead of on completion"),

@@ -155,9 +155,11 @@ fn run_step(
     step: &Step,
     index: usize,
 ) -> Result<StepOutcome, Failure> {
-    let timeout = step.timeout();
+    let timeout = step.timeout_at(s.age());
     let line = step.line;
     let f = |expected: &str, actual: String| fail(index, line, expected, actual);
+    // `within_ms`, `not_before_ms`: when a reading step's frame must arrive.
+    let when = step.arrival_text();
     match &step.action {
         Action::Send {
             code,
@@ -219,10 +221,11 @@ fn run_step(
                 FrameShape::Like(recorded) => {
                     format!("a frame like the recorded {}", frame_name(recorded))
                 }
-            };
+            } + &when;
             let (frame, _) = s
                 .read(log, index, timeout)
-                .map_err(|r| f(&want, s.read_problem(r, timeout)))?;
+                .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+            step.check_arrival(s.age()).map_err(|e| f(&want, e))?;
             let verdict = match shape {
                 FrameShape::Header(ct, sub, len) => {
                     let length = frame_len(&BtlsFraming, &frame)
@@ -242,10 +245,11 @@ fn run_step(
         }
         Action::Expect(codes) | Action::ExpectFresh { codes, .. } => {
             let names: Vec<String> = codes.iter().map(ToString::to_string).collect();
-            let want = names.join(" or ");
+            let want = names.join(" or ") + &when;
             let (frame, peer) = s
                 .read(log, index, timeout)
-                .map_err(|r| f(&want, s.read_problem(r, timeout)))?;
+                .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+            step.check_arrival(s.age()).map_err(|e| f(&want, e))?;
             match handshake_code(&frame) {
                 Some(code) if codes.contains(&code) => {
                     if let Err(e) = peer {
@@ -263,10 +267,14 @@ fn run_step(
         }
         Action::ExpectAlert { allowed, lenient } => {
             let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-            let want = format!("alert {}", names.join(" or "));
+            let want = format!("alert {}{when}", names.join(" or "));
             match s.read(log, index, timeout) {
-                Ok((frame, peer)) => match alert_description(&frame) {
-                    Some(d) if allowed.contains(&d) => {
+                Ok((frame, peer)) => match (step.check_arrival(s.age()), alert_description(&frame))
+                {
+                    (Err(late), _) => {
+                        return Err(f(&want, format!("{}; {late}", s.describe(&frame))));
+                    }
+                    (Ok(()), Some(d)) if allowed.contains(&d) => {
                         // BT-ALERT-1: the level goes with the description.
                         let level = alert_level(&mut s.peer, &frame, &peer);
                         if let Some(level) = level.filter(|l| *l != d.level()) {
@@ -276,25 +284,23 @@ fn run_step(
                             ));
                         }
                     }
-                    Some(d) => return Err(f(&want, format!("alert {d}"))),
-                    None => return Err(f(&want, s.describe(&frame))),
+                    (Ok(()), Some(d)) => return Err(f(&want, format!("alert {d}"))),
+                    (Ok(()), None) => return Err(f(&want, s.describe(&frame))),
                 },
                 Err(Read1::Closed) if *lenient => {
                     return Ok(StepOutcome::Lenient(format!("closed without {want}")));
                 }
-                Err(r) => return Err(f(&want, s.read_problem(r, timeout))),
+                Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
             }
         }
-        Action::ExpectClose => match s.read(log, index, timeout) {
-            Err(Read1::Closed) => {}
-            Err(r) => {
-                return Err(f(
-                    "the IUT to close the connection",
-                    s.read_problem(r, timeout),
-                ))
+        Action::ExpectClose => {
+            let want = format!("the IUT to close the connection{when}");
+            match s.read(log, index, timeout) {
+                Err(Read1::Closed) => step.check_arrival(s.age()).map_err(|e| f(&want, e))?,
+                Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                Ok((frame, _)) => return Err(f(&want, s.describe(&frame))),
             }
-            Ok((frame, _)) => return Err(f("the IUT to close the connection", s.describe(&frame))),
-        },
+        }
         Action::Complete => loop {
             s.flush_peer(log, step, index)
                 .map_err(|e| f("to send", e))?;
@@ -307,9 +313,12 @@ fn run_step(
                     format!("the reference failed: {e} ({})", e.requirement()),
                 ));
             }
-            let (_, peer) = s
-                .read(log, index, timeout)
-                .map_err(|r| f("the handshake to complete", s.read_problem(r, timeout)))?;
+            let (_, peer) = s.read(log, index, timeout).map_err(|r| {
+                f(
+                    "the handshake to complete",
+                    s.step_read_problem(r, step, timeout),
+                )
+            })?;
             if let Err(e) = peer {
                 s.flush_peer(log, step, index)
                     .map_err(|e| f("to send", e))?;
@@ -344,7 +353,12 @@ fn run_step(
                 match s.read(log, index, timeout) {
                     Ok(_) => {}
                     Err(Read1::Closed | Read1::Failed(_)) => break,
-                    Err(r) => return Err(f("the connection to end", s.read_problem(r, timeout))),
+                    Err(r) => {
+                        return Err(f(
+                            "the connection to end",
+                            s.step_read_problem(r, step, timeout),
+                        ))
+                    }
                 }
             }
         }
@@ -367,7 +381,7 @@ fn run_step(
             let (_, peer) = s.read(log, index, timeout).map_err(|r| {
                 f(
                     &format!("the exchange to reach {code}"),
-                    s.read_problem(r, timeout),
+                    s.step_read_problem(r, step, timeout),
                 )
             })?;
             if let Err(e) = peer {
@@ -409,7 +423,7 @@ fn run_step(
             while got.len() < data.len() {
                 let (_, peer) = s
                     .read(log, index, timeout)
-                    .map_err(|r| f(&want, s.read_problem(r, timeout)))?;
+                    .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
                 if let Err(e) = peer {
                     return Err(f(
                         &want,

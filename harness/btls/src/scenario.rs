@@ -227,6 +227,9 @@ struct StepSpec {
     next_connection: Option<bool>,
     release: Option<Vec<usize>>,
     hold: Option<bool>,
+    pause_ms: Option<u64>,
+    within_ms: Option<u64>,
+    not_before_ms: Option<u64>,
     fragment: Option<Vec<usize>>,
     timeout_ms: Option<u64>,
     comment: Option<String>,
@@ -473,14 +476,21 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
         let line = toml_errors::line_of(text, spanned.span().start);
         let spec = spanned.into_inner();
         let step_err = |message: String| err(line, format!("step {}: {message}", index + 1));
-        steps.push(Step {
+        let (pause_ms, within_ms, not_before_ms) =
+            (spec.pause_ms, spec.within_ms, spec.not_before_ms);
+        let step = Step {
             fragment: spec.fragment.clone(),
             hold: spec.hold == Some(true),
+            pause_ms,
+            within_ms,
+            not_before_ms,
             timeout_ms: spec.timeout_ms,
             comment: spec.comment.clone(),
             action: action(spec).map_err(step_err)?,
             line,
-        });
+        };
+        timing(&step).map_err(step_err)?;
+        steps.push(step);
     }
     if steps.is_empty() {
         return Err(err(0, "a scenario needs at least one [[step]]".into()));
@@ -497,6 +507,51 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
         steps,
         path: path.to_owned(),
     })
+}
+
+/// `pause_ms` belongs to a step that writes; `within_ms` and `not_before_ms` to one that reads,
+/// and make a window that is not empty.
+fn timing(step: &Step) -> Result<(), String> {
+    let writes = matches!(
+        step.action,
+        Action::Send { .. }
+            | Action::Inject(_)
+            | Action::SendRaw(_)
+            | Action::SendFrame(_)
+            | Action::Resend
+            | Action::SendApp { .. }
+            | Action::SendAlert(_)
+    );
+    let reads = matches!(
+        step.action,
+        Action::Expect(_)
+            | Action::ExpectFresh { .. }
+            | Action::ExpectFrame(_)
+            | Action::ExpectAlert { .. }
+            | Action::ExpectClose
+    );
+    if step.pause_ms.is_some() && !writes {
+        return Err("pause_ms: only a step that sends a frame may pause before it".into());
+    }
+    if (step.within_ms.is_some() || step.not_before_ms.is_some()) && !reads {
+        let field = if step.within_ms.is_some() {
+            "within_ms"
+        } else {
+            "not_before_ms"
+        };
+        return Err(format!(
+            "{field}: only an expect, expect_alert, expect_frame or expect_close step has an \
+             arrival to bound"
+        ));
+    }
+    if let (Some(a), Some(b)) = (step.not_before_ms, step.within_ms) {
+        if a >= b {
+            return Err(format!(
+                "not_before_ms = {a} must be less than within_ms = {b} (no arrival could pass)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn code(name: &str) -> Result<HandshakeCode, String> {

@@ -116,6 +116,85 @@ fn two_actions_in_one_step_and_unknown_names_are_rejected_at_their_line() {
 }
 
 #[test]
+fn timing_fields_on_the_wrong_step_or_an_empty_window_are_rejected_at_their_line() {
+    let dir = temp_dir("timing");
+    for (name, step, want) in [
+        (
+            "pause.toml",
+            "expect = \"SERVER_HELLO\"\npause_ms = 10",
+            "pause.toml:5: step 1: pause_ms: only a step that sends",
+        ),
+        (
+            "within.toml",
+            "send = \"CLIENT_HELLO\"\nwithin_ms = 10",
+            "within.toml:5: step 1: within_ms: only an expect",
+        ),
+        (
+            "window.toml",
+            "expect_alert = \"handshake_timeout\"\nnot_before_ms = 900\nwithin_ms = 900",
+            "window.toml:5: step 1: not_before_ms = 900 must be less than within_ms = 900",
+        ),
+    ] {
+        let path = write(&dir, name, &format!("{HEADER}[[step]]\n{step}\n"));
+        let err = load_file(&dir, &path).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn an_alert_sooner_than_not_before_ms_or_later_than_within_ms_fails_with_its_arrival() {
+    // The reference times out after 300 ms; a window that starts at 2000 ms, or one that
+    // closes at 100 ms, must fail with when the alert came.
+    let dir = temp_dir("window");
+    for (window, want) in [
+        ("not_before_ms = 2000", "earlier than the 2000 ms"),
+        ("within_ms = 100", "nothing from the IUT by 100 ms"),
+    ] {
+        let text = format!(
+            "{HEADER}[iut]\nhandshake_timeout_ms = 300\n\n[[step]]\nsend = \"CLIENT_HELLO\"\n\n\
+             [[step]]\nexpect = \"SERVER_HELLO\"\n\n[[step]]\nexpect_alert = \"handshake_timeout\"\n{window}\n"
+        );
+        let path = write(&dir, "window.toml", &text);
+        let scenario = load_file(&dir, &path).unwrap().remove(0);
+        let result = run_case(
+            &scenario,
+            &reference(),
+            &RunOptions::new(1, dir.join("work")),
+        );
+        let Verdict::Fail(f) = result.verdict else {
+            panic!("{window}: {:?}", result.verdict)
+        };
+        assert_eq!(f.step, 3, "{window}");
+        assert!(f.actual.contains(want), "{window}: {}", f.actual);
+    }
+}
+
+#[test]
+fn a_paused_write_stops_when_the_iut_speaks() {
+    // The server times out after 300 ms, long before 104 bytes at 40 ms each are written.
+    let dir = temp_dir("pause");
+    let text = format!(
+        "{HEADER}[iut]\nhandshake_timeout_ms = 300\n\n[[step]]\nsend = \"CLIENT_HELLO\"\n\
+         fragment = [1]\npause_ms = 40\n\n[[step]]\nexpect_alert = \"handshake_timeout\"\n"
+    );
+    let path = write(&dir, "pause.toml", &text);
+    let scenario = load_file(&dir, &path).unwrap().remove(0);
+    let result = run_case(
+        &scenario,
+        &reference(),
+        &RunOptions::new(1, dir.join("work")),
+    );
+    assert!(result.verdict.passed(), "{:?}", result.verdict);
+    assert!(
+        result
+            .transcript
+            .contains("harness stops sending HANDSHAKE CLIENT_HELLO after"),
+        "{}",
+        result.transcript
+    );
+}
+
+#[test]
 fn expecting_the_wrong_alert_fails_naming_the_step_and_both_alerts() {
     let dir = temp_dir("wrong-alert");
     let text = format!(

@@ -44,6 +44,11 @@ pub struct FrameReader {
 }
 
 impl FrameReader {
+    /// Whether bytes of a frame not yet complete (or whole frames not yet taken) are buffered.
+    pub fn has_pending(&self) -> bool {
+        !self.deframer.pending().is_empty()
+    }
+
     /// The next frame, waiting at most `timeout`.
     pub fn next(
         &mut self,

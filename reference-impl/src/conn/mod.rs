@@ -127,6 +127,7 @@ pub(crate) struct Common {
     read_key: Option<RecordKey>,
     write_key: Option<RecordKey>,
     deadline_ms: u64,
+    timeout_ms: u64,
     record_limit: u64,
     phase: Phase,
     sent_close_notify: bool,
@@ -161,6 +162,7 @@ impl Common {
             read_key: None,
             write_key: None,
             deadline_ms: now_ms.saturating_add(timeout_ms),
+            timeout_ms,
             record_limit,
             phase: Phase::Handshaking,
             sent_close_notify: false,
@@ -398,6 +400,10 @@ impl Connection {
             return Ok(());
         }
         self.common.now_ms = now_ms;
+        if self.common.quirk(Quirk::TimerRestartsOnMessage) {
+            // quirk: breaks BT-TIME-1 (the timer runs from the connection's creation)
+            self.common.deadline_ms = now_ms.saturating_add(self.common.timeout_ms);
+        }
         // The buffered bytes are taken out while frames are processed, so that protected frames
         // open in place where they arrived, with no copy per frame.
         let mut input = std::mem::take(&mut self.common.input);

@@ -309,14 +309,7 @@ fn party_config(config: &ModelConfig, role: Side) -> PartyConfig {
 }
 
 fn step(action: Action) -> Step {
-    Step {
-        action,
-        fragment: None,
-        hold: false,
-        timeout_ms: None,
-        line: 0,
-        comment: None,
-    }
+    Step::new(action, 0)
 }
 
 /// The scenario that runs `config` with the IUT in `role`: the handshake runs its course on

@@ -70,6 +70,16 @@ pub struct Step<A> {
     /// Keep the frames this step would write back instead ([`Session::held`]), for a later
     /// release in another order, or together in one segment.
     pub hold: bool,
+    /// Wait this long before writing (before each piece of a fragmented write): a slow peer
+    /// whose pauses each stay under the IUT's timeout. The wait ends early, and the step writes
+    /// nothing more, once the IUT has sent something (the next step reads it).
+    pub pause_ms: Option<u64>,
+    /// A reading step's frame must arrive no later than this many ms after the connection was
+    /// opened (bounds measured from the connection, not from the last input: BT-TIME-1).
+    pub within_ms: Option<u64>,
+    /// A reading step's frame must not arrive earlier than this many ms after the connection
+    /// was opened (a timeout that fires too soon: BT-TIME-2).
+    pub not_before_ms: Option<u64>,
     /// How long to wait for the IUT in this step.
     pub timeout_ms: Option<u64>,
     /// 1-based line of the step in its file.
@@ -79,9 +89,64 @@ pub struct Step<A> {
 }
 
 impl<A> Step<A> {
+    /// A step that does `action`, with every other field at its default.
+    pub fn new(action: A, line: usize) -> Self {
+        Self {
+            action,
+            fragment: None,
+            hold: false,
+            pause_ms: None,
+            within_ms: None,
+            not_before_ms: None,
+            timeout_ms: None,
+            line,
+            comment: None,
+        }
+    }
+
     /// How long the step waits for the IUT.
     pub fn timeout(&self) -> Duration {
         self.timeout_ms.map_or(STEP_TIMEOUT, Duration::from_millis)
+    }
+
+    /// How long the step waits for the IUT on a connection opened `age` ago: its timeout, cut
+    /// short by `within_ms`.
+    pub fn timeout_at(&self, age: Duration) -> Duration {
+        match self.within_ms {
+            Some(ms) => Duration::from_millis(ms)
+                .saturating_sub(age)
+                .max(Duration::from_millis(1)),
+            None => self.timeout(),
+        }
+    }
+
+    /// Whether a frame that arrived `age` after the connection was opened keeps to the step's
+    /// `within_ms` and `not_before_ms`; the error says how it missed.
+    pub fn check_arrival(&self, age: Duration) -> Result<(), String> {
+        let ms = age.as_millis();
+        if let Some(bound) = self.within_ms.filter(|b| ms > u128::from(*b)) {
+            return Err(format!(
+                "it arrived {ms} ms after the connection was opened, later than the {bound} ms \
+                 the step allows (the timer runs from the connection's creation, BT-TIME-1)"
+            ));
+        }
+        if let Some(bound) = self.not_before_ms.filter(|b| ms < u128::from(*b)) {
+            return Err(format!(
+                "it arrived {ms} ms after the connection was opened, earlier than the {bound} ms \
+                 the step requires (slow delivery alone is not an error, BT-TIME-2)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the step waits for when it bounds its frame's arrival, for a failure message.
+    pub fn arrival_text(&self) -> String {
+        match (self.not_before_ms, self.within_ms) {
+            (Some(a), Some(b)) => format!(" between {a} and {b} ms after the connection opened"),
+            (None, Some(b)) => format!(" within {b} ms of the connection opening"),
+            (Some(a), None) => format!(" no sooner than {a} ms after the connection opened"),
+            (None, None) => String::new(),
+        }
     }
 }
 
@@ -309,6 +374,8 @@ fn accept_connection<'p, C: Case>(
         pending: VecDeque::new(),
         last_sent: Vec::new(),
         held: Vec::new(),
+        opened: Instant::now(),
+        interrupted: false,
     })
 }
 
@@ -338,6 +405,7 @@ fn run_steps<C: Case>(
         if let Some(c) = &step.comment {
             log.note(index, format!("# {c}"));
         }
+        session.interrupted = false;
         match case.run_step(&mut session, log, step, index) {
             Ok(StepOutcome::Done) => {}
             Ok(StepOutcome::Lenient(note)) => lenient = Some(note),

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The transcript and the capture being written.
 pub struct Log<'p, P> {
@@ -87,6 +87,10 @@ pub struct Session<'p, P, R> {
     /// Frames `hold` steps kept back, in the order the peer made them; a release writes copies
     /// (so one may be written twice, and one never released is dropped).
     pub held: Vec<Vec<u8>>,
+    /// When the harness got the connection: the origin of `within_ms` and `not_before_ms`.
+    pub opened: Instant,
+    /// A `pause_ms` write stopped because the IUT sent something: the step writes no more.
+    pub interrupted: bool,
 }
 
 impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
@@ -132,29 +136,69 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
                 step.line
             )
         };
-        let result = match &step.fragment {
+        let pieces: Vec<&[u8]> = match &step.fragment {
             Some(sizes) if !sizes.is_empty() => {
+                let mut out = Vec::new();
                 let mut rest = frame;
                 let mut sizes = sizes.iter().cycle();
-                let mut r = Ok(());
-                while !rest.is_empty() && r.is_ok() {
+                while !rest.is_empty() {
                     let n = (*sizes.next().unwrap_or(&1)).clamp(1, rest.len());
                     let (piece, tail) = rest.split_at(n);
-                    log.wire(Direction::FromListener, piece, comment(piece));
-                    r = self
-                        .stream
-                        .write_all(piece)
-                        .and_then(|_| self.stream.flush());
+                    out.push(piece);
                     rest = tail;
                 }
-                r
+                out
             }
-            _ => {
-                log.wire(Direction::FromListener, frame, comment(frame));
-                self.stream.write_all(frame)
-            }
+            _ => vec![frame],
         };
-        result.map_err(|e| format!("write to the IUT failed: {e}"))
+        let mut written = 0;
+        for piece in pieces {
+            if let Some(ms) = step.pause_ms {
+                if self.pause(Duration::from_millis(ms)) {
+                    self.interrupted = true;
+                    log.note(
+                        index,
+                        format!(
+                            "harness stops sending {what} after {written} of {} bytes: the IUT \
+                             sent something during the {ms} ms pause",
+                            frame.len()
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+            log.wire(Direction::FromListener, piece, comment(piece));
+            self.stream
+                .write_all(piece)
+                .and_then(|_| self.stream.flush())
+                .map_err(|e| format!("write to the IUT failed: {e}"))?;
+            written += piece.len();
+        }
+        Ok(())
+    }
+
+    /// Waits up to `pause` for the IUT to send something (or close); true if it did, so that a
+    /// slow writer stops instead of writing into a connection the IUT has given up on.
+    fn pause(&mut self, pause: Duration) -> bool {
+        if self.reader.has_pending() {
+            return true;
+        }
+        if pause.is_zero() || self.stream.set_read_timeout(Some(pause)).is_err() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        loop {
+            match self.stream.peek(&mut byte) {
+                Ok(_) => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }
+            }
+        }
     }
 
     /// Writes the held frames `order` names (indices into [`Session::held`]) in one write, so
@@ -202,7 +246,10 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
         index: usize,
     ) -> Result<(), String> {
         self.pump();
-        while let Some(frame) = self.pending.pop_front() {
+        while !self.interrupted {
+            let Some(frame) = self.pending.pop_front() else {
+                break;
+            };
             self.write(log, step, index, &frame)?;
         }
         Ok(())
@@ -230,6 +277,11 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
         }
     }
 
+    /// How long ago the harness got this connection.
+    pub fn age(&self) -> Duration {
+        self.opened.elapsed()
+    }
+
     /// Ends the harness's direction of the connection (end of stream) and logs it.
     pub fn shutdown(&mut self, log: &mut Log<'_, P>, index: usize) {
         let _ = self.stream.shutdown(Shutdown::Write);
@@ -245,6 +297,18 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
     /// What a failed read means, for a failure message.
     pub fn read_problem(&self, r: Read1, timeout: Duration) -> String {
         read_problem(self.profile, r, timeout)
+    }
+
+    /// What a failed read in `step` means: as [`Session::read_problem`], and a step whose
+    /// `within_ms` ran out says so from the connection's start.
+    pub fn step_read_problem<A>(&self, r: Read1, step: &Step<A>, timeout: Duration) -> String {
+        match (r, step.within_ms) {
+            (Read1::TimedOut, Some(ms)) => format!(
+                "nothing from the IUT by {ms} ms after the connection opened ({} ms now)",
+                self.age().as_millis()
+            ),
+            (r, _) => self.read_problem(r, timeout),
+        }
     }
 }
 
