@@ -212,6 +212,9 @@ quirks! {
     /// messages), so a peer that keeps sending a message now and then holds the handshake open.
     TimerRestartsOnMessage = (Both, "timer-restarts-on-message", "BT-TIME-1",
         "restarts the handshake timer whenever a message arrives"),
+    /// Answers close_notify but goes on reading, and delivering data, until the stream ends.
+    ReadPastCloseNotify = (Both, "read-past-close-notify", "BT-CLOSE-2",
+        "answers close_notify but reads on, delivering data, until the stream ends"),
     /// Caches a peer key as soon as it validates, even if the handshake then fails.
     CacheBeforeCompletion = (Both, "cache-before-completion", "BT-CACHE-1",
         "caches a peer key on validation instead of on completion"),

@@ -395,9 +395,23 @@ fn run_step(
             }
         },
         Action::SendApp { data, alter } => {
-            s.peer
-                .send(data)
-                .map_err(|e| f("the reference peer to send application data", e.to_string()))?;
+            match s.peer.send(data) {
+                // After the peer's close_notify (or its own failure) the record is sealed
+                // anyway: data a broken peer sends after its close (BT-CLOSE-1), for checking
+                // that the IUT delivers nothing after a closing alert (BT-CLOSE-2).
+                Err(btls::Error::ConnectionClosed) => {
+                    s.peer.seal_data_regardless(data).map_err(|e| {
+                        f("the reference peer to seal application data", e.to_string())
+                    })?;
+                    log.note(
+                        index,
+                        "harness seals application data after its close, as BT-CLOSE-1 forbids",
+                    );
+                }
+                r => {
+                    r.map_err(|e| f("the reference peer to send application data", e.to_string()))?
+                }
+            }
             match alter {
                 None => s
                     .flush_peer(log, step, index)

@@ -493,6 +493,10 @@ impl Connection {
                         self.common.sent_close_notify = true;
                         self.common.send_alert(AlertDescription::CLOSE_NOTIFY);
                     }
+                    if self.common.quirk(Quirk::ReadPastCloseNotify) {
+                        return Ok(()); // quirk: breaks BT-CLOSE-2 (reads on after close_notify)
+                    }
+                    // BT-CLOSE-2: nothing after close_notify is read, even in the same segment.
                     self.common.phase = Phase::Closed;
                     self.common.events.push_back(Event::Closed);
                     return Ok(());
@@ -714,6 +718,21 @@ impl Connection {
             self.common.sent_close_notify = true;
         }
         self.common.send_alert_frame(Alert { level, description });
+    }
+
+    /// Seals application data as one APPLICATION frame whatever the connection's state once it
+    /// has a write key: after its own close_notify, after a fatal alert, past the record limit.
+    /// For test harnesses: it lets a peer break BT-CLOSE-1 on purpose, to check that the other
+    /// side delivers nothing after a closing alert (BT-CLOSE-2, BT-ALERT-2).
+    #[doc(hidden)]
+    pub fn seal_data_regardless(&mut self, data: &[u8]) -> Result<(), Error> {
+        let key = self
+            .common
+            .write_key
+            .as_mut()
+            .ok_or(Error::HandshakeNotComplete)?;
+        key.seal_into(ContentType::APPLICATION, 0, data, &mut self.common.output)
+            .ok_or(Error::Internal("sequence number exhausted"))
     }
 
     /// Takes the bytes to write to the transport.
