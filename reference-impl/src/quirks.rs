@@ -184,6 +184,12 @@ quirks! {
     /// Server: resumes a session for a CLIENT_HELLO that names another client key or suites.
     ResumeWithChangedParameters = (Server, "resume-with-changed-parameters", "BT-RES-3",
         "server: resumes although the hello names another client key or omits the session's suite"),
+    /// Server: resumes a session however old it is.
+    IgnoreSessionLifetime = (Server, "ignore-session-lifetime", "BT-RES-3",
+        "server: resumes a session however long ago its full handshake was"),
+    /// Server: renews a session's creation time on every resumption.
+    RenewSessionOnResumption = (Server, "renew-session-on-resumption", "BT-RES-3",
+        "server: counts a session's lifetime from its latest resumption, not its full handshake"),
     /// Sends every alert with the warning level.
     WrongAlertLevel = (Both, "wrong-alert-level", "BT-ALERT-1",
         "sends fatal alerts with the warning level"),

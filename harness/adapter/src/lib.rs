@@ -17,7 +17,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The contract version this adapter implements.
@@ -101,6 +101,13 @@ struct Args {
     /// Frames each direction's key may protect, close_notify included (BT-REC-8).
     #[arg(long, value_name = "N", default_value_t = btls::conn::DEFAULT_RECORD_LIMIT)]
     record_limit: u64,
+    /// Server: the session lifetime in seconds (BT-RES-3), counted from the full handshake.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    session_lifetime_s: Option<u64>,
+    /// The wall clock (Unix seconds) the implementation reads at start; it runs on in real
+    /// time. Key validity, cache ages and session lifetimes use it; timers do not change.
+    #[arg(long, value_name = "UNIX_S")]
+    clock: Option<u64>,
     /// Derive all randomness from this seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -119,11 +126,28 @@ fn emit(event: AdapterEvent) {
     let _ = out.flush();
 }
 
-fn now_ms() -> u64 {
+/// `--clock`: milliseconds added to the system clock, fixed once at start.
+static CLOCK_OFFSET_MS: OnceLock<i64> = OnceLock::new();
+
+fn system_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+/// The implementation's clock: the system clock, moved by `--clock`.
+fn now_ms() -> u64 {
+    let offset = CLOCK_OFFSET_MS.get().copied().unwrap_or(0);
+    system_ms().saturating_add_signed(offset)
+}
+
+/// Sets the clock so that it reads `unix_s` now.
+fn set_clock(unix_s: u64) {
+    let target = i128::from(unix_s) * 1000;
+    let offset =
+        (target - i128::from(system_ms())).clamp(i128::from(i64::MIN), i128::from(i64::MAX));
+    let _ = CLOCK_OFFSET_MS.set(i64::try_from(offset).unwrap_or(0));
 }
 
 fn parse_names<T: Copy>(
@@ -209,6 +233,9 @@ fn build(args: &Args) -> Result<Roles, String> {
             s.may_send_key = !args.no_send_key;
             s.handshake_timeout = timeout;
             s.record_limit = args.record_limit;
+            if let Some(secs) = args.session_lifetime_s {
+                s.session_lifetime = Duration::from_secs(secs);
+            }
             s.quirks = quirks;
             Roles::Server(Arc::new(s))
         }
@@ -516,6 +543,9 @@ pub fn main() -> ExitCode {
     {
         eprintln!("--send: not hex");
         return ExitCode::from(2);
+    }
+    if let Some(unix_s) = args.clock {
+        set_clock(unix_s);
     }
     let roles = match build(&args) {
         Ok(r) => r,

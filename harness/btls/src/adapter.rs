@@ -157,6 +157,12 @@ pub fn adapter_args(
     if let Some(n) = config.record_limit {
         args.extend(["--record-limit".into(), n.to_string()]);
     }
+    if let Some(secs) = config.session_lifetime_s {
+        args.extend(["--session-lifetime-s".into(), secs.to_string()]);
+    }
+    if let Some(unix_s) = config.clock_s {
+        args.extend(["--clock".into(), unix_s.to_string()]);
+    }
     args.extend(["--seed".into(), seed.to_string()]);
     Ok(args)
 }

@@ -133,6 +133,9 @@ impl PeerConfig {
                 if let Some(n) = config.record_limit {
                     s.record_limit = n;
                 }
+                if let Some(secs) = config.session_lifetime_s {
+                    s.session_lifetime = Duration::from_secs(secs);
+                }
                 Self::Server(Arc::new(s))
             }
         })

@@ -72,6 +72,12 @@ pub struct PartyConfig {
     pub handshake_timeout_ms: Option<u64>,
     /// The record limit (BT-REC-8): the contract's optional `--record-limit N`.
     pub record_limit: Option<u64>,
+    /// The session lifetime in seconds (BT-RES-3): for the IUT the contract's optional
+    /// `--session-lifetime-s N`, for the harness's peer its server's lifetime.
+    pub session_lifetime_s: Option<u64>,
+    /// IUT only: what the IUT's wall clock reads at start, in Unix seconds (the contract's
+    /// optional `--clock UNIX_S`), for key validity and lifetimes across connections.
+    pub clock_s: Option<u64>,
     /// Adapter only (interop, bench): the contract's optional `--send-bytes N`.
     pub send_bytes: Option<u64>,
     /// Adapter only (interop, bench): the contract's optional `--sink`.
@@ -458,9 +464,27 @@ fn build(path: &Path, text: &str, id: String, file: File) -> Result<Scenario, Sc
         message,
     };
     for (section, party) in [("iut", &file.iut), ("peer", &file.peer)] {
+        let field_err = |key: &str, message: String| {
+            let line = toml_errors::line_of_field(text, section, key);
+            err(line, format!("{section}.{key}: {message}"))
+        };
         if let Some(send) = &party.send {
-            hex::decode(send).map_err(|e| err(0, format!("{section}.send: not hex: {e}")))?;
+            hex::decode(send).map_err(|e| field_err("send", format!("not hex: {e}")))?;
         }
+        if party.session_lifetime_s == Some(0) {
+            return Err(field_err(
+                "session_lifetime_s",
+                "must be at least 1 (BT-RES-3)".into(),
+            ));
+        }
+    }
+    if file.peer.clock_s.is_some() {
+        return Err(err(
+            toml_errors::line_of_field(text, "peer", "clock_s"),
+            "peer.clock_s: the harness's peer reads the system clock; only the IUT's clock can \
+             be set (iut.clock_s)"
+                .into(),
+        ));
     }
     let prefix = BtlsProfile.requirement_prefix();
     for req in &file.scenario.requirements {

@@ -142,6 +142,33 @@ fn timing_fields_on_the_wrong_step_or_an_empty_window_are_rejected_at_their_line
 }
 
 #[test]
+fn a_zero_session_lifetime_or_a_clock_for_the_peer_is_rejected_naming_the_field() {
+    let dir = temp_dir("lifetime");
+    for (name, section, want) in [
+        (
+            "lifetime.toml",
+            "[iut]\nsession_lifetime_s = 0\n",
+            "lifetime.toml:6: iut.session_lifetime_s: must be at least 1",
+        ),
+        (
+            "peer-lifetime.toml",
+            "[peer]\nsession_lifetime_s = 0\n",
+            "peer-lifetime.toml:6: peer.session_lifetime_s: must be at least 1",
+        ),
+        (
+            "clock.toml",
+            "[peer]\nclock_s = 4099999999\n",
+            "clock.toml:6: peer.clock_s: the harness's peer reads the system clock",
+        ),
+    ] {
+        let text = format!("{HEADER}{section}[[step]]\nsend = \"CLIENT_HELLO\"\n");
+        let path = write(&dir, name, &text);
+        let err = load_file(&dir, &path).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
 fn an_alert_sooner_than_not_before_ms_or_later_than_within_ms_fails_with_its_arrival() {
     // The reference times out after 300 ms; a window that starts at 2000 ms, or one that
     // closes at 100 ms, must fail with when the alert came.

@@ -11,6 +11,25 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
 }
 
+/// The 1-based line where `key` is set in the table `[table]` of `text` (0 when it is not set
+/// there), for a mistake found after parsing, in a value the parser accepted.
+pub fn line_of_field(text: &str, table: &str, key: &str) -> usize {
+    let mut current = "";
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[') {
+            current = name.trim_start_matches('[').trim_end_matches(']').trim();
+        } else if current == table
+            && line
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return index + 1;
+        }
+    }
+    0
+}
+
 /// The line of `e` in `text` (0 when the parser gave no place) and its message, which starts
 /// with the field's dotted path when the parser knows it (`iut.keys: unknown fixture key …`).
 pub fn locate(text: &str, e: &toml::de::Error) -> (usize, String) {
@@ -43,6 +62,15 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Error> {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_found_in_its_own_table_only() {
+        let text = "[iut]\nclock_s = 1\n\n[peer]\nclock = 2\nclock_s = 3\n[[step]]\nclock_s = 4\n";
+        assert_eq!(line_of_field(text, "iut", "clock_s"), 2);
+        assert_eq!(line_of_field(text, "peer", "clock_s"), 6);
+        assert_eq!(line_of_field(text, "step", "clock_s"), 8);
+        assert_eq!(line_of_field(text, "outcome", "clock_s"), 0);
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -3,7 +3,8 @@
 Exit status: 0 when every connection completed its handshake and closed cleanly, 1 when one
 failed, 2 when the adapter cannot start (bad flags, unreadable key file). Every option of the
 contract is supported (revision 1.1: ``data_sent`` and ``data_received`` carry SHA-256;
-revision 1.2: ``--registry-scope``, ``--record-limit``), so status 89 is never needed.
+revision 1.2: ``--registry-scope``, ``--record-limit``; revision 1.3: ``--session-lifetime-s``,
+``--clock``), so status 89 is never needed.
 
 Without ``--expect-server`` a client accepts any server registration: the contract asks for no
 identity check, so the adapter says so explicitly (``accept_any_server``), since the
@@ -17,8 +18,9 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .caches import KeyCache, SessionStore
 from .client import ClientConnection
@@ -68,6 +70,19 @@ def _record_limit(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return value
+
+
+def _clock_from(start: float) -> Callable[[], float]:
+    """A wall clock that reads ``start`` (Unix seconds) now and runs on in real time."""
+    origin = time.monotonic()
+    return lambda: start + (time.monotonic() - origin)
+
+
 def _hex(text: str) -> bytes:
     try:
         return bytes.fromhex(text)
@@ -110,6 +125,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sink", action="store_true")
     p.add_argument("--handshake-timeout-ms", type=_positive, default=10000)
     p.add_argument("--record-limit", type=_record_limit, default=RECORD_LIMIT, metavar="N")
+    p.add_argument("--session-lifetime-s", type=_positive, metavar="N")
+    p.add_argument("--clock", type=_non_negative, metavar="UNIX_S")
     p.add_argument("--seed", type=int)
     return p
 
@@ -140,7 +157,7 @@ def build_config(args: argparse.Namespace) -> Config:
     return Config(
         keys=keys,
         peer_keys=PeerKeys(policy, KeyCache(), registry_dir),
-        sessions=SessionStore(),
+        sessions=SessionStore(args.session_lifetime_s) if args.session_lifetime_s else SessionStore(),
         rng=SeededRandom(args.seed) if args.seed is not None else OsRandom(),
         cipher_suites=list(dict.fromkeys(args.cipher_suite)) or list(CipherSuite),
         send_key=not args.no_send_key,
@@ -148,6 +165,7 @@ def build_config(args: argparse.Namespace) -> Config:
         expect_server=args.expect_server.encode("utf-8") if args.expect_server else None,
         accept_any_server=not args.expect_server,
         record_limit=args.record_limit,
+        **({"clock": _clock_from(args.clock)} if args.clock is not None else {}),
     )
 
 

@@ -130,6 +130,21 @@ class AdapterStartup(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertIn("password", stderr)
 
+    def test_lifetime_and_clock_flags_are_checked(self) -> None:
+        base = ("--role", "server", "--connect", "127.0.0.1:9", "--key", str(DATA / "protected.key.json"))
+        self.assertEqual(run_adapter(*base, "--session-lifetime-s", "0")[0], 2)
+        self.assertEqual(run_adapter(*base, "--clock", "-1")[0], 2)
+        self.assertEqual(run_adapter(*base, "--clock", "soon")[0], 2)
+
+    def test_the_clock_starts_where_it_is_set_and_runs_on(self) -> None:
+        from btls_py.adapter import _clock_from
+
+        clock = _clock_from(4_099_999_999)
+        first = clock()
+        self.assertGreaterEqual(first, 4_099_999_999)
+        self.assertLess(first, 4_100_000_000)
+        self.assertGreaterEqual(clock(), first)
+
     def test_vector_mode_answers_every_test(self) -> None:
         status, events, _ = run_adapter("--vectors", str(VECTORS / "ready.json"))
         self.assertEqual(status, 0)

@@ -31,6 +31,15 @@ use crate::msgs::{
 use crate::quirks::Quirk;
 use std::sync::Arc;
 
+/// The BT-RES-3 checks a quirk turns off (all on without quirks).
+#[derive(Clone, Copy)]
+struct Lax {
+    /// ResumeWithChangedParameters: the hello's client key and suites are not compared.
+    parameters: bool,
+    /// IgnoreSessionLifetime: a session of any age resumes.
+    lifetime: bool,
+}
+
 /// An accepted CLIENT_HELLO and the server's answers to it.
 struct Offer {
     hello: ClientHello,
@@ -202,8 +211,11 @@ impl Server {
         }
         self.tried.push(algorithm);
 
-        let lax_resumption = common.quirk(Quirk::ResumeWithChangedParameters);
-        if let Some(session) = self.resumable(&hello, common.now_ms, lax_resumption) {
+        let lax = Lax {
+            parameters: common.quirk(Quirk::ResumeWithChangedParameters),
+            lifetime: common.quirk(Quirk::IgnoreSessionLifetime),
+        };
+        if let Some(session) = self.resumable(&hello, common.now_ms, lax) {
             return self.resume(common, hello, session);
         }
         let offer = Offer { hello, key, suite };
@@ -230,16 +242,17 @@ impl Server {
         }
     }
 
-    /// BT-RES-3: the stored session this hello may resume, if any. `lax` is the quirk
-    /// ResumeWithChangedParameters: the hello's client key and suites are not compared.
-    fn resumable(&self, hello: &ClientHello, now_ms: u64, lax: bool) -> Option<StoredSession> {
+    /// BT-RES-3: the stored session this hello may resume, if any; `lax` names the checks a
+    /// quirk turns off.
+    fn resumable(&self, hello: &ClientHello, now_ms: u64, lax: Lax) -> Option<StoredSession> {
         let id = hello.hello.session_id?;
         if !self.config.resumption {
             return None;
         }
         let session = self.config.sessions.get(&id)?;
         let lifetime = u64::try_from(self.config.session_lifetime.as_millis()).unwrap_or(u64::MAX);
-        let fresh = now_ms.saturating_sub(session.created_ms) < lifetime;
+        // The age counts from the full handshake: a resumption does not renew it (bTLS 1.1).
+        let fresh = lax.lifetime || now_ms.saturating_sub(session.created_ms) < lifetime;
         let same_client = session.client_key.matches(
             &hello.hello.reg_handle,
             &hello.hello.key_handle,
@@ -252,7 +265,7 @@ impl Server {
             .keys
             .iter()
             .any(|k| k.published == session.server_key);
-        (fresh && ((same_client && suite_ok) || lax) && key_held).then_some(session)
+        (fresh && ((same_client && suite_ok) || lax.parameters) && key_held).then_some(session)
     }
 
     fn resume(
@@ -261,6 +274,12 @@ impl Server {
         hello: ClientHello,
         session: StoredSession,
     ) -> Result<State, Error> {
+        if common.quirk(Quirk::RenewSessionOnResumption) {
+            self.config.sessions.insert(StoredSession {
+                created_ms: common.now_ms,
+                ..session.clone()
+            });
+        }
         let key = self
             .config
             .keys
