@@ -184,6 +184,9 @@ quirks! {
     /// Server: resumes a session for a CLIENT_HELLO that names another client key or suites.
     ResumeWithChangedParameters = (Server, "resume-with-changed-parameters", "BT-RES-3",
         "server: resumes although the hello names another client key or omits the session's suite"),
+    /// Stores the session once SESSION_DETAILS is sent or received, before the READY messages.
+    StoreSessionEarly = (Both, "store-session-early", "BT-RES-1",
+        "stores the session at SESSION_DETAILS, before the peer's READY is verified"),
     /// Server: resumes a session however old it is.
     IgnoreSessionLifetime = (Server, "ignore-session-lifetime", "BT-RES-3",
         "server: resumes a session however long ago its full handshake was"),

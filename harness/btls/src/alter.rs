@@ -16,6 +16,10 @@ pub struct Alter {
     pub replace: Option<String>,
     /// Message fields to set before encoding (`version`, `key_algorithm`, `cipher_suites`, …).
     pub set: Option<toml::Table>,
+    /// Fields set to the value the IUT last sent in them, on any connection of the case:
+    /// `session_id` (of its SESSION_DETAILS), `random`, `key_share` (of its hellos). A value the
+    /// IUT sent in an earlier connection, offered back in a later one.
+    pub reuse: Option<Vec<String>>,
     /// Cut the body to this many bytes and fix the length field.
     pub truncate_body: Option<usize>,
     /// Append these bytes (hex) to the body and fix the length field.

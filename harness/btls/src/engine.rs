@@ -57,6 +57,29 @@ impl ReferencePeer for Peer {
     }
 }
 
+/// `alter.reuse`: `alter` with each reused field put in its `set`, valued as in the last frame
+/// the IUT sent that has it (`received`, every connection of the case).
+fn reused(alter: &alter::Alter, received: &[Vec<u8>]) -> Result<alter::Alter, String> {
+    let Some(fields) = &alter.reuse else {
+        return Ok(alter.clone());
+    };
+    let mut set = alter.set.clone().unwrap_or_default();
+    for name in fields {
+        let field = FreshField::from_name(name)?;
+        let value = received
+            .iter()
+            .rev()
+            .find_map(|frame| fresh_value(frame, field))
+            .ok_or_else(|| format!("the IUT has sent no {} to reuse", field.name()))?;
+        set.insert(name.clone(), toml::Value::String(hex::encode(value)));
+    }
+    Ok(alter::Alter {
+        set: Some(set),
+        reuse: None,
+        ..alter.clone()
+    })
+}
+
 /// `fresh`: the last frame the IUT sent must not repeat any of `fields` of an earlier frame it
 /// sent in the case (on any connection).
 fn check_fresh(received: &[Vec<u8>], fields: &[FreshField]) -> Result<(), String> {
@@ -180,7 +203,10 @@ fn run_step(
                 ));
             }
             let frame = match change {
-                Some(a) => alter::apply(frame, a).map_err(|e| f("a valid alteration", e))?,
+                Some(a) => {
+                    let a = reused(a, log.received()).map_err(|e| f("a value to reuse", e))?;
+                    alter::apply(frame, &a).map_err(|e| f("a valid alteration", e))?
+                }
                 None => frame,
             };
             s.write(log, step, index, &frame)

@@ -315,7 +315,8 @@ pub enum Action {
     NextConnection,
 }
 
-/// A field whose value an IUT must never repeat (`fresh`).
+/// A field of the IUT's frames: one it must never repeat (`fresh`), or one the harness offers
+/// back to it (`alter.reuse`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FreshField {
     /// A hello's `random` (BT-MSG-5), compared with every hello the IUT sent.
@@ -327,13 +328,14 @@ pub enum FreshField {
 }
 
 impl FreshField {
-    fn from_name(name: &str) -> Result<Self, String> {
+    /// The field named `name` in scenario files (`fresh`, `alter.reuse`).
+    pub fn from_name(name: &str) -> Result<Self, String> {
         match name {
             "random" => Ok(Self::Random),
             "key_share" => Ok(Self::KeyShare),
             "session_id" => Ok(Self::SessionId),
             other => Err(format!(
-                "fresh: unknown field {other:?} (random, key_share, session_id)"
+                "unknown field {other:?} (random, key_share, session_id)"
             )),
         }
     }
@@ -634,7 +636,7 @@ fn action(spec: StepSpec) -> Result<Action, String> {
             Some(names) => {
                 let fields = names
                     .iter()
-                    .map(|n| FreshField::from_name(n))
+                    .map(|n| FreshField::from_name(n).map_err(|e| format!("fresh: {e}")))
                     .collect::<Result<_, _>>()?;
                 actions.push(Action::ExpectFresh { codes, fields });
             }
@@ -730,6 +732,19 @@ fn action(spec: StepSpec) -> Result<Action, String> {
         if let Some(set) = &alter.set {
             crate::alter::check_fields(code(name)?, set)?;
         }
+        for field in alter.reuse.iter().flatten() {
+            let field = FreshField::from_name(field).map_err(|e| format!("alter.reuse: {e}"))?;
+            let code = code(name)?;
+            if !btls::msgs::layout::layout(code)
+                .iter()
+                .any(|f| f.name == field.name())
+            {
+                return Err(format!("alter.reuse: {code} has no field {}", field.name()));
+            }
+        }
+    }
+    if spec.alter.as_ref().is_some_and(|a| a.reuse.is_some()) && spec.send.is_none() {
+        return Err("alter.reuse goes with `send` (a handshake message)".into());
     }
     match actions.len() {
         1 => actions.pop().ok_or_else(|| "no action".to_owned()),

@@ -142,6 +142,55 @@ fn timing_fields_on_the_wrong_step_or_an_empty_window_are_rejected_at_their_line
 }
 
 #[test]
+fn a_reused_field_the_message_lacks_or_does_not_know_is_rejected_at_its_line() {
+    let dir = temp_dir("reuse");
+    for (name, step, want) in [
+        (
+            "unknown.toml",
+            "send = \"CLIENT_HELLO\"\nalter = { reuse = [\"nonce\"] }",
+            "unknown.toml:5: step 1: alter.reuse: unknown field \"nonce\"",
+        ),
+        (
+            "lacks.toml",
+            "send = \"CLIENT_READY\"\nalter = { reuse = [\"session_id\"] }",
+            "lacks.toml:5: step 1: alter.reuse: CLIENT_READY has no field session_id",
+        ),
+    ] {
+        let path = write(&dir, name, &format!("{HEADER}[[step]]\n{step}\n"));
+        let err = load_file(&dir, &path).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn reusing_a_value_the_iut_has_not_sent_fails_the_case_naming_the_field() {
+    let dir = temp_dir("reuse-none");
+    let path = write(
+        &dir,
+        "s.toml",
+        &format!(
+            "{HEADER}[[step]]\nsend = \"CLIENT_HELLO\"\nalter = {{ reuse = [\"session_id\"] }}\n"
+        ),
+    );
+    let scenario = load_file(&dir, &path).unwrap().remove(0);
+    let result = run_case(
+        &scenario,
+        &reference(),
+        &RunOptions::new(1, dir.join("work")),
+    );
+    let Verdict::Fail(why) = &result.verdict else {
+        panic!("{:?}", result.verdict);
+    };
+    assert_eq!(why.step, 1);
+    assert!(
+        why.actual
+            .contains("the IUT has sent no session_id to reuse"),
+        "{}",
+        why.actual
+    );
+}
+
+#[test]
 fn a_zero_session_lifetime_or_a_clock_for_the_peer_is_rejected_naming_the_field() {
     let dir = temp_dir("lifetime");
     for (name, section, want) in [

@@ -388,7 +388,7 @@ impl Client {
             verify_data,
         }));
         common.enable_write(details.cipher_suite, &schedule.client_traffic(&h_k))?; // BT-REC-1
-        Ok(State::ExpectServerReady(Box::new(Negotiated {
+        let neg = Negotiated {
             key: attempt.key,
             client_random: attempt.random,
             peer_key: server_key,
@@ -398,7 +398,15 @@ impl Client {
             session_id: details.session_id,
             suite: details.cipher_suite,
             resumed: false,
-        })))
+        };
+        if common.quirk(Quirk::StoreSessionEarly) {
+            if let (true, Some(server)) = (self.config.resumption, &self.config.expected_server) {
+                self.config
+                    .sessions
+                    .insert(server, neg.session(common, Side::Client));
+            }
+        }
+        Ok(State::ExpectServerReady(Box::new(neg)))
     }
 
     fn on_server_ready(

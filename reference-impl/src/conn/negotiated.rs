@@ -31,6 +31,26 @@ impl Negotiated {
         self.schedule.server_traffic(&self.h_k)
     }
 
+    /// The session a full handshake stores (BT-RES-1), its `resumption_secret` over the
+    /// transcript so far (BT-KS-6: `h_F` once both READY messages are in).
+    pub(crate) fn session(&self, common: &Common, side: Side) -> StoredSession {
+        let (client_key, server_key) = match side {
+            Side::Client => (self.key.published.clone(), self.peer_key.clone()),
+            Side::Server => (self.peer_key.clone(), self.key.published.clone()),
+        };
+        StoredSession {
+            session_id: self.session_id,
+            resumption_secret: self
+                .schedule
+                .resumption_secret(&common.transcript.current()),
+            key_algorithm: self.key.published.key_algorithm,
+            cipher_suite: self.suite,
+            client_key,
+            server_key,
+            created_ms: common.now_ms,
+        }
+    }
+
     /// Completes the handshake once both READY messages are verified: learns the peer key
     /// (BT-CACHE-1, BT-KEY-13), reports the summary, and returns the session to store after a full
     /// handshake (BT-RES-1, BT-KS-6).
@@ -46,19 +66,7 @@ impl Negotiated {
         } else if !self.resumed {
             peer_keys.remember(&self.peer_key); // BT-KEY-13: a known key names its registration too
         }
-        let (client_key, server_key) = match side {
-            Side::Client => (self.key.published.clone(), self.peer_key.clone()),
-            Side::Server => (self.peer_key.clone(), self.key.published.clone()),
-        };
-        let session = (!self.resumed).then(|| StoredSession {
-            session_id: self.session_id,
-            resumption_secret: self.schedule.resumption_secret(&h_f),
-            key_algorithm: self.key.published.key_algorithm,
-            cipher_suite: self.suite,
-            client_key,
-            server_key,
-            created_ms: common.now_ms,
-        });
+        let session = (!self.resumed).then(|| self.session(common, side));
         let summary = HandshakeSummary {
             session_id: self.session_id,
             key_algorithm: self.key.published.key_algorithm,

@@ -375,7 +375,7 @@ impl Server {
             common.send_handshake(&HandshakeMessage::ServerReady(ServerReady { verify_data }));
             self.sent_ready = true;
         }
-        Ok(State::ExpectClientReady(Box::new(Negotiated {
+        let neg = Negotiated {
             key: hello.offer.key,
             client_random: hello.offer.hello.hello.random,
             peer_key: hello.client_key,
@@ -385,7 +385,13 @@ impl Server {
             session_id,
             suite,
             resumed: false,
-        })))
+        };
+        if common.quirk(Quirk::StoreSessionEarly) && self.config.resumption {
+            self.config
+                .sessions
+                .insert(neg.session(common, Side::Server));
+        }
+        Ok(State::ExpectClientReady(Box::new(neg)))
     }
 
     fn on_client_ready(
