@@ -79,7 +79,7 @@ impl Mutation {
             Self::Instead(code) => Change::Instead(*code),
             Self::Duplicate => Change::Duplicate,
             Self::Raw(bytes) => Change::Bytes(bytes.clone()),
-            _ => Change::Alter(self.alter()?),
+            _ => Change::Alter(Box::new(self.alter()?)),
         })
     }
 

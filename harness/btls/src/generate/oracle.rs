@@ -268,7 +268,7 @@ pub fn received_frames(
 #[derive(Debug, Clone)]
 pub enum Change {
     /// The frame altered (lengths, bit flips, replays, selections).
-    Alter(Alter),
+    Alter(Box<Alter>),
     /// The first this many bytes of the frame, then end of stream.
     Cut(usize),
     /// A valid sample of this (later) message instead of the frame.
