@@ -52,7 +52,9 @@ fn main() -> ExitCode {
             .arg(&scenarios)
             .arg("--report-dir")
             .arg(&report_dir)
-            .args(["--jobs", "2", "-q"]);
+            // Cases wait on the IUT more than they compute, so four at once on two cores;
+            // the first failure ends the run (a mutant caught needs no more cases).
+            .args(["--jobs", "4", "-q", "--fail-fast"]);
         if let Some(f) = filter {
             run.args(["--filter", f]);
         }

@@ -41,6 +41,12 @@ pub struct Alter {
     /// verifier skipping the `S < L` check accepts (BT-HS-20, BT-HS-21).
     #[serde(default)]
     pub malleate_signature: bool,
+    /// SESSION_DETAILS or CLIENT_READY: replace the `s` half of the peer's own ECDSA P-256
+    /// signature by n − s. `(r, n − s)` is the other valid signature of the same nonce, which
+    /// anyone can make without the key (ECDSA is malleable), so the receiver accepts it; what
+    /// it must notice is that the two transcripts now differ (BT-HS-22, BT-HS-19).
+    #[serde(default)]
+    pub negate_ecdsa_s: bool,
 }
 
 /// The Ed25519 group order L, little-endian (RFC 8032 §5.1).
@@ -63,28 +69,52 @@ pub(crate) fn malleate(signature: &mut [u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Applies `malleate_signature` to a SESSION_DETAILS or CLIENT_READY frame.
-fn malleate_frame(frame: &[u8]) -> Result<Vec<u8>, String> {
+/// The P-256 group order n, big-endian (SEC 2 §2.4.2).
+pub(crate) const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// `n − s` in the second half of a 64-byte ECDSA P-256 signature `r || s` (0 < s < n).
+pub(crate) fn negate_s(signature: &mut [u8]) -> Result<(), String> {
+    let s_half = signature
+        .get_mut(32..64)
+        .ok_or("alter.negate_ecdsa_s: the signature is not 64 bytes")?;
+    let mut borrow = 0i16;
+    for (b, n) in s_half.iter_mut().zip(P256_N).rev() {
+        let diff = i16::from(n) - i16::from(*b) - borrow;
+        borrow = i16::from(diff < 0);
+        *b = (diff.rem_euclid(256) & 0xff) as u8;
+    }
+    Ok(())
+}
+
+/// Changes the signature of a SESSION_DETAILS or CLIENT_READY frame with `change` (the
+/// alteration `name`).
+fn resign_frame(
+    frame: &[u8],
+    name: &str,
+    change: fn(&mut [u8]) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
     let (code, body) = match frame {
-        [2, ..] | [3, ..] => return Err("alter.malleate_signature: not a handshake frame".into()),
         [1, code, _, _, body @ ..] => (H(*code), body),
-        _ => return Err("alter.malleate_signature: not a handshake frame".into()),
+        _ => return Err(format!("alter.{name}: not a handshake frame")),
     };
     let msg = HandshakeMessage::decode(code, body)
-        .map_err(|e| format!("alter.malleate_signature: {e}"))?
-        .ok_or("alter.malleate_signature: an empty message")?;
+        .map_err(|e| format!("alter.{name}: {e}"))?
+        .ok_or_else(|| format!("alter.{name}: an empty message"))?;
     let msg = match msg {
         HandshakeMessage::SessionDetails(mut d) if d.signature.len() == 64 => {
-            malleate(&mut d.signature)?;
+            change(&mut d.signature)?;
             HandshakeMessage::SessionDetails(d)
         }
         HandshakeMessage::ClientReady(mut r) if r.signature.len() == 64 => {
-            malleate(&mut r.signature)?;
+            change(&mut r.signature)?;
             HandshakeMessage::ClientReady(r)
         }
         other => {
             return Err(format!(
-                "alter.malleate_signature: {} has no 64-byte signature",
+                "alter.{name}: {} has no 64-byte signature",
                 other.code()
             ))
         }
@@ -313,7 +343,10 @@ pub fn apply(frame: Vec<u8>, alter: &Alter) -> Result<Vec<u8>, String> {
         None => frame,
     };
     if alter.malleate_signature {
-        frame = malleate_frame(&frame)?;
+        frame = resign_frame(&frame, "malleate_signature", malleate)?;
+    }
+    if alter.negate_ecdsa_s {
+        frame = resign_frame(&frame, "negate_ecdsa_s", negate_s)?;
     }
     if let Some(n) = alter.truncate_body {
         frame.truncate(FRAME_HEADER_LEN + n);

@@ -291,6 +291,33 @@ fn run_step(
                 check_fresh(log.received(), fields).map_err(|e| f(&want, e))?;
             }
         }
+        Action::ExpectInTransit {
+            code,
+            alter: change,
+        } => {
+            let want = format!("{code}{when}");
+            let frame = s
+                .read_unfed(log, index, timeout)
+                .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+            step.check_arrival(s.age()).map_err(|e| f(&want, e))?;
+            if handshake_code(&frame) != Some(*code) {
+                return Err(f(&want, s.describe(&frame)));
+            }
+            let changed = alter::apply(frame, change).map_err(|e| f("a valid alteration", e))?;
+            log.note(
+                index,
+                format!(
+                    "in transit: the harness's side reads {}",
+                    s.describe(&changed)
+                ),
+            );
+            if let Err(e) = s.feed(&changed) {
+                return Err(f(
+                    &format!("{want}, changed in transit, that the reference accepts"),
+                    format!("the reference rejects it: {e} ({})", e.requirement()),
+                ));
+            }
+        }
         Action::ExpectAlert { allowed, lenient } => {
             let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
             let want = format!("alert {}{when}", names.join(" or "));

@@ -272,6 +272,15 @@ pub enum Action {
         /// Fields that must be new.
         fields: Vec<FreshField>,
     },
+    /// Expect this handshake message, and hand it to the reference peer changed by `alter`: a
+    /// man in the middle who changed it in transit, while the IUT's transcript keeps what it
+    /// sent (`expect` with `alter`).
+    ExpectInTransit {
+        /// The message the IUT must send.
+        code: HandshakeCode,
+        /// What the peer reads instead.
+        alter: Alter,
+    },
     /// Expect a frame with this header, whatever the reference peer makes of it.
     ExpectFrame(FrameShape),
     /// Expect an alert: any of these descriptions. `lenient`: a close without alert passes
@@ -552,6 +561,7 @@ fn timing(step: &Step) -> Result<(), String> {
         step.action,
         Action::Expect(_)
             | Action::ExpectFresh { .. }
+            | Action::ExpectInTransit { .. }
             | Action::ExpectFrame(_)
             | Action::ExpectAlert { .. }
             | Action::ExpectClose
@@ -626,14 +636,24 @@ fn action(spec: StepSpec) -> Result<Action, String> {
         actions.push(Action::SendAlert(alert));
     }
     if let Some(expect) = spec.expect.clone() {
-        let codes = expect
+        let codes: Vec<HandshakeCode> = expect
             .into_vec()
             .iter()
             .map(|n| code(n))
             .collect::<Result<_, _>>()?;
-        match &spec.fresh {
-            None => actions.push(Action::Expect(codes)),
-            Some(names) => {
+        match (&spec.fresh, &spec.alter) {
+            (None, Some(alter)) => match codes.as_slice() {
+                [code] => actions.push(Action::ExpectInTransit {
+                    code: *code,
+                    alter: alter.clone(),
+                }),
+                _ => return Err("`alter` on `expect` names one message".into()),
+            },
+            (Some(_), Some(_)) => {
+                return Err("`fresh` and `alter` do not go together on one `expect`".into())
+            }
+            (None, None) => actions.push(Action::Expect(codes)),
+            (Some(names), None) => {
                 let fields = names
                     .iter()
                     .map(|n| FreshField::from_name(n).map_err(|e| format!("fresh: {e}")))
@@ -711,8 +731,12 @@ fn action(spec: StepSpec) -> Result<Action, String> {
         }
         actions.push(Action::Release(order.clone()));
     }
-    if spec.alter.is_some() && spec.send.is_none() && spec.send_app.is_none() {
-        return Err("`alter` goes with `send` or `send_app`".into());
+    if spec.alter.is_some()
+        && spec.send.is_none()
+        && spec.send_app.is_none()
+        && spec.expect.is_none()
+    {
+        return Err("`alter` goes with `send`, `send_app` or `expect`".into());
     }
     let writes = spec.send.is_some()
         || spec.inject.is_some()
@@ -727,6 +751,14 @@ fn action(spec: StepSpec) -> Result<Action, String> {
     }
     if spec.lenient.is_some() && spec.expect_alert.is_none() {
         return Err("`lenient` goes with `expect_alert`".into());
+    }
+    if let (Some(alter), Some(names)) = (&spec.alter, &spec.expect) {
+        if alter.reuse.is_some() || alter.replace.is_some() {
+            return Err("alter on `expect`: `reuse` and `replace` go with `send`".into());
+        }
+        if let (Some(set), [name]) = (&alter.set, names.clone().into_vec().as_slice()) {
+            crate::alter::check_fields(code(name)?, set)?;
+        }
     }
     if let (Some(alter), Some(name)) = (&spec.alter, &spec.send) {
         if let Some(set) = &alter.set {

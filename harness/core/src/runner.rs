@@ -9,7 +9,7 @@ use crate::verdict::{explain, CaseResult, Verdict};
 use harness_capture::Format;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -99,6 +99,8 @@ pub struct RunReport {
     pub stale_expectations: Vec<String>,
     /// The format the case captures are written in.
     pub capture_format: Format,
+    /// Cases not started because an earlier one failed (`SuiteOptions::fail_fast`).
+    pub not_run: usize,
 }
 
 impl RunReport {
@@ -156,6 +158,9 @@ pub struct SuiteOptions<'a> {
     pub progress: Option<&'a Mutex<dyn Write + Send>>,
     /// Where the reports will put the transcripts, so that a failure can name its file.
     pub transcripts: Option<PathBuf>,
+    /// Start no case once one has failed (those already running finish); the cases left are
+    /// counted in [`RunReport::not_run`] and appear in no report.
+    pub fail_fast: bool,
 }
 
 /// Runs `cases` with `run` on `options.jobs` threads. `info` names each case.
@@ -168,8 +173,15 @@ pub fn run_suite<C: Sync>(
     let started = Instant::now();
     let total = cases.len();
     let done = AtomicUsize::new(0);
+    let stopped = AtomicBool::new(false);
     let results = parallel_map(cases, options.jobs, |_, case| {
+        if options.fail_fast && stopped.load(Ordering::SeqCst) {
+            return None;
+        }
         let report = judge(info(case), run(case), options.expectations);
+        if report.status.is_failure() {
+            stopped.store(true, Ordering::SeqCst);
+        }
         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(out) = options.progress {
             if let Ok(mut out) = out.lock() {
@@ -186,10 +198,11 @@ pub fn run_suite<C: Sync>(
                 }
             }
         }
-        report
+        Some(report)
     });
     let ids: Vec<String> = cases.iter().map(|c| info(c).id).collect();
-    let cases: Vec<CaseReport> = results.into_iter().flatten().collect();
+    let cases: Vec<CaseReport> = results.into_iter().flatten().flatten().collect();
+    let not_run = total - cases.len();
     RunReport {
         protocol: options.protocol.0,
         protocol_name: options.protocol.1,
@@ -204,5 +217,70 @@ pub fn run_suite<C: Sync>(
             .map(str::to_owned)
             .collect(),
         capture_format: options.capture_format,
+        not_run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Role;
+    use crate::verdict::Failure;
+
+    fn info(n: &u32) -> CaseInfo {
+        CaseInfo {
+            id: format!("server/alerts/case-{n}"),
+            title: String::new(),
+            path: PathBuf::new(),
+            iut_role: Role::Server,
+            requirements: Vec::new(),
+        }
+    }
+
+    fn result(fail: bool) -> CaseResult {
+        let verdict = if fail {
+            Verdict::Fail(Failure {
+                step: 1,
+                line: 1,
+                expected: "x".into(),
+                actual: "y".into(),
+            })
+        } else {
+            Verdict::Pass
+        };
+        CaseResult {
+            verdict,
+            transcript: String::new(),
+            capture: Default::default(),
+            key_log: None,
+            stderr: String::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn options(expectations: &Expectations, fail_fast: bool) -> SuiteOptions<'_> {
+        SuiteOptions {
+            protocol: ("btls", "bTLS"),
+            iut: "iut",
+            seed: 1,
+            capture_format: Format::Pcapng,
+            expectations,
+            jobs: 1,
+            progress: None,
+            transcripts: None,
+            fail_fast,
+        }
+    }
+
+    #[test]
+    fn fail_fast_starts_no_case_after_a_failure() {
+        let cases: Vec<u32> = (0..6).collect();
+        let none = Expectations::default();
+        let run = |n: &u32| result(*n == 2);
+        let all = run_suite(&cases, info, run, &options(&none, false));
+        assert_eq!((all.cases.len(), all.not_run), (6, 0));
+        let quick = run_suite(&cases, info, run, &options(&none, true));
+        assert_eq!((quick.cases.len(), quick.not_run), (3, 3));
+        assert!(quick.failed());
     }
 }

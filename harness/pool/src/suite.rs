@@ -122,6 +122,7 @@ pub fn run(args: &SuiteArgs) -> Result<(RunReport, Coverage), String> {
             jobs: args.jobs.max(1),
             progress,
             transcripts: args.report_dir.clone(),
+            fail_fast: false,
         },
     );
     if let Some(dir) = &args.report_dir {

@@ -90,6 +90,7 @@ class HandshakeInfo:
             "resumed": self.resumed,
             "peer_reg_handle": self.peer_reg_handle.decode("utf-8", "replace"),
             "peer_key_handle": self.peer_key_handle.decode("utf-8", "replace"),
+            "peer_public_key": self.peer_public_key.hex(),
         }
 
 

@@ -14,7 +14,8 @@ Validation (BT-KEY-4) runs, in order: the handles (BT-KEY-5), trust (BT-KEY-9), 
 by the first rule of BT-KEY-9 that applies:
 
 (a) pinned handles: the key must equal the pinned bytes (PIN_MISMATCH);
-(b) a key equal to the configured known key of its handles is trusted;
+(b) a key equal to the configured known key of its handles in every field before its registry
+    signature (handles, algorithm, public key, validity) is trusted;
 (c) a non-empty registry signature must verify under a trusted registry key whose scope covers
     the key's ``reg_handle`` (BT-KEY-15), else BAD_REGISTRY_SIGNATURE (BT-KEY-10);
 (d) an unsigned key is trusted only by trust on first use, per registration (BT-KEY-13), else
@@ -186,8 +187,8 @@ class PeerKeys:
         if pinned is not None:  # (a)
             return None if pinned == key.public_key else ValidationReason.PIN_MISMATCH
         known = self.policy.known.get(key.handles)
-        if known is not None and (known.key_algorithm, known.public_key) == (key.key_algorithm, key.public_key):
-            return None  # (b), whatever its registry_signature holds
+        if known is not None and known.tbs() == key.tbs():
+            return None  # (b): every field before registry_signature, whatever that holds
         if key.registry_signature:  # (c), BT-KEY-10, BT-KEY-15
             if self.policy.registry_signature_verifies(key):
                 return None

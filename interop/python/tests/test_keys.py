@@ -74,6 +74,13 @@ class Validation(unittest.TestCase):
         key = published("client-ed25519")
         self.assertIsNone(self.check(key, known=["client-ed25519"]))
 
+    def test_a_known_key_is_equal_in_every_field_but_its_signature(self) -> None:
+        key = published("client-ed25519")
+        resigned = dataclasses.replace(key, registry_signature=b"\x07" * 64)
+        self.assertIsNone(self.check(resigned, known=["client-ed25519"]))  # BT-KEY-9 (b)
+        extended = dataclasses.replace(key, not_after=key.not_after + 1)
+        self.assertEqual(self.check(extended, known=["client-ed25519"]), ValidationReason.UNTRUSTED_KEY)
+
     def test_each_reason_in_order(self) -> None:
         key = published("client-ed25519")
         peer = config(["server-ed25519"], known=["client-ed25519"]).peer_keys

@@ -230,7 +230,8 @@ impl PeerKeys {
         let known = self
             .known
             .get(&(key.reg_handle.clone(), key.key_handle.clone()))
-            .is_some_and(|k| k == key);
+            // BT-KEY-9 (b): equal in every field before the signature, whatever that holds.
+            .is_some_and(|k| k.to_be_signed() == key.to_be_signed());
         let context = TrustContext {
             known,
             first_use: &self.first_use,
@@ -329,6 +330,21 @@ mod tests {
         assert_eq!(keys.resolve(NAMED, 100), Ok(Resolved::Unknown));
         assert_eq!(
             keys.validate(&unsigned(2_000), NAMED, 100),
+            Err(ValidationFailure::UNTRUSTED_KEY)
+        );
+    }
+
+    #[test]
+    fn a_known_key_is_equal_in_every_field_but_its_signature() {
+        let mut keys = PeerKeys::default();
+        keys.add_known(unsigned(2_000));
+        let mut signed = unsigned(2_000);
+        signed.registry_signature = vec![7; 64];
+        assert_eq!(keys.validate(&signed, NAMED, 100), Ok(()), "BT-KEY-9 (b)");
+        // The same key pair with a later not_after is not the known key: its holder cannot
+        // extend a known key's validity.
+        assert_eq!(
+            keys.validate(&unsigned(3_000), NAMED, 100),
             Err(ValidationFailure::UNTRUSTED_KEY)
         );
     }

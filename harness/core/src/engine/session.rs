@@ -267,14 +267,31 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
         index: usize,
         timeout: Duration,
     ) -> Result<(Vec<u8>, Result<(), R::Error>), Read1> {
+        let frame = self.read_unfed(log, index, timeout)?;
+        let verdict = self.feed(&frame);
+        Ok((frame, verdict))
+    }
+
+    /// Reads one frame from the IUT and logs it, without handing it to the peer: for a frame
+    /// the peer is to read changed, as a man in the middle would pass it on ([`Session::feed`]).
+    pub fn read_unfed(
+        &mut self,
+        log: &mut Log<'_, P>,
+        index: usize,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, Read1> {
         match read_logged(&mut self.reader, &mut self.stream, log, index, timeout) {
             Read1::Frame(frame) => {
                 log.frame(index, false, &frame);
-                let verdict = self.peer.receive(&frame, crate::clock::now_ms());
-                Ok((frame, verdict))
+                Ok(frame)
             }
             other => Err(other),
         }
+    }
+
+    /// Hands the peer a frame as though the IUT had sent it; the peer's verdict on it.
+    pub fn feed(&mut self, frame: &[u8]) -> Result<(), R::Error> {
+        self.peer.receive(frame, crate::clock::now_ms())
     }
 
     /// How long ago the harness got this connection.

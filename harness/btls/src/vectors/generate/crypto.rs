@@ -226,6 +226,22 @@ pub(super) fn signatures() -> Value {
                         }
                         tests.push(t);
                     }
+                    let mut negated = sig.clone();
+                    if *alg == KeyAlgorithm::ECDSA_P256_ECDH_P256
+                        && crate::alter::negate_s(&mut negated).is_ok()
+                    {
+                        let mut t = base.clone();
+                        if let Some(m) = t.as_object_mut() {
+                            m.insert(
+                                "comment".into(),
+                                json!(format!("{context}: (r, n - s), the other valid signature")),
+                            );
+                            m.insert("flags".into(), json!(["MalleableEcdsa"]));
+                            m.insert("signature".into(), json!(hex::encode(&negated)));
+                            m.insert("result".into(), json!("valid"));
+                        }
+                        tests.push(t);
+                    }
                 }
             }
         }
@@ -241,17 +257,12 @@ pub(super) fn signatures() -> Value {
             "MalleatedS": {"bugType": "SIGNATURE_MALLEABILITY", "description": "Ed25519: the valid signature with L added to S (RFC 8032 §5.1.7 requires S < L): decrypt_error."},
             "WrongLength": {"bugType": "MODIFIED_SIGNATURE", "description": "The valid signature one byte short, one byte long, or a single byte (BT-HS-20, BT-HS-21: a signature of the wrong length does not verify): decrypt_error."},
             "RangeCheck": {"bugType": "MISSING_RANGE_CHECK", "description": "ECDSA-P256: r or s zero, or equal to the group order n (both must lie in 1..n-1): decrypt_error."},
+            "MalleableEcdsa": {"bugType": "SIGNATURE_MALLEABILITY", "description": "ECDSA-P256: (r, n - s) verifies as (r, s) does, and anyone can make it without the key: valid. A receiver must accept it; what protects the handshake is that each party's transcript holds the bytes it received, so a man in the middle who swaps it is caught at the READY MACs."},
             "OtherLabel": {"bugType": "CONFUSED_CONTEXT", "description": "A valid signature by the same key over the other message's signed data (the other label, the other role): decrypt_error."},
         }),
         groups,
     )
 }
-
-/// The P-256 group order n, big-endian.
-const P256_N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-];
 
 /// Wycheproof-style invalid signatures derived from `sig`, a valid one (flag, comment, bytes);
 /// `other` is the key's valid signature over the other message's signed data.
@@ -288,8 +299,8 @@ fn wycheproof(alg: KeyAlgorithm, sig: &[u8], other: &[u8]) -> Vec<(&'static str,
         for (comment, bytes) in [
             ("r = 0", [&[0u8; 32][..], s].concat()),
             ("s = 0", [r, &[0u8; 32][..]].concat()),
-            ("r = n", [&P256_N[..], s].concat()),
-            ("s = n", [r, &P256_N[..]].concat()),
+            ("r = n", [&crate::alter::P256_N[..], s].concat()),
+            ("s = n", [r, &crate::alter::P256_N[..]].concat()),
         ] {
             out.push(("RangeCheck", comment.to_owned(), bytes));
         }

@@ -47,6 +47,10 @@ pub(crate) struct RunArgs {
     /// Print nothing per case.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+    /// Start no case once one has failed (those running finish); the reports hold the cases
+    /// that ran. For a quick yes or no, as mutation testing needs.
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
 }
 
 pub(crate) fn default_jobs() -> usize {
@@ -88,6 +92,7 @@ pub(crate) fn main(args: RunArgs) -> Result<bool> {
             jobs: args.jobs,
             progress: (!args.quiet).then_some(&progress as &Mutex<dyn std::io::Write + Send>),
             transcripts: Some(args.report_dir.clone()),
+            fail_fast: args.fail_fast,
         },
     );
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -116,8 +121,12 @@ pub(crate) fn main(args: RunArgs) -> Result<bool> {
             eprint!("{why}");
         }
     }
+    let not_run = match report.not_run {
+        0 => String::new(),
+        n => format!(", {n} not run (--fail-fast)"),
+    };
     println!(
-        "{} passed, {} failed, {} unsupported, {} expected failures — {:.2} s; reports in {}",
+        "{} passed, {} failed, {} unsupported, {} expected failures{not_run} — {:.2} s; reports in {}",
         report.count(Status::Pass),
         report.count(Status::Fail) + report.count(Status::UnexpectedPass),
         report.count(Status::Unsupported),
