@@ -271,6 +271,7 @@ fn report(conn_index: u32, event: Event) {
             resumed: s.resumed,
             peer_reg_handle: String::from_utf8_lossy(&s.peer_key.reg_handle).into_owned(),
             peer_key_handle: String::from_utf8_lossy(&s.peer_key.key_handle).into_owned(),
+            peer_public_key: Some(hex::encode(&s.peer_key.public_key)),
         },
         Event::AlertSent(a) => AdapterEvent::AlertSent {
             conn: c,

@@ -602,7 +602,9 @@ fn check_outcome(scenario: &Scenario, finished: &Finished) -> Result<(), Failure
             ),
         ));
     }
-    let check = scenario.outcome.check(scenario.expects_failure());
+    let peer_keys = crate::peer::own_public_keys(scenario);
+    let mut check = scenario.outcome.check(scenario.expects_failure());
+    check.peer_public_keys = &peer_keys;
     check_party(finished.code, &typed(&finished.events), &check, "")
         .map_err(|m| fail(0, 0, m.expected, m.actual))
 }

@@ -91,6 +91,9 @@ pub enum Event {
         /// The peer's key handle.
         #[serde(default)]
         peer_key_handle: String,
+        /// The peer's public key (hex; revision 1.3, optional).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_public_key: Option<String>,
     },
     /// A handshake message was sent (optional).
     HandshakeSent {

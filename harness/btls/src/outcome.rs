@@ -34,6 +34,9 @@ pub struct PartyCheck<'a> {
     pub peer_reg_handle: Option<&'a str>,
     /// The peer key handle every completed handshake exports (BT-KEY-16).
     pub peer_key_handle: Option<&'a str>,
+    /// The public keys (hex) the peer holds: a `peer_public_key` that a completed handshake
+    /// exports must be one of them (BT-KEY-16; empty: not checked).
+    pub peer_public_keys: &'a [String],
     /// The reason of a key the party rejected.
     pub validation_failed: Option<&'a str>,
     /// The reason the peer gave for rejecting the party's key.
@@ -105,8 +108,25 @@ pub fn check_party(
             _ => None,
         })
         .collect();
-    // BT-KEY-16: handles are compared byte for byte.
+    // BT-KEY-16: handles are compared byte for byte; an exported public key must be the peer's.
     for e in events {
+        if let Event::HandshakeComplete {
+            peer_reg_handle,
+            peer_key_handle,
+            peer_public_key: Some(exported),
+            ..
+        } = e
+        {
+            if !check.peer_public_keys.is_empty() && !check.peer_public_keys.contains(exported) {
+                return Err(mismatch(
+                    format!(
+                        "peer_public_key one of the peer's keys ({})",
+                        check.peer_public_keys.join(", ")
+                    ),
+                    format!("peer_public_key {exported} ({peer_reg_handle}/{peer_key_handle})"),
+                ));
+            }
+        }
         if let Event::HandshakeComplete {
             peer_reg_handle,
             peer_key_handle,
@@ -299,6 +319,7 @@ mod tests {
             resumed,
             peer_reg_handle: String::new(),
             peer_key_handle: String::new(),
+            peer_public_key: Some("aa".into()),
         }
     }
 
@@ -315,6 +336,7 @@ mod tests {
         ];
         let ok = PartyCheck::default();
         assert!(check_party(Some(0), &events, &ok, "").is_ok());
+        let (keys_with, keys_without) = (["bb".to_owned(), "aa".to_owned()], ["bb".to_owned()]);
         let cases = [
             PartyCheck {
                 failure: true,
@@ -356,6 +378,10 @@ mod tests {
                 data_received: Some(1),
                 ..ok
             },
+            PartyCheck {
+                peer_public_keys: &keys_without,
+                ..ok
+            },
         ];
         for (i, c) in cases.iter().enumerate() {
             assert!(check_party(Some(0), &events, c, "").is_err(), "case {i}");
@@ -375,6 +401,10 @@ mod tests {
             },
             PartyCheck {
                 peer_validation_failed: Some("untrusted_key"),
+                ..ok
+            },
+            PartyCheck {
+                peer_public_keys: &keys_with,
                 ..ok
             },
         ];

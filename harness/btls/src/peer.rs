@@ -13,6 +13,21 @@ use harness_core::Role;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The public keys of the keys the harness's side holds in `scenario` (hex): what a
+/// `handshake_complete`'s `peer_public_key` may name (BT-KEY-16).
+pub fn own_public_keys(scenario: &Scenario) -> Vec<String> {
+    let (default_own, _) = default_keys(scenario.iut_role.peer());
+    scenario
+        .peer
+        .keys
+        .as_ref()
+        .unwrap_or(&default_own)
+        .iter()
+        .filter_map(|n| Fixtures::get().key(n))
+        .map(|k| hex::encode(&k.published.public_key))
+        .collect()
+}
+
 /// Builds the reference peer's configuration.
 fn peer_keys(
     config: &PartyConfig,
