@@ -40,7 +40,7 @@ selection=(
     # never reads it, so its mutants say nothing about the suite.
     --exclude reference-impl/src/msgs/layout.rs
     # Debug and Display text is not on the wire.
-    --exclude-re 'impl (fmt::)?(Debug|Display) for'
+    --exclude-re 'impl (std::)?(fmt::)?(Debug|Display) for'
     # The quirks are the planted bugs of `btls-harness quirks`; the suite runs the reference with
     # none on, so a mutant that switches one off changes nothing.
     --exclude-re 'Common::quirk|Quirk::'

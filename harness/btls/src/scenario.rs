@@ -102,6 +102,10 @@ pub struct Outcome {
     /// The negotiated cipher suite.
     #[serde(default, deserialize_with = "names::one::<_, CipherSuite>")]
     pub cipher_suite: Option<String>,
+    /// The reason of the FAILED_VALIDATION the IUT received, as its `validation_failed` event
+    /// with `by` = `peer` reports it.
+    #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
+    pub peer_validation_failed: Option<String>,
     /// The reason of the FAILED_VALIDATION the IUT sent.
     #[serde(default, deserialize_with = "names::one::<_, ValidationFailure>")]
     pub validation_failed: Option<String>,
@@ -124,6 +128,7 @@ impl Outcome {
             key_algorithm: self.key_algorithm.as_deref(),
             cipher_suite: self.cipher_suite.as_deref(),
             validation_failed: self.validation_failed.as_deref(),
+            peer_validation_failed: self.peer_validation_failed.as_deref(),
             application_data: self.application_data.as_deref(),
             peer_reg_handle: self.peer_reg_handle.as_deref(),
             peer_key_handle: self.peer_key_handle.as_deref(),

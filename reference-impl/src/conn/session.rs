@@ -127,3 +127,50 @@ impl ClientSessionStore {
         self.0.lock().remove(server);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+mod tests {
+    use super::*;
+
+    fn key() -> PublishedKey {
+        PublishedKey {
+            reg_handle: b"alice".to_vec(),
+            key_handle: b"k1".to_vec(),
+            key_algorithm: KeyAlgorithm::ED25519_X25519,
+            public_key: vec![0x58; 32],
+            not_before: 0,
+            not_after: 1,
+            registry_signature: Vec::new(),
+        }
+    }
+
+    fn session(id: u8, created_ms: u64) -> StoredSession {
+        StoredSession {
+            session_id: [id; SESSION_ID_LEN],
+            resumption_secret: zeroize::Zeroizing::new([id; 32]),
+            key_algorithm: KeyAlgorithm::ED25519_X25519,
+            cipher_suite: CipherSuite::AES_256_GCM,
+            client_key: key(),
+            server_key: key(),
+            created_ms,
+        }
+    }
+
+    #[test]
+    fn a_full_store_evicts_its_oldest_session() {
+        let cache = ServerSessionCache::new(2);
+        cache.insert(session(2, 20));
+        cache.insert(session(1, 10));
+        // Replacing a session it holds evicts nothing.
+        cache.insert(session(2, 25));
+        assert_eq!(cache.len(), 2);
+        cache.insert(session(3, 30));
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&[1; SESSION_ID_LEN]).is_none(), "the oldest goes");
+        assert!(cache.get(&[2; SESSION_ID_LEN]).is_some());
+        assert!(cache.get(&[3; SESSION_ID_LEN]).is_some());
+        assert!(!cache.is_empty());
+        assert!(ServerSessionCache::new(0).is_empty());
+    }
+}
