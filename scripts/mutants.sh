@@ -12,6 +12,8 @@
 #   bash scripts/mutants.sh --shard 3/16         # one shard, for a CI matrix of 16 runners
 #   bash scripts/mutants.sh --sample             # CI's small fixed sample (fails on a survivor)
 #   bash scripts/mutants.sh --list               # the mutants, without running them
+#   bash scripts/mutants.sh --re 'RecordKey::open' # only the mutants whose name matches (after
+#                                                #   new cases, to re-run the survivors)
 #
 # Results go to reports/mutants/<name>/mutants.out (cargo-mutants' own files) and
 # reports/mutants/<name>/summary.md (the score, and every surviving mutant with the requirement
@@ -19,14 +21,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-shard="" name="full" mode=run
+shard="" name="full" mode=run filter=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --shard) shard="$2"; name="shard-${2/\//-of-}"; shift 2 ;;
         --sample) shard="0/40"; name="sample"; shift ;;
         --list) mode=list; shift ;;
+        --re) filter=(--re "$2"); name="selected"; shift 2 ;;
         --report-only) shift; exec python3 scripts/mutants-report.py reports/mutants/merged "$@" ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "mutants.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -51,6 +54,7 @@ selection=(
     # is_established and is_closed, so the suite cannot see it (the crate's tests do).
     --exclude-re 'Connection::is_handshaking'
 )
+selection+=("${filter[@]}")
 if [ "$mode" = list ]; then
     exec cargo mutants --list "${selection[@]}"
 fi
@@ -70,8 +74,8 @@ cargo test --quiet -p btls-iut --test mutation_suite
 # cargo-mutants' own baseline would run the mutated package's tests, not --test-package's, so
 # the script runs the baseline above and skips cargo-mutants' (with an explicit timeout).
 args=(--in-place --no-shuffle --test-package btls-iut --baseline skip --timeout 120
-    --output "$out" --sharding round-robin)
-[ -n "$shard" ] && args+=(--shard "$shard")
+    --output "$out")
+[ -n "$shard" ] && args+=(--shard "$shard" --sharding round-robin)
 status=0
 cargo mutants "${selection[@]}" "${args[@]}" -- --test mutation_suite || status=$?
 # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out, 4 the unmutated tree failed.
