@@ -22,6 +22,9 @@ struct Memory {
     cache: BTreeMap<Alg, Variant>,
     /// The stored session: its key algorithm and suite (BT-RES-1).
     session: Option<(Alg, Suite)>,
+    /// The first-use store's key for the peer's one registration (BT-KEY-13): its algorithm
+    /// and whether it is the impostor's key pair (every other variant shares the real one).
+    first_use: Option<(Alg, bool)>,
 }
 
 /// BT-KEY-3: known keys, cache, registry.
@@ -40,12 +43,23 @@ fn resolve(party: &PartyModel, memory: &Memory, alg: Alg) -> Option<(Variant, So
 /// the validity period (BT-KEY-8); 5 and 6 cannot fail for fixture keys. A cached key is judged
 /// like any other (it was learned under the same configuration, so it passes again); a known key
 /// is trusted by rule (b).
-fn validate(party: &PartyModel, alg: Alg, variant: Variant, source: Source) -> Result<(), Reason> {
+fn validate(
+    party: &PartyModel,
+    memory: &Memory,
+    alg: Alg,
+    variant: Variant,
+    source: Source,
+) -> Result<(), Reason> {
+    // BT-KEY-13: an unsigned key is trusted on first use only if its registration has no
+    // other key in the first-use store.
+    let first_use = memory
+        .first_use
+        .is_none_or(|k| k == (alg, variant == Variant::Impostor));
     if source != Source::Known {
         match variant {
             Variant::Signed if party.trust_registry => {} // (c)
             Variant::Signed | Variant::BadSig => return Err(Reason::BadRegistrySignature), // BT-KEY-10
-            _ if party.accept_unsigned => {} // (d), BT-KEY-13
+            _ if party.accept_unsigned && first_use => {} // (d), BT-KEY-13
             _ => return Err(Reason::UntrustedKey),
         }
     }
@@ -162,7 +176,13 @@ fn predict_connection(
                 (own_client, Source::Sent)
             }
         };
-        if let Err(reason) = validate(server, alg, client_key_at_server, client_source) {
+        if let Err(reason) = validate(
+            server,
+            server_memory,
+            alg,
+            client_key_at_server,
+            client_source,
+        ) {
             trace.push((S, Msg::FailedValidation(reason)));
             trace.push((S, Msg::Alert(Alert::FailedHandshake)));
             return fail_with(trace, Path::ServerRejectsKey(reason));
@@ -207,7 +227,13 @@ fn predict_connection(
                 (own_server, Source::Sent)
             }
         };
-        if let Err(reason) = validate(client, alg, server_key_at_client, server_source) {
+        if let Err(reason) = validate(
+            client,
+            client_memory,
+            alg,
+            server_key_at_client,
+            server_source,
+        ) {
             trace.push((C, Msg::FailedValidation(reason)));
             trace.push((C, Msg::Alert(Alert::FailedHandshake)));
             return fail_with(trace, Path::ClientRejectsKey(reason));
@@ -234,6 +260,17 @@ fn predict_connection(
         }
         if matches!(server_source, Source::Sent | Source::Registry) {
             client_memory.cache.insert(alg, server_key_at_client);
+        }
+        // BT-KEY-13 (SPEC §13 item 25): with trust on first use on, the store learns the peer
+        // key of every completed full handshake, however it was trusted; a registration it
+        // holds keeps its first key.
+        for (party, memory, key) in [
+            (server, &mut *server_memory, client_key_at_server),
+            (client, &mut *client_memory, server_key_at_client),
+        ] {
+            if party.accept_unsigned && memory.first_use.is_none() {
+                memory.first_use = Some((alg, key == Variant::Impostor));
+            }
         }
         // BT-RES-1: sessions are stored after a full handshake with resumption on.
         if server.resumption {
