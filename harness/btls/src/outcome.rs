@@ -110,40 +110,41 @@ pub fn check_party(
         .collect();
     // BT-KEY-16: handles are compared byte for byte; an exported public key must be the peer's.
     for e in events {
-        if let Event::HandshakeComplete {
+        let Event::HandshakeComplete {
             peer_reg_handle,
             peer_key_handle,
-            peer_public_key: Some(exported),
+            peer_public_key,
             ..
         } = e
-        {
-            if !check.peer_public_keys.is_empty() && !check.peer_public_keys.contains(exported) {
+        else {
+            continue;
+        };
+        for (field, want, got) in [
+            ("peer_reg_handle", check.peer_reg_handle, peer_reg_handle),
+            ("peer_key_handle", check.peer_key_handle, peer_key_handle),
+        ] {
+            if let Some(want) = want.filter(|w| w != got) {
                 return Err(mismatch(
-                    format!(
-                        "peer_public_key one of the peer's keys ({})",
-                        check.peer_public_keys.join(", ")
-                    ),
-                    format!("peer_public_key {exported} ({peer_reg_handle}/{peer_key_handle})"),
+                    format!("{field} {want:?}"),
+                    format!("{field} {got:?}"),
                 ));
             }
         }
-        if let Event::HandshakeComplete {
-            peer_reg_handle,
-            peer_key_handle,
-            ..
-        } = e
-        {
-            for (field, want, got) in [
-                ("peer_reg_handle", check.peer_reg_handle, peer_reg_handle),
-                ("peer_key_handle", check.peer_key_handle, peer_key_handle),
-            ] {
-                if let Some(want) = want.filter(|w| w != got) {
-                    return Err(mismatch(
-                        format!("{field} {want:?}"),
-                        format!("{field} {got:?}"),
-                    ));
-                }
-            }
+        // Hex is compared without regard to case.
+        if let Some(exported) = peer_public_key.as_deref().filter(|x| {
+            !check.peer_public_keys.is_empty()
+                && !check
+                    .peer_public_keys
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(x))
+        }) {
+            return Err(mismatch(
+                format!(
+                    "peer_public_key one of the peer's keys ({})",
+                    check.peer_public_keys.join(", ")
+                ),
+                format!("peer_public_key {exported} ({peer_reg_handle}/{peer_key_handle})"),
+            ));
         }
     }
     let want_complete = check.handshake_complete.unwrap_or(!check.failure);
@@ -336,7 +337,7 @@ mod tests {
         ];
         let ok = PartyCheck::default();
         assert!(check_party(Some(0), &events, &ok, "").is_ok());
-        let (keys_with, keys_without) = (["bb".to_owned(), "aa".to_owned()], ["bb".to_owned()]);
+        let (keys_with, keys_without) = (["bb".to_owned(), "AA".to_owned()], ["bb".to_owned()]);
         let cases = [
             PartyCheck {
                 failure: true,
