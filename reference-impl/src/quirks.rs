@@ -224,6 +224,9 @@ quirks! {
     /// Answers close_notify but goes on reading, and delivering data, until the stream ends.
     ReadPastCloseNotify = (Both, "read-past-close-notify", "BT-CLOSE-2",
         "answers close_notify but reads on, delivering data, until the stream ends"),
+    /// Sends application data once its CLIENT_READY is out, before verifying SERVER_READY.
+    FalseStart = (Client, "false-start", "BT-HS-25",
+        "sends application data before it has verified SERVER_READY (false start)"),
     /// Caches a peer key as soon as it validates, even if the handshake then fails.
     CacheBeforeCompletion = (Both, "cache-before-completion", "BT-CACHE-1",
         "caches a peer key on validation instead of on completion"),

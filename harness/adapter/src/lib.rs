@@ -408,7 +408,8 @@ fn run_connection(args: &Args, mut conn: Connection, index: u32) -> Result<(), E
         while let Some(ev) = conn.poll_event() {
             report(index, ev);
         }
-        if conn.is_established() && !after_handshake_done {
+        // The data goes out as soon as the library accepts it (BT-HS-25 is the library's rule).
+        if conn.can_send() && !after_handshake_done {
             after_handshake_done = true;
             if let Some(data) = args.send.as_deref().and_then(|h| hex::decode(h).ok()) {
                 if let Err(e) = conn.send(&data) {

@@ -662,6 +662,25 @@ impl Connection {
         Ok(())
     }
 
+    /// Whether [`Connection::send`] would queue application data now: the handshake is complete
+    /// (BT-HS-25) and this party has not closed.
+    pub fn can_send(&self) -> bool {
+        if self.common.failure.is_some() || self.common.sent_close_notify {
+            return false;
+        }
+        match self.common.phase {
+            Phase::Established => true,
+            // quirk: breaks BT-HS-25 (false start: a full handshake's client sends once its
+            // CLIENT_READY is out, before it has verified SERVER_READY)
+            Phase::Handshaking => {
+                self.common.quirk(Quirk::FalseStart)
+                    && self.side() == Side::Client
+                    && self.common.write_key.is_some()
+            }
+            Phase::Closed => false,
+        }
+    }
+
     /// Queues application data, split into frames of at most 16384 bytes (BT-REC-7).
     pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.common.failure.is_some()
@@ -670,7 +689,7 @@ impl Connection {
         {
             return Err(Error::ConnectionClosed);
         }
-        if self.common.phase != Phase::Established {
+        if !self.can_send() {
             return Err(Error::HandshakeNotComplete); // BT-HS-25
         }
         for chunk in data.chunks(MAX_PLAINTEXT) {
