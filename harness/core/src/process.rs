@@ -5,6 +5,7 @@
 
 use crate::Error;
 use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -45,6 +46,8 @@ pub struct Running {
     child: Child,
     stdout: Option<Receiver<Vec<serde_json::Value>>>,
     stderr: Option<Receiver<String>>,
+    /// Each stdout line as it arrives, for [`Running::listening_address`].
+    lines: Option<Receiver<String>>,
 }
 
 /// How long the adapter's output may stay open after it exited (a process it left behind holding
@@ -78,12 +81,14 @@ impl Iut {
                 program: self.program.clone(),
                 source,
             })?;
+        let (line_tx, lines) = std::sync::mpsc::channel();
         let stdout = child.stdout.take().map(|out| {
             read_on_thread(move || {
                 BufReader::new(out)
                     .lines()
                     .map_while(Result::ok)
                     .map(|line| {
+                        let _ = line_tx.send(line.clone());
                         serde_json::from_str(&line)
                             .unwrap_or_else(|_| serde_json::json!({ "unparsed": line }))
                     })
@@ -101,11 +106,69 @@ impl Iut {
             child,
             stdout,
             stderr,
+            lines: Some(lines),
         })
     }
 }
 
+/// The loopback address a listening IUT reports on one line of its stdout (contract: the
+/// `listening` event `{"event":"listening","port":P}`, or `listening on 127.0.0.1:P`; OpenSSL's
+/// `s_server` line `ACCEPT 127.0.0.1:P` is taken as it stands, so that its adapter can `exec` it).
+pub fn listening_address(line: &str) -> Option<SocketAddr> {
+    let line = line.trim();
+    let port = if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+        if v.get("event")?.as_str()? != "listening" {
+            return None;
+        }
+        u16::try_from(v.get("port")?.as_u64()?).ok()?
+    } else {
+        let rest = line
+            .strip_prefix("ACCEPT ")
+            .or_else(|| line.strip_prefix("listening on "))?;
+        let (host, port) = rest.rsplit_once(':')?;
+        // Only loopback: the harness never sends traffic anywhere else.
+        if host != "127.0.0.1" && host != "localhost" {
+            return None;
+        }
+        port.trim().parse().ok()?
+    };
+    (port != 0).then(|| SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 impl Running {
+    /// Waits at most `timeout` for a listening IUT to say where it listens
+    /// ([`listening_address`]); the error says what it printed instead, or that it exited.
+    pub fn listening(&mut self, timeout: Duration) -> Result<SocketAddr, String> {
+        let deadline = Instant::now() + timeout;
+        let Some(lines) = self.lines.as_ref() else {
+            return Err("its output is gone".into());
+        };
+        let mut seen = Vec::new();
+        loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => {
+                    if let Some(addr) = listening_address(&line) {
+                        return Ok(addr);
+                    }
+                    seen.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "it did not say where it listens within {} ms (a line `listening on 127.0.0.1:PORT`){}",
+                        timeout.as_millis(),
+                        printed(&seen)
+                    ))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(format!(
+                        "it closed its output before saying where it listens{}",
+                        printed(&seen)
+                    ))
+                }
+            }
+        }
+    }
+
     /// Waits at most `timeout` for the adapter to exit, killing it after that, and collects its
     /// output. The process is always reaped.
     pub fn finish(mut self, timeout: Duration) -> Finished {
@@ -151,6 +214,13 @@ impl Running {
     }
 }
 
+fn printed(lines: &[String]) -> String {
+    match lines.iter().rev().find(|l| !l.trim().is_empty()) {
+        Some(l) => format!("; its last line: {}", l.trim()),
+        None => String::new(),
+    }
+}
+
 /// A pipe still held open at the deadline.
 struct StillOpen;
 
@@ -189,5 +259,24 @@ impl Drop for Running {
             self.kill_group();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_lines_name_loopback_only() {
+        let at = |p| Some(SocketAddr::from(([127, 0, 0, 1], p)));
+        assert_eq!(listening_address("ACCEPT 127.0.0.1:4433"), at(4433));
+        assert_eq!(listening_address("listening on 127.0.0.1:9"), at(9));
+        assert_eq!(listening_address(r#"{"event":"listening","port":7}"#), at(7));
+        assert_eq!(listening_address("ACCEPT 0.0.0.0:4433"), None);
+        assert_eq!(listening_address("ACCEPT [::]:4433"), None);
+        assert_eq!(listening_address("listening on 127.0.0.1:0"), None);
+        assert_eq!(listening_address(r#"{"event":"alert_sent","port":7}"#), None);
+        assert_eq!(listening_address("Using default temp DH parameters"), None);
     }
 }

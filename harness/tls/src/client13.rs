@@ -1,24 +1,25 @@
-//! The harness's TLS 1.3 client (RFC 8446 §4): a full handshake with (EC)DHE over a real TCP
-//! connection, the ClientHello open to any change before it is sent, each server message checked
-//! as the RFC says, and the session's secrets written in NSS key log format.
+//! The harness's TLS 1.3 client (RFC 8446 §4), sans I/O: the engine (or [`crate::blocking`])
+//! moves its output to the server and the server's records to it. The ClientHello is open to
+//! any change before it is sent; each server message is checked as the RFC says, and the
+//! client answers a violation with the alert the RFC names; the session's secrets are kept as
+//! NSS key log lines.
 
 use crate::codec::DecodeError;
-use crate::keys::{RecordKey13, Secrets13, Suite13};
+use crate::keys::{RecordKey13, Secrets13, Suite13, Transcript};
 use crate::msgs::{
     decode_certificate13, decode_certificate_verify, handshake_message, take_handshake_messages,
     Alert, AlertDescription, CipherSuite, ClientHello, ContentType, Extension, HandshakeType,
-    NamedGroup, ProtocolVersion, Record, ServerHello, SignatureScheme,
+    NamedGroup, ProtocolVersion, Record, ServerHello, SignatureScheme, MAX_FRAGMENT,
 };
 use aws_lc_rs::agreement;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use rustls_pki_types::CertificateDer;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::time::Duration;
 use thiserror::Error;
 
-/// Why a handshake did not complete. Each names the RFC section whose rule decided it.
+/// Why the client stopped. Each violation names the RFC section whose rule decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Failure {
     /// The server sent an alert.
@@ -40,8 +41,8 @@ pub enum Failure {
         /// The alert the client sent.
         alert: AlertDescription,
     },
-    /// The connection failed.
-    #[error("i/o: {0}")]
+    /// The connection failed, or the client was used out of order.
+    #[error("{0}")]
     Io(String),
 }
 
@@ -88,37 +89,9 @@ impl Default for Config13 {
     }
 }
 
-/// A completed handshake.
-#[derive(Debug, Clone)]
-pub struct Established {
-    /// The suite the server chose.
-    pub suite: CipherSuite,
-    /// The group of the key exchange.
-    pub group: NamedGroup,
-    /// The server's certificate chain, leaf first (DER).
-    pub certificates: Vec<Vec<u8>>,
-    /// The CertificateVerify scheme.
-    pub signature_scheme: SignatureScheme,
-    /// The NSS key log lines of the session.
-    pub key_log: Vec<String>,
-    /// The messages received, in order, by name (for transcripts).
-    pub messages: Vec<String>,
-}
-
-/// A client connection after its handshake: application data both ways, close_notify.
-pub struct Connection13 {
-    stream: TcpStream,
-    tx: RecordKey13,
-    rx: RecordKey13,
-    pending: Vec<u8>,
-    timeout: Duration,
-    /// What the handshake settled.
-    pub established: Established,
-}
-
-/// The client's ephemeral key and the ClientHello it goes with.
+/// A ClientHello and the ephemeral key it goes with.
 pub struct Hello13 {
-    /// The ClientHello to send: change any field before [`Hello13::run`].
+    /// The ClientHello.
     pub hello: ClientHello,
     private: Option<(NamedGroup, agreement::PrivateKey)>,
     config: Config13,
@@ -208,57 +181,6 @@ fn webpki_alg(
     })
 }
 
-/// Reads whole records from a stream.
-struct RecordReader {
-    buf: Vec<u8>,
-}
-
-impl RecordReader {
-    fn next(
-        &mut self,
-        stream: &mut TcpStream,
-        timeout: Duration,
-        waiting_for: &'static str,
-    ) -> Result<Record, Failure> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(len) = Record::frame_len(&self.buf) {
-                if self.buf.len() >= len {
-                    let bytes: Vec<u8> = self.buf.drain(..len).collect();
-                    return Record::decode(&bytes).map_err(|e| Failure::Violation {
-                        rule: "RFC8446-5.1",
-                        detail: e.to_string(),
-                        alert: AlertDescription::DECODE_ERROR,
-                    });
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Failure::Timeout(timeout.as_millis(), waiting_for));
-            }
-            stream
-                .set_read_timeout(Some(left))
-                .map_err(|e| Failure::Io(e.to_string()))?;
-            let mut chunk = [0u8; 16 * 1024];
-            match stream.read(&mut chunk) {
-                Ok(0) => return Err(Failure::Closed(waiting_for)),
-                Ok(n) => self
-                    .buf
-                    .extend_from_slice(chunk.get(..n).unwrap_or_default()),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err(Failure::Timeout(timeout.as_millis(), waiting_for));
-                }
-                Err(e) => return Err(Failure::Io(e.to_string())),
-            }
-        }
-    }
-}
-
 fn violation(rule: &'static str, detail: impl Into<String>, alert: AlertDescription) -> Failure {
     Failure::Violation {
         rule,
@@ -271,386 +193,599 @@ fn decode_failure(rule: &'static str, e: DecodeError) -> Failure {
     violation(rule, e.to_string(), AlertDescription::DECODE_ERROR)
 }
 
-impl Hello13 {
-    /// Sends the ClientHello on `stream` and runs the handshake to its end. On a violation the
-    /// client sends its alert (in clear before the handshake keys, protected after) and returns
-    /// the failure.
-    pub fn run(self, mut stream: TcpStream) -> Result<Connection13, Failure> {
-        let _ = stream.set_nodelay(true);
-        let config = self.config;
-        let hello_bytes =
-            handshake_message(HandshakeType::CLIENT_HELLO, &self.hello.encode_body(), None);
+/// What the handshake settled.
+#[derive(Debug, Clone)]
+pub struct Established {
+    /// The suite the server chose.
+    pub suite: CipherSuite,
+    /// The group of the key exchange.
+    pub group: NamedGroup,
+    /// The server's certificate chain, leaf first (DER).
+    pub certificates: Vec<Vec<u8>>,
+    /// The CertificateVerify scheme.
+    pub signature_scheme: SignatureScheme,
+}
+
+/// Where the handshake stands.
+enum State {
+    /// The ClientHello is built but not sent.
+    Start,
+    /// Sent; waiting for ServerHello.
+    WaitServerHello,
+    /// ServerHello processed; the server's protected flight, `next` of
+    /// EncryptedExtensions, Certificate, CertificateVerify, Finished.
+    WaitFlight {
+        suite: Suite13,
+        group: NamedGroup,
+        secrets: Secrets13,
+        next: usize,
+        certificates: Vec<Vec<u8>>,
+        scheme: Option<SignatureScheme>,
+    },
+    /// Both Finished exchanged.
+    Established(Established),
+    /// An alert ended it, either way, or close_notify.
+    Ended,
+}
+
+const FLIGHT: [HandshakeType; 4] = [
+    HandshakeType::ENCRYPTED_EXTENSIONS,
+    HandshakeType::CERTIFICATE,
+    HandshakeType::CERTIFICATE_VERIFY,
+    HandshakeType::FINISHED,
+];
+
+/// The harness's TLS 1.3 client for one connection.
+pub struct ClientPeer {
+    /// The ClientHello to send: change any field before [`ClientPeer::send_hello`].
+    pub hello: ClientHello,
+    config: Config13,
+    private: Option<(NamedGroup, agreement::PrivateKey)>,
+    state: State,
+    transcript: Option<Transcript>,
+    hello_bytes: Vec<u8>,
+    tx: Option<RecordKey13>,
+    rx: Option<RecordKey13>,
+    clear: Vec<u8>,
+    protected: Vec<u8>,
+    output: Vec<u8>,
+    messages: VecDeque<String>,
+    app_data: Vec<u8>,
+    key_log: Vec<String>,
+    alert_received: Option<Alert>,
+    alert_sent: Option<Alert>,
+    failure: Option<Failure>,
+}
+
+impl ClientPeer {
+    /// A client with `config`'s ClientHello, not sent yet.
+    pub fn new(config: &Config13) -> Self {
+        let Hello13 {
+            hello,
+            private,
+            config,
+        } = config.hello();
+        Self {
+            hello,
+            config,
+            private,
+            state: State::Start,
+            transcript: None,
+            hello_bytes: Vec::new(),
+            tx: None,
+            rx: None,
+            clear: Vec::new(),
+            protected: Vec::new(),
+            output: Vec::new(),
+            messages: VecDeque::new(),
+            app_data: Vec::new(),
+            key_log: Vec::new(),
+            alert_received: None,
+            alert_sent: None,
+            failure: None,
+        }
+    }
+
+    /// The ClientHello as a handshake message (header included), as [`ClientPeer::send_hello`]
+    /// would send it now.
+    pub fn hello_message(&self) -> Vec<u8> {
+        handshake_message(HandshakeType::CLIENT_HELLO, &self.hello.encode_body(), None)
+    }
+
+    /// Queues `message` as the ClientHello in one handshake record (RFC 8446 §5.1: record
+    /// version 0x0301 for the first ClientHello); the transcript starts with it as sent.
+    pub fn send_hello_message(&mut self, message: Vec<u8>) {
         let record = Record {
             content_type: ContentType::HANDSHAKE,
             version: ProtocolVersion::TLS10,
-            fragment: hello_bytes.clone(),
+            fragment: message.clone(),
         };
-        stream
-            .write_all(&record.encode(None))
-            .map_err(|e| Failure::Io(e.to_string()))?;
-        let mut reader = RecordReader { buf: Vec::new() };
-        let mut tx: Option<RecordKey13> = None;
-        let result = handshake(
-            &mut stream,
-            &mut reader,
-            &mut tx,
-            &self.hello,
-            &hello_bytes,
-            self.private,
-            &config,
-        );
-        match result {
-            Ok((established, tx, rx)) => Ok(Connection13 {
-                stream,
-                tx,
-                rx,
-                pending: reader.buf,
-                timeout: config.timeout,
-                established,
-            }),
-            Err(failure) => {
-                if let Failure::Violation { alert, .. } = &failure {
-                    let alert = Alert::fatal(*alert).encode();
-                    let rec = match tx.as_mut() {
-                        Some(key) => key.seal(ContentType::ALERT, &alert, 0),
-                        None => Some(Record {
-                            content_type: ContentType::ALERT,
-                            version: ProtocolVersion::TLS12,
-                            fragment: alert.to_vec(),
-                        }),
-                    };
-                    if let Some(rec) = rec {
-                        let _ = stream.write_all(&rec.encode(None));
-                    }
+        self.output.extend_from_slice(&record.encode(None));
+        self.hello_bytes = message;
+        self.state = State::WaitServerHello;
+    }
+
+    /// Queues the ClientHello as it stands.
+    pub fn send_hello(&mut self) {
+        let m = self.hello_message();
+        self.send_hello_message(m);
+    }
+
+    /// Whether the ClientHello has gone out.
+    pub fn hello_sent(&self) -> bool {
+        !matches!(self.state, State::Start)
+    }
+
+    /// Bytes to write to the server.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    /// The next server message received and not yet taken, by name (`ServerHello`,
+    /// `ENCRYPTED_EXTENSIONS`, ...).
+    pub fn next_message(&mut self) -> Option<String> {
+        self.messages.pop_front()
+    }
+
+    /// Application data received and not yet taken.
+    pub fn take_application_data(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.app_data)
+    }
+
+    /// What the handshake settled, once complete.
+    pub fn established(&self) -> Option<&Established> {
+        match &self.state {
+            State::Established(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the handshake is complete and the connection open.
+    pub fn is_established(&self) -> bool {
+        self.established().is_some()
+    }
+
+    /// The alert the server sent, if any.
+    pub fn alert_received(&self) -> Option<Alert> {
+        self.alert_received
+    }
+
+    /// The alert this client sent, if any.
+    pub fn alert_sent(&self) -> Option<Alert> {
+        self.alert_sent
+    }
+
+    /// Why the client stopped, if it did.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// The NSS key log lines so far.
+    pub fn key_log_lines(&self) -> &[String] {
+        &self.key_log
+    }
+
+    /// The name of the state, for messages.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Start => "START",
+            State::WaitServerHello => "WAIT_SH",
+            State::WaitFlight { next, .. } => match next {
+                0 => "WAIT_EE",
+                1 => "WAIT_CERT",
+                2 => "WAIT_CV",
+                _ => "WAIT_FINISHED",
+            },
+            State::Established(_) => "CONNECTED",
+            State::Ended => "CLOSED",
+        }
+    }
+
+    /// Queues application data (RFC 8446 §5.2), in records of at most 2^14 bytes.
+    pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), Failure> {
+        if !self.is_established() {
+            return Err(Failure::Io(
+                "application data before the handshake completed".into(),
+            ));
+        }
+        for chunk in data.chunks(MAX_FRAGMENT) {
+            self.seal(ContentType::APPLICATION_DATA, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Queues an alert, protected once keys are in place, in clear before.
+    pub fn send_alert(&mut self, alert: Alert) -> Result<(), Failure> {
+        self.seal(ContentType::ALERT, &alert.encode())?;
+        self.alert_sent = Some(alert);
+        Ok(())
+    }
+
+    /// Queues close_notify (RFC 8446 §6.1).
+    pub fn close(&mut self) -> Result<(), Failure> {
+        self.send_alert(Alert {
+            level: 1,
+            description: AlertDescription::CLOSE_NOTIFY,
+        })
+    }
+
+    fn seal(&mut self, typ: ContentType, content: &[u8]) -> Result<(), Failure> {
+        let record = match self.tx.as_mut() {
+            Some(key) => key
+                .seal(typ, content, 0)
+                .ok_or(Failure::Io("sequence number exhausted".into()))?,
+            None => Record {
+                content_type: typ,
+                version: ProtocolVersion::TLS12,
+                fragment: content.to_vec(),
+            },
+        };
+        self.output.extend_from_slice(&record.encode(None));
+        Ok(())
+    }
+
+    /// Hands the client one whole record from the server. On a violation the client queues
+    /// its alert and ends.
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        if let Some(f) = &self.failure {
+            return Err(f.clone());
+        }
+        match self.process(bytes) {
+            Ok(()) => Ok(()),
+            Err(f) => {
+                if let Failure::Violation { alert, .. } = &f {
+                    let _ = self.send_alert(Alert::fatal(*alert));
                 }
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-                Err(failure)
+                self.state = State::Ended;
+                self.failure = Some(f.clone());
+                Err(f)
             }
         }
     }
-}
 
-type Handshake13 = (Established, RecordKey13, RecordKey13);
-
-fn handshake(
-    stream: &mut TcpStream,
-    reader: &mut RecordReader,
-    tx: &mut Option<RecordKey13>,
-    hello: &ClientHello,
-    hello_bytes: &[u8],
-    private: Option<(NamedGroup, agreement::PrivateKey)>,
-    config: &Config13,
-) -> Result<Handshake13, Failure> {
-    let timeout = config.timeout;
-    let mut messages = Vec::new();
-    // ServerHello, in clear (RFC 8446 §5.1: handshake messages may be fragmented).
-    let mut clear = Vec::new();
-    let (sh_type, sh_bytes) = loop {
-        let rec = reader.next(stream, timeout, "for ServerHello")?;
-        match rec.content_type {
-            ContentType::ALERT => {
-                return Err(Failure::AlertReceived(
-                    Alert::decode(&rec.fragment).map_err(|e| decode_failure("RFC8446-6", e))?,
-                ))
-            }
-            ContentType::HANDSHAKE => {
-                clear.extend_from_slice(&rec.fragment);
-                if let Some(first) = take_handshake_messages(&mut clear).into_iter().next() {
-                    break first;
-                }
-            }
-            other => {
-                return Err(violation(
-                    "RFC8446-5",
-                    format!("a {other} record before ServerHello"),
-                    AlertDescription::UNEXPECTED_MESSAGE,
-                ))
-            }
-        }
-    };
-    if sh_type != HandshakeType::SERVER_HELLO {
-        return Err(violation(
-            "RFC8446-4",
-            format!("{sh_type} where ServerHello was due"),
-            AlertDescription::UNEXPECTED_MESSAGE,
-        ));
-    }
-    messages.push("ServerHello".to_string());
-    let sh = ServerHello::decode(sh_bytes.get(4..).unwrap_or_default())
-        .map_err(|e| decode_failure("RFC8446-4.1.3", e))?;
-    if sh.is_retry_request() {
-        return Err(violation(
-            "RFC8446-4.1.4",
-            "a HelloRetryRequest, which this client does not answer yet",
-            AlertDescription::HANDSHAKE_FAILURE,
-        ));
-    }
-    match sh
-        .selected_version()
-        .map_err(|e| decode_failure("RFC8446-4.2.1", e))?
-    {
-        Some(ProtocolVersion::TLS13) => {}
-        other => {
+    fn process(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        let record = Record::decode(bytes).map_err(|e| decode_failure("RFC8446-5.1", e))?;
+        if record.fragment.len() > MAX_FRAGMENT + 256 {
             return Err(violation(
-                "RFC8446-4.2.1",
-                format!("the server selected {other:?}, not TLS 1.3"),
-                AlertDescription::PROTOCOL_VERSION,
-            ))
+                "RFC8446-5.2",
+                format!("a record of {} bytes", record.fragment.len()),
+                AlertDescription::RECORD_OVERFLOW,
+            ));
         }
-    }
-    if sh.session_id != hello.session_id {
-        return Err(violation(
-            "RFC8446-4.1.3",
-            "legacy_session_id_echo differs from the ClientHello's session ID",
-            AlertDescription::ILLEGAL_PARAMETER,
-        ));
-    }
-    if !hello.cipher_suites.contains(&sh.cipher_suite) {
-        return Err(violation(
-            "RFC8446-4.1.3",
-            format!(
-                "the server chose {}, which was not offered",
-                sh.cipher_suite
-            ),
-            AlertDescription::ILLEGAL_PARAMETER,
-        ));
-    }
-    let suite = Suite13::new(sh.cipher_suite).ok_or_else(|| {
-        violation(
-            "RFC8446-4.1.3",
-            format!("{} is not a TLS 1.3 suite", sh.cipher_suite),
-            AlertDescription::ILLEGAL_PARAMETER,
-        )
-    })?;
-    let (group, share) = sh
-        .key_share()
-        .map_err(|e| decode_failure("RFC8446-4.2.8", e))?
-        .ok_or_else(|| {
-            violation(
-                "RFC8446-4.2.8",
-                "no key_share in ServerHello",
-                AlertDescription::MISSING_EXTENSION,
-            )
-        })?;
-    let (our_group, key) = private.ok_or_else(|| {
-        violation(
-            "RFC8446-4.2.8",
-            "the client sent no key share",
-            AlertDescription::ILLEGAL_PARAMETER,
-        )
-    })?;
-    if group != our_group {
-        return Err(violation(
-            "RFC8446-4.2.8",
-            format!("the server's share is for {group}, the client's for {our_group}"),
-            AlertDescription::ILLEGAL_PARAMETER,
-        ));
-    }
-    let alg = agreement_alg(group).ok_or_else(|| {
-        violation(
-            "RFC8446-4.2.8",
-            format!("group {group}"),
-            AlertDescription::ILLEGAL_PARAMETER,
-        )
-    })?;
-    let shared = agreement::agree(
-        &key,
-        agreement::UnparsedPublicKey::new(alg, &share),
-        (),
-        |m| Ok(m.to_vec()),
-    )
-    .map_err(|()| {
-        violation(
-            "RFC8446-4.2.8.2",
-            "the server's key share is not a valid point",
-            AlertDescription::ILLEGAL_PARAMETER,
-        )
-    })?;
-    let mut transcript = suite.transcript();
-    transcript.add(hello_bytes);
-    transcript.add(&sh_bytes);
-    let secrets = Secrets13::new(&suite, &shared, &transcript.current());
-    let random = hex::encode(&hello.random);
-    let mut key_log = vec![
-        format!(
-            "CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {}",
-            hex::encode(&secrets.client_handshake)
-        ),
-        format!(
-            "SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {}",
-            hex::encode(&secrets.server_handshake)
-        ),
-    ];
-    let bad_key = || {
-        violation(
-            "RFC8446-7.3",
-            "no record key",
-            AlertDescription::INTERNAL_ERROR,
-        )
-    };
-    let mut rx = suite
-        .record_key(&secrets.server_handshake)
-        .ok_or_else(bad_key)?;
-    *tx = Some(
-        suite
-            .record_key(&secrets.client_handshake)
-            .ok_or_else(bad_key)?,
-    );
-    if !clear.is_empty() {
-        return Err(violation(
-            "RFC8446-5.1",
-            "handshake data after ServerHello in the same clear record (a key change must align with a record boundary)",
-            AlertDescription::UNEXPECTED_MESSAGE,
-        ));
+        // RFC 8446 §D.4: a change_cipher_spec of one byte 0x01 during the handshake is ignored.
+        if record.content_type == ContentType::CHANGE_CIPHER_SPEC
+            && record.fragment == [1]
+            && !self.is_established()
+        {
+            return Ok(());
+        }
+        let (typ, content) = match (&mut self.rx, record.content_type) {
+            (Some(rx), ContentType::APPLICATION_DATA) => rx.open(&record).ok_or_else(|| {
+                violation(
+                    "RFC8446-5.2",
+                    "a record that does not authenticate",
+                    AlertDescription::BAD_RECORD_MAC,
+                )
+            })?,
+            (Some(_), other) if other != ContentType::ALERT => {
+                return Err(violation(
+                    "RFC8446-5",
+                    format!("a {other} record in clear once records are protected"),
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                ))
+            }
+            (_, other) => (other, record.fragment),
+        };
+        match typ {
+            ContentType::ALERT => {
+                let alert = Alert::decode(&content).map_err(|e| decode_failure("RFC8446-6", e))?;
+                self.alert_received = Some(alert);
+                self.state = State::Ended;
+                Err(Failure::AlertReceived(alert))
+            }
+            ContentType::HANDSHAKE => self.handshake_data(&content),
+            ContentType::APPLICATION_DATA if self.is_established() => {
+                self.app_data.extend_from_slice(&content);
+                Ok(())
+            }
+            other => Err(violation(
+                "RFC8446-5",
+                format!("{other} in state {}", self.state_name()),
+                AlertDescription::UNEXPECTED_MESSAGE,
+            )),
+        }
     }
 
-    // EncryptedExtensions, Certificate, CertificateVerify, Finished, protected.
-    let mut buf = Vec::new();
-    let mut certificates: Vec<Vec<u8>> = Vec::new();
-    let mut scheme = None;
-    let expected = [
-        HandshakeType::ENCRYPTED_EXTENSIONS,
-        HandshakeType::CERTIFICATE,
-        HandshakeType::CERTIFICATE_VERIFY,
-        HandshakeType::FINISHED,
-    ];
-    let mut next = 0usize;
-    while next < expected.len() {
-        let rec = reader.next(stream, timeout, "for the server's protected flight")?;
-        match rec.content_type {
-            // RFC 8446 §D.4: a change_cipher_spec of one byte 0x01 is ignored.
-            ContentType::CHANGE_CIPHER_SPEC if rec.fragment == [1] => continue,
-            ContentType::ALERT => {
-                return Err(Failure::AlertReceived(
-                    Alert::decode(&rec.fragment).map_err(|e| decode_failure("RFC8446-6", e))?,
-                ))
-            }
-            ContentType::APPLICATION_DATA => {}
-            other => {
+    fn handshake_data(&mut self, content: &[u8]) -> Result<(), Failure> {
+        let protected = self.rx.is_some();
+        let buf = if protected {
+            &mut self.protected
+        } else {
+            &mut self.clear
+        };
+        buf.extend_from_slice(content);
+        let messages = take_handshake_messages(buf);
+        let rest = !buf.is_empty();
+        for (typ, whole) in messages {
+            self.handshake_message(typ, &whole)?;
+            if !protected && self.rx.is_some() && (rest || !self.clear.is_empty()) {
+                // RFC 8446 §5.1: a key change must fall on a record boundary.
                 return Err(violation(
-                    "RFC8446-5",
-                    format!("a {other} record in clear after ServerHello"),
-                    AlertDescription::UNEXPECTED_MESSAGE,
-                ))
-            }
-        }
-        let (typ, content) = rx.open(&rec).ok_or_else(|| {
-            violation(
-                "RFC8446-5.2",
-                "a record that does not authenticate",
-                AlertDescription::BAD_RECORD_MAC,
-            )
-        })?;
-        match typ {
-            ContentType::HANDSHAKE => buf.extend_from_slice(&content),
-            ContentType::ALERT => {
-                return Err(Failure::AlertReceived(
-                    Alert::decode(&content).map_err(|e| decode_failure("RFC8446-6", e))?,
-                ))
-            }
-            other => {
-                return Err(violation(
-                    "RFC8446-5",
-                    format!("protected {other} during the handshake"),
-                    AlertDescription::UNEXPECTED_MESSAGE,
-                ))
-            }
-        }
-        for (typ, whole) in take_handshake_messages(&mut buf) {
-            let want = expected
-                .get(next)
-                .copied()
-                .unwrap_or(HandshakeType::FINISHED);
-            if typ != want || next >= expected.len() {
-                return Err(violation(
-                    "RFC8446-4",
-                    format!("{typ} where {want} was due"),
+                    "RFC8446-5.1",
+                    "handshake data after ServerHello in the same record",
                     AlertDescription::UNEXPECTED_MESSAGE,
                 ));
             }
-            messages.push(typ.to_string());
-            let body = whole.get(4..).unwrap_or_default();
-            match typ {
-                HandshakeType::CERTIFICATE => {
-                    certificates = decode_certificate13(body)
-                        .map_err(|e| decode_failure("RFC8446-4.4.2", e))?;
-                    if certificates.is_empty() {
-                        return Err(violation(
-                            "RFC8446-4.4.2.4",
-                            "an empty certificate list",
-                            AlertDescription::DECODE_ERROR,
-                        ));
-                    }
-                }
-                HandshakeType::CERTIFICATE_VERIFY => {
-                    let (s, signature) = decode_certificate_verify(body)
-                        .map_err(|e| decode_failure("RFC8446-4.4.3", e))?;
-                    verify_certificate_verify(
-                        &certificates,
-                        s,
-                        &signature,
-                        &transcript.current(),
-                        config,
-                    )?;
-                    scheme = Some(s);
-                }
-                HandshakeType::FINISHED => {
-                    let want = suite.finished(&secrets.server_handshake, &transcript.current());
-                    if body != want.as_slice() {
-                        return Err(violation(
-                            "RFC8446-4.4.4",
-                            "the server's Finished does not verify",
-                            AlertDescription::DECRYPT_ERROR,
-                        ));
-                    }
-                }
-                _ => {}
+        }
+        Ok(())
+    }
+
+    fn handshake_message(&mut self, typ: HandshakeType, whole: &[u8]) -> Result<(), Failure> {
+        let body = whole.get(4..).unwrap_or_default();
+        match std::mem::replace(&mut self.state, State::Ended) {
+            State::WaitServerHello if typ == HandshakeType::SERVER_HELLO => {
+                self.messages.push_back(typ.to_string());
+                self.on_server_hello(whole, body)
             }
-            transcript.add(&whole);
-            next += 1;
+            State::WaitFlight {
+                suite,
+                group,
+                secrets,
+                next,
+                mut certificates,
+                mut scheme,
+            } if FLIGHT.get(next) == Some(&typ) => {
+                self.messages.push_back(typ.to_string());
+                let transcript = self
+                    .transcript
+                    .as_mut()
+                    .ok_or(Failure::Io("no transcript".into()))?;
+                match typ {
+                    HandshakeType::CERTIFICATE => {
+                        certificates = decode_certificate13(body)
+                            .map_err(|e| decode_failure("RFC8446-4.4.2", e))?;
+                        if certificates.is_empty() {
+                            return Err(violation(
+                                "RFC8446-4.4.2.4",
+                                "an empty certificate list",
+                                AlertDescription::DECODE_ERROR,
+                            ));
+                        }
+                    }
+                    HandshakeType::CERTIFICATE_VERIFY => {
+                        let (s, signature) = decode_certificate_verify(body)
+                            .map_err(|e| decode_failure("RFC8446-4.4.3", e))?;
+                        verify_certificate_verify(
+                            &certificates,
+                            s,
+                            &signature,
+                            &transcript.current(),
+                            &self.config,
+                        )?;
+                        scheme = Some(s);
+                    }
+                    HandshakeType::FINISHED => {
+                        let want = suite.finished(&secrets.server_handshake, &transcript.current());
+                        if body != want.as_slice() {
+                            return Err(violation(
+                                "RFC8446-4.4.4",
+                                "the server's Finished does not verify",
+                                AlertDescription::DECRYPT_ERROR,
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                transcript.add(whole);
+                if typ != HandshakeType::FINISHED {
+                    self.state = State::WaitFlight {
+                        suite,
+                        group,
+                        secrets,
+                        next: next + 1,
+                        certificates,
+                        scheme,
+                    };
+                    return Ok(());
+                }
+                self.finish(suite, group, &secrets, certificates, scheme)
+            }
+            // RFC 8446 §4.6.1: tickets after the handshake; kept by name only.
+            State::Established(e) if typ == HandshakeType::NEW_SESSION_TICKET => {
+                self.messages.push_back(typ.to_string());
+                self.state = State::Established(e);
+                Ok(())
+            }
+            state => {
+                self.state = state;
+                let name = self.state_name();
+                Err(violation(
+                    "RFC8446-4",
+                    format!("{typ} in state {name}"),
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                ))
+            }
         }
     }
-    if !buf.is_empty() {
-        return Err(violation(
-            "RFC8446-5.1",
-            "handshake data after the server's Finished in the same record",
-            AlertDescription::UNEXPECTED_MESSAGE,
+
+    fn on_server_hello(&mut self, whole: &[u8], body: &[u8]) -> Result<(), Failure> {
+        let sh = ServerHello::decode(body).map_err(|e| decode_failure("RFC8446-4.1.3", e))?;
+        if sh.is_retry_request() {
+            return Err(violation(
+                "RFC8446-4.1.4",
+                "a HelloRetryRequest, which this client does not answer yet",
+                AlertDescription::HANDSHAKE_FAILURE,
+            ));
+        }
+        match sh
+            .selected_version()
+            .map_err(|e| decode_failure("RFC8446-4.2.1", e))?
+        {
+            Some(ProtocolVersion::TLS13) => {}
+            other => {
+                return Err(violation(
+                    "RFC8446-4.2.1",
+                    format!("the server selected {other:?}, not TLS 1.3"),
+                    AlertDescription::PROTOCOL_VERSION,
+                ))
+            }
+        }
+        if sh.session_id != self.hello.session_id {
+            return Err(violation(
+                "RFC8446-4.1.3",
+                "legacy_session_id_echo differs from the ClientHello's session ID",
+                AlertDescription::ILLEGAL_PARAMETER,
+            ));
+        }
+        if !self.hello.cipher_suites.contains(&sh.cipher_suite) {
+            return Err(violation(
+                "RFC8446-4.1.3",
+                format!(
+                    "the server chose {}, which was not offered",
+                    sh.cipher_suite
+                ),
+                AlertDescription::ILLEGAL_PARAMETER,
+            ));
+        }
+        let suite = Suite13::new(sh.cipher_suite).ok_or_else(|| {
+            violation(
+                "RFC8446-4.1.3",
+                format!("{} is not a TLS 1.3 suite", sh.cipher_suite),
+                AlertDescription::ILLEGAL_PARAMETER,
+            )
+        })?;
+        let (group, share) = sh
+            .key_share()
+            .map_err(|e| decode_failure("RFC8446-4.2.8", e))?
+            .ok_or_else(|| {
+                violation(
+                    "RFC8446-4.2.8",
+                    "no key_share in ServerHello",
+                    AlertDescription::MISSING_EXTENSION,
+                )
+            })?;
+        let (our_group, key) = self.private.take().ok_or_else(|| {
+            violation(
+                "RFC8446-4.2.8",
+                "the client sent no key share",
+                AlertDescription::ILLEGAL_PARAMETER,
+            )
+        })?;
+        if group != our_group {
+            return Err(violation(
+                "RFC8446-4.2.8",
+                format!("the server's share is for {group}, the client's for {our_group}"),
+                AlertDescription::ILLEGAL_PARAMETER,
+            ));
+        }
+        let alg = agreement_alg(group).ok_or_else(|| {
+            violation(
+                "RFC8446-4.2.8",
+                format!("group {group}"),
+                AlertDescription::ILLEGAL_PARAMETER,
+            )
+        })?;
+        let shared = agreement::agree(
+            &key,
+            agreement::UnparsedPublicKey::new(alg, &share),
+            (),
+            |m| Ok(m.to_vec()),
+        )
+        .map_err(|()| {
+            violation(
+                "RFC8446-4.2.8.2",
+                "the server's key share is not a valid point",
+                AlertDescription::ILLEGAL_PARAMETER,
+            )
+        })?;
+        let mut transcript = suite.transcript();
+        transcript.add(&self.hello_bytes);
+        transcript.add(whole);
+        let secrets = Secrets13::new(&suite, &shared, &transcript.current());
+        let random = hex::encode(&self.hello.random);
+        self.key_log.push(format!(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {}",
+            hex::encode(&secrets.client_handshake)
         ));
+        self.key_log.push(format!(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {}",
+            hex::encode(&secrets.server_handshake)
+        ));
+        self.rx = Some(
+            suite
+                .record_key(&secrets.server_handshake)
+                .ok_or_else(no_key)?,
+        );
+        self.tx = Some(
+            suite
+                .record_key(&secrets.client_handshake)
+                .ok_or_else(no_key)?,
+        );
+        self.transcript = Some(transcript);
+        self.state = State::WaitFlight {
+            suite,
+            group,
+            secrets,
+            next: 0,
+            certificates: Vec::new(),
+            scheme: None,
+        };
+        Ok(())
     }
-    let through_server_finished = transcript.current();
-    let (client_app, server_app) = secrets.application(&suite, &through_server_finished);
-    key_log.push(format!(
-        "CLIENT_TRAFFIC_SECRET_0 {random} {}",
-        hex::encode(&client_app)
-    ));
-    key_log.push(format!(
-        "SERVER_TRAFFIC_SECRET_0 {random} {}",
-        hex::encode(&server_app)
-    ));
-    let verify = suite.finished(&secrets.client_handshake, &through_server_finished);
-    let finished = handshake_message(HandshakeType::FINISHED, &verify, None);
-    let key = tx.as_mut().ok_or_else(bad_key)?;
-    let rec = key
-        .seal(ContentType::HANDSHAKE, &finished, 0)
-        .ok_or_else(bad_key)?;
-    stream
-        .write_all(&rec.encode(None))
-        .map_err(|e| Failure::Io(e.to_string()))?;
-    let app_tx = suite.record_key(&client_app).ok_or_else(bad_key)?;
-    let app_rx = suite.record_key(&server_app).ok_or_else(bad_key)?;
-    *tx = None;
-    Ok((
-        Established {
-            suite: sh.cipher_suite,
+
+    /// After the server's Finished: the application secrets, the client's Finished under the
+    /// handshake key, then the application keys.
+    fn finish(
+        &mut self,
+        suite: Suite13,
+        group: NamedGroup,
+        secrets: &Secrets13,
+        certificates: Vec<Vec<u8>>,
+        scheme: Option<SignatureScheme>,
+    ) -> Result<(), Failure> {
+        if !self.protected.is_empty() {
+            return Err(violation(
+                "RFC8446-5.1",
+                "handshake data after the server's Finished in the same record",
+                AlertDescription::UNEXPECTED_MESSAGE,
+            ));
+        }
+        let hash = self
+            .transcript
+            .as_ref()
+            .ok_or(Failure::Io("no transcript".into()))?
+            .current();
+        let (client_app, server_app) = secrets.application(&suite, &hash);
+        let random = hex::encode(&self.hello.random);
+        self.key_log.push(format!(
+            "CLIENT_TRAFFIC_SECRET_0 {random} {}",
+            hex::encode(&client_app)
+        ));
+        self.key_log.push(format!(
+            "SERVER_TRAFFIC_SECRET_0 {random} {}",
+            hex::encode(&server_app)
+        ));
+        let verify = suite.finished(&secrets.client_handshake, &hash);
+        let finished = handshake_message(HandshakeType::FINISHED, &verify, None);
+        self.seal(ContentType::HANDSHAKE, &finished)?;
+        self.tx = Some(suite.record_key(&client_app).ok_or_else(no_key)?);
+        self.rx = Some(suite.record_key(&server_app).ok_or_else(no_key)?);
+        self.state = State::Established(Established {
+            suite: suite.suite,
             group,
             certificates,
             signature_scheme: scheme.unwrap_or(SignatureScheme(0)),
-            key_log,
-            messages,
-        },
-        app_tx,
-        app_rx,
-    ))
+        });
+        Ok(())
+    }
+}
+
+fn no_key() -> Failure {
+    violation(
+        "RFC8446-7.3",
+        "no record key",
+        AlertDescription::INTERNAL_ERROR,
+    )
 }
 
 /// RFC 8446 §4.4.3: the signature over 64 spaces, the context string, a zero byte and the
@@ -702,90 +837,4 @@ fn verify_certificate_verify(
                 AlertDescription::DECRYPT_ERROR,
             )
         })
-}
-
-impl Connection13 {
-    /// Sends `data` as application data records of at most 2^14 bytes.
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Failure> {
-        for chunk in data.chunks(crate::msgs::MAX_FRAGMENT) {
-            let rec = self
-                .tx
-                .seal(ContentType::APPLICATION_DATA, chunk, 0)
-                .ok_or(Failure::Io("sequence number exhausted".into()))?;
-            self.stream
-                .write_all(&rec.encode(None))
-                .map_err(|e| Failure::Io(e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    /// Reads until `len` bytes of application data have arrived; NewSessionTickets on the way
-    /// are counted in the established messages.
-    pub fn receive(&mut self, len: usize) -> Result<Vec<u8>, Failure> {
-        let mut reader = RecordReader {
-            buf: std::mem::take(&mut self.pending),
-        };
-        let mut out = Vec::new();
-        let mut post = Vec::new();
-        let result = loop {
-            if out.len() >= len {
-                break Ok(());
-            }
-            let rec = match reader.next(&mut self.stream, self.timeout, "for application data") {
-                Ok(r) => r,
-                Err(e) => break Err(e),
-            };
-            let Some((typ, content)) = self.rx.open(&rec) else {
-                break Err(violation(
-                    "RFC8446-5.2",
-                    "a record that does not authenticate",
-                    AlertDescription::BAD_RECORD_MAC,
-                ));
-            };
-            match typ {
-                ContentType::APPLICATION_DATA => out.extend_from_slice(&content),
-                ContentType::HANDSHAKE => {
-                    post.extend_from_slice(&content);
-                    for (typ, _) in take_handshake_messages(&mut post) {
-                        self.established.messages.push(typ.to_string());
-                    }
-                }
-                ContentType::ALERT => match Alert::decode(&content) {
-                    Ok(a) => break Err(Failure::AlertReceived(a)),
-                    Err(e) => break Err(decode_failure("RFC8446-6", e)),
-                },
-                other => {
-                    break Err(violation(
-                        "RFC8446-5",
-                        format!("protected {other} after the handshake"),
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                    ))
-                }
-            }
-        };
-        self.pending = reader.buf;
-        result.map(|()| out)
-    }
-
-    /// Sends close_notify (RFC 8446 §6.1) and waits for the server's, or for the end of the
-    /// stream: `Ok(true)` if the server answered with close_notify.
-    pub fn close(mut self) -> Result<bool, Failure> {
-        let alert = Alert {
-            level: 1,
-            description: AlertDescription::CLOSE_NOTIFY,
-        };
-        let rec = self
-            .tx
-            .seal(ContentType::ALERT, &alert.encode(), 0)
-            .ok_or(Failure::Io("sequence number exhausted".into()))?;
-        self.stream
-            .write_all(&rec.encode(None))
-            .map_err(|e| Failure::Io(e.to_string()))?;
-        match self.receive(usize::MAX) {
-            Err(Failure::AlertReceived(a)) => Ok(a.description == AlertDescription::CLOSE_NOTIFY),
-            Err(Failure::Closed(_)) => Ok(false),
-            Err(e) => Err(e),
-            Ok(_) => Ok(false),
-        }
-    }
 }

@@ -7,9 +7,11 @@
 //! - [`msgs`]: records, handshake framing, hellos, extensions, alerts, with every length and
 //!   list open to override.
 //! - [`keys`]: the TLS 1.3 key schedule and record protection.
-//! - [`client13`]: the harness's TLS 1.3 client.
+//! - [`client13`]: the harness's TLS 1.3 client, sans I/O.
+//! - [`blocking`]: that client over a TCP connection, without the scenario engine.
 //! - [`server_process`]: a stack's server program as the IUT.
 
+pub mod blocking;
 pub mod client13;
 pub mod codec;
 pub mod keys;

@@ -7,7 +7,8 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-use tls_profile::client13::{Config13, Failure};
+use tls_profile::blocking::Blocking;
+use tls_profile::client13::{ClientPeer, Config13, Failure};
 use tls_profile::msgs::{
     AlertDescription, CipherSuite, ClientHello, Extension, ExtensionType, NamedGroup,
     ProtocolVersion, SignatureScheme,
@@ -91,14 +92,23 @@ fn full_handshakes_with_every_suite_group_and_certificate() {
                     seed,
                     ..Config13::default()
                 };
-                let result = config.hello().run(connect(&server)).and_then(|mut conn| {
+                let mut conn = Blocking::new(
+                    ClientPeer::new(&config),
+                    connect(&server),
+                    Duration::from_secs(5),
+                );
+                let result = conn.handshake().and_then(|()| {
                     conn.send(b"hello\n")?;
                     let echoed = conn.receive(6)?;
-                    let e = conn.established.clone();
-                    Ok((e, echoed))
+                    let e = conn
+                        .peer
+                        .established()
+                        .cloned()
+                        .ok_or(Failure::Io("not established".into()))?;
+                    Ok((e, echoed, conn.peer.key_log_lines().len()))
                 });
                 match result {
-                    Ok((e, echoed)) => {
+                    Ok((e, echoed, key_log)) => {
                         if e.suite != suite || e.group != group || echoed != b"olleh\n" {
                             failures.push(format!(
                                 "{case}: negotiated {} {}, echoed {:?}",
@@ -117,8 +127,8 @@ fn full_handshakes_with_every_suite_group_and_certificate() {
                         if !schemes.contains(&e.signature_scheme) {
                             failures.push(format!("{case}: signed with {}", e.signature_scheme));
                         }
-                        if e.key_log.len() != 4 {
-                            failures.push(format!("{case}: {} key log lines", e.key_log.len()));
+                        if key_log != 4 {
+                            failures.push(format!("{case}: {key_log} key log lines"));
                         }
                     }
                     Err(f) => failures.push(format!("{case}: {f}\n{}", server.output())),
@@ -132,17 +142,20 @@ fn full_handshakes_with_every_suite_group_and_certificate() {
 /// The same seed gives the same ClientHello, byte for byte (the deterministic transcripts rule).
 #[test]
 fn a_fixed_seed_gives_the_same_client_hello() {
-    let a = Config13::default().hello().hello.encode_body();
-    let b = Config13::default().hello().hello.encode_body();
-    let c = Config13 {
+    let a = ClientPeer::new(&Config13::default()).hello_message();
+    let b = ClientPeer::new(&Config13::default()).hello_message();
+    let c = ClientPeer::new(&Config13 {
         seed: 2,
         ..Config13::default()
-    }
-    .hello()
-    .hello
-    .encode_body();
+    })
+    .hello_message();
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+/// The handshake of `peer` with `server`.
+fn run(peer: ClientPeer, server: &ServerProcess) -> Result<(), Failure> {
+    Blocking::new(peer, connect(server), Duration::from_secs(5)).handshake()
 }
 
 fn expect_alert(
@@ -169,7 +182,7 @@ fn no_shared_cipher_suite_is_a_handshake_failure() {
         suites: vec![CipherSuite::TLS_AES_128_GCM_SHA256],
         ..Config13::default()
     };
-    let result = config.hello().run(connect(&server));
+    let result = run(ClientPeer::new(&config), &server);
     expect_alert(
         &server,
         result,
@@ -187,7 +200,7 @@ fn no_shared_version_is_protocol_version() {
         versions: vec![ProtocolVersion(0x0305)],
         ..Config13::default()
     };
-    let result = config.hello().run(connect(&server));
+    let result = run(ClientPeer::new(&config), &server);
     expect_alert(
         &server,
         result,
@@ -215,9 +228,9 @@ fn malformed_client_hello_lengths_are_decode_errors() {
     ];
     for (case, change) in cases {
         let server = s_server("server-ecdsa", &[]);
-        let mut hello = Config13::default().hello();
-        change(&mut hello.hello);
-        let result = hello.run(connect(&server));
+        let mut peer = ClientPeer::new(&Config13::default());
+        change(&mut peer.hello);
+        let result = run(peer, &server);
         expect_alert(&server, result, &[AlertDescription::DECODE_ERROR], case);
     }
 }
@@ -227,13 +240,13 @@ fn malformed_client_hello_lengths_are_decode_errors() {
 #[test]
 fn a_key_share_outside_supported_groups_is_illegal_parameter() {
     let server = s_server("server-ecdsa", &[]);
-    let mut hello = Config13::default().hello();
-    for e in &mut hello.hello.extensions {
+    let mut peer = ClientPeer::new(&Config13::default());
+    for e in &mut peer.hello.extensions {
         if e.typ == ExtensionType::SUPPORTED_GROUPS {
             *e = Extension::groups(&[NamedGroup::SECP256R1]);
         }
     }
-    let result = hello.run(connect(&server));
+    let result = run(peer, &server);
     expect_alert(
         &server,
         result,

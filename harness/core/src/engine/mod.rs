@@ -15,9 +15,9 @@ use crate::process::{Finished, Iut, EXIT_UNSUPPORTED};
 use crate::profile::{Profile, ReferencePeer};
 use crate::stream::{FrameReader, Read1};
 use crate::verdict::{CaseResult, Failure, Verdict};
-use harness_capture::{Direction, Format, Recording};
+use harness_capture::{Format, Recording};
 use std::collections::VecDeque;
-use std::net::{Shutdown, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -202,6 +202,13 @@ pub trait Case {
         index: usize,
     ) -> Result<StepOutcome, Failure>;
 
+    /// Whether the IUT listens and the harness connects to it (a real stack's server program,
+    /// which reports its port on stdout: [`crate::process::listening_address`]); otherwise the
+    /// harness listens and the IUT connects, whatever its role.
+    fn iut_listens(&self) -> bool {
+        false
+    }
+
     /// The first line of the case's key log.
     fn key_log_header(&self) -> &'static str;
 
@@ -245,6 +252,7 @@ pub fn run_case<C: Case>(case: &C, iut: &Iut, options: &RunOptions) -> CaseResul
         },
         secrets: Vec::new(),
         received: Vec::new(),
+        harness_connects: false,
         lines: vec![
             format!("# {} — {}", info.id, info.title),
             format!(
@@ -325,6 +333,22 @@ fn drive<'p, C: Case>(
     log: &mut Log<'p, C::Profile>,
 ) -> (Verdict, Option<Finished>) {
     let setup = |e: String| (Verdict::Fail(fail(0, 0, "the case to start", e)), None);
+    if case.iut_listens() {
+        log.harness_connects = true;
+        let (args, shared) = match case.setup("", options.seed, dir) {
+            Ok(s) => s,
+            Err(e) => return setup(e),
+        };
+        let mut running = match iut.start(&args) {
+            Ok(r) => r,
+            Err(e) => return setup(e.to_string()),
+        };
+        let verdict = match running.listening(options.connect_timeout) {
+            Ok(addr) => run_steps(case, options, &Endpoint::Iut(addr), &shared, log),
+            Err(e) => Verdict::Fail(fail(0, 0, "the IUT to listen", e)),
+        };
+        return (verdict, Some(running.finish(options.exit_timeout)));
+    }
     let listener = match TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
         Err(e) => return setup(format!("cannot listen: {e}")),
@@ -341,22 +365,43 @@ fn drive<'p, C: Case>(
         Ok(r) => r,
         Err(e) => return setup(e.to_string()),
     };
-    let verdict = run_steps(case, options, &listener, &shared, log);
+    let verdict = run_steps(case, options, &Endpoint::Harness(listener), &shared, log);
     (verdict, Some(running.finish(options.exit_timeout)))
 }
 
-/// Accepts the IUT's next connection and opens the peer's side of it.
+/// Who listens.
+enum Endpoint {
+    /// The harness, on this socket; the IUT connects.
+    Harness(TcpListener),
+    /// The IUT, at this loopback address; the harness connects.
+    Iut(SocketAddr),
+}
+
+/// Accepts the IUT's next connection (or makes one to a listening IUT) and opens the peer's side
+/// of it.
 fn accept_connection<'p, C: Case>(
     case: &'p C,
-    listener: &TcpListener,
+    endpoint: &Endpoint,
     shared: &C::Setup,
     seed: u64,
     options: &RunOptions,
     log: &mut Log<'_, C::Profile>,
 ) -> Result<Session<'p, C::Profile, C::Peer>, String> {
-    let stream = accept(listener, options.connect_timeout)?;
-    let real = match (stream.peer_addr(), stream.local_addr()) {
-        (Ok(std::net::SocketAddr::V4(c)), Ok(std::net::SocketAddr::V4(l)))
+    let (stream, ends) = match endpoint {
+        Endpoint::Harness(listener) => {
+            let s = accept(listener, options.connect_timeout)?;
+            let ends = (s.peer_addr(), s.local_addr());
+            (s, ends)
+        }
+        Endpoint::Iut(addr) => {
+            let s = TcpStream::connect_timeout(addr, options.connect_timeout)
+                .map_err(|e| format!("cannot connect to the IUT at {addr}: {e}"))?;
+            let ends = (s.local_addr(), s.peer_addr());
+            (s, ends)
+        }
+    };
+    let real = match ends {
+        (Ok(SocketAddr::V4(c)), Ok(SocketAddr::V4(l)))
             if options.real_ports =>
         {
             Some((c, l))
@@ -382,7 +427,7 @@ fn accept_connection<'p, C: Case>(
 fn run_steps<C: Case>(
     case: &C,
     options: &RunOptions,
-    listener: &TcpListener,
+    listener: &Endpoint,
     shared: &C::Setup,
     log: &mut Log<'_, C::Profile>,
 ) -> Verdict {
@@ -453,7 +498,7 @@ fn end_connection<P: Profile, R: ReferencePeer>(
     index: usize,
 ) {
     let _ = session.stream.shutdown(Shutdown::Write);
-    log.wire_end(Direction::FromListener, false);
+    log.wire_end(log.harness_side(), false);
     loop {
         match read_logged(
             &mut session.reader,

@@ -21,6 +21,8 @@ pub struct Log<'p, P> {
     pub(super) secrets: Vec<String>,
     /// Every frame read from the IUT in this case, over all its connections, in order.
     pub(super) received: Vec<Vec<u8>>,
+    /// Whether the harness opens the connections (a listening IUT).
+    pub(super) harness_connects: bool,
 }
 
 impl<P: Profile> Log<'_, P> {
@@ -51,6 +53,24 @@ impl<P: Profile> Log<'_, P> {
     /// Adds a line to the transcript.
     pub fn note(&mut self, step: usize, text: impl AsRef<str>) {
         self.lines.push(format!("[{step:>2}] {}", text.as_ref()));
+    }
+
+    /// The harness's direction in the capture.
+    pub fn harness_side(&self) -> Direction {
+        if self.harness_connects {
+            Direction::FromConnector
+        } else {
+            Direction::FromListener
+        }
+    }
+
+    /// The IUT's direction in the capture.
+    pub fn iut_side(&self) -> Direction {
+        if self.harness_connects {
+            Direction::FromListener
+        } else {
+            Direction::FromConnector
+        }
     }
 
     /// Records bytes on the wire in the capture, with the step that sent or read them.
@@ -167,7 +187,7 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
                     return Ok(());
                 }
             }
-            log.wire(Direction::FromListener, piece, comment(piece));
+            log.wire(log.harness_side(), piece, comment(piece));
             self.stream
                 .write_all(piece)
                 .and_then(|_| self.stream.flush())
@@ -225,7 +245,7 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
             self.last_sent = frame;
         }
         log.wire(
-            Direction::FromListener,
+            log.harness_side(),
             &bytes,
             format!(
                 "step {index} (line {line}): harness releases held frames [{}] in one segment",
@@ -302,7 +322,7 @@ impl<P: Profile, R: ReferencePeer> Session<'_, P, R> {
     /// Ends the harness's direction of the connection (end of stream) and logs it.
     pub fn shutdown(&mut self, log: &mut Log<'_, P>, index: usize) {
         let _ = self.stream.shutdown(Shutdown::Write);
-        log.wire_end(Direction::FromListener, false);
+        log.wire_end(log.harness_side(), false);
         log.note(index, "harness → iut  end of stream");
     }
 
@@ -361,21 +381,21 @@ pub(super) fn read_logged<P: Profile>(
         Read1::Frame(frame) => {
             let name = log.profile.frame_name(frame);
             log.wire(
-                Direction::FromConnector,
+                log.iut_side(),
                 frame,
                 format!("{at}: iut sent {name}"),
             );
         }
         Read1::ClosedMidFrame(bytes) => {
             log.wire(
-                Direction::FromConnector,
+                log.iut_side(),
                 bytes,
                 format!("{at}: iut sent part of a frame, then closed"),
             );
-            log.wire_end(Direction::FromConnector, false);
+            log.wire_end(log.iut_side(), false);
         }
-        Read1::Closed => log.wire_end(Direction::FromConnector, false),
-        Read1::Failed(_) => log.wire_end(Direction::FromConnector, true),
+        Read1::Closed => log.wire_end(log.iut_side(), false),
+        Read1::Failed(_) => log.wire_end(log.iut_side(), true),
         Read1::TimedOut => {}
     }
     r
