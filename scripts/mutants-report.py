@@ -71,10 +71,25 @@ def main():
     if eq_path.exists():
         for e in tomllib.loads(eq_path.read_text()).get("mutant", []):
             equivalent[unplaced(e["mutant"])] = e["reason"]
+    # Shards (`shard-*` directories) add up; any other directory is a re-run (`--re`, after
+    # new cases) whose outcomes replace every earlier one of the same mutant names, matched
+    # without line and column since edits move lines.
     kinds = {k: [] for k in ("caught", "missed", "timeout", "unviable")}
+    outcome = {}
     for d in dirs:
+        found = {}
         for k in kinds:
-            kinds[k] += read_list(d, f"{k}.txt")
+            for m in read_list(d, f"{k}.txt"):
+                found.setdefault(unplaced(m), []).append((k, m))
+        rerun = not pathlib.Path(d).name.startswith("shard-")
+        for name, entries in found.items():
+            if rerun or name not in outcome:
+                outcome[name] = entries
+            else:
+                outcome[name] = outcome[name] + entries
+    for entries in outcome.values():
+        for k, m in entries:
+            kinds[k].append(m)
     missed, judged = [], []
     for m in kinds["missed"]:
         (judged if unplaced(m) in equivalent else missed).append(m)

@@ -18,4 +18,4 @@ pub use framing::{split_frames, Deframer, Framing};
 pub use read::{read_capture, CaptureError, Segment};
 pub use reassemble::{reassemble, Stream};
 pub use record::{Connection, Direction, Recording, TcpEvent};
-pub use write::{write_capture, Format};
+pub use write::{write_capture, write_capture_with_secrets, Format, TLS_KEY_LOG};

@@ -10,7 +10,7 @@ use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
-use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::{PcapNgWriter, RawBlock};
 use pcap_file::{DataLink, TsResolution};
 use std::borrow::Cow;
 use std::io::Write;
@@ -195,6 +195,44 @@ pub fn write_capture(
     format: Format,
     out: impl Write,
 ) -> std::io::Result<()> {
+    write_capture_with_secrets(recording, format, None, out)
+}
+
+/// The block type of a pcapng Decryption Secrets Block.
+const DECRYPTION_SECRETS_BLOCK: u32 = 0x0000_000A;
+/// Its secrets type for a TLS key log (NSS key log format): `TLSK`.
+pub const TLS_KEY_LOG: u32 = 0x544c_534b;
+
+/// A Decryption Secrets Block body: secrets type, length, the secrets padded to 32 bits, no
+/// options; big-endian, as the section header the writer starts with.
+fn secrets_block(kind: u32, secrets: &[u8]) -> RawBlock<'static> {
+    let mut body = Vec::with_capacity(8 + secrets.len() + 3);
+    body.extend_from_slice(&kind.to_be_bytes());
+    body.extend_from_slice(
+        &u32::try_from(secrets.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    body.extend_from_slice(secrets);
+    body.resize(body.len().next_multiple_of(4), 0);
+    let len = u32::try_from(body.len() + 12).unwrap_or(u32::MAX);
+    RawBlock {
+        type_: DECRYPTION_SECRETS_BLOCK,
+        initial_len: len,
+        body: Cow::Owned(body),
+        trailer_len: len,
+    }
+}
+
+/// As [`write_capture`]; a pcapng also carries `secrets` (a secrets type such as
+/// [`TLS_KEY_LOG`] and its bytes) in a Decryption Secrets Block before the first packet, so that
+/// Wireshark decrypts the capture with no option. A classic pcap has no place for them.
+pub fn write_capture_with_secrets(
+    recording: &Recording,
+    format: Format,
+    secrets: Option<(u32, &[u8])>,
+    out: impl Write,
+) -> std::io::Result<()> {
     let mut packets = Packets {
         clock: EPOCH,
         out: Vec::new(),
@@ -227,6 +265,10 @@ pub fn write_capture(
                 ],
             })
             .map_err(io_error)?;
+            if let Some((kind, bytes)) = secrets {
+                w.write_raw_block(&secrets_block(kind, bytes))
+                    .map_err(io_error)?;
+            }
             for p in packets.out {
                 let len = u32::try_from(p.bytes.len()).unwrap_or(u32::MAX);
                 w.write_pcapng_block(EnhancedPacketBlock {

@@ -272,11 +272,17 @@ mod tests {
         let at = |p| Some(SocketAddr::from(([127, 0, 0, 1], p)));
         assert_eq!(listening_address("ACCEPT 127.0.0.1:4433"), at(4433));
         assert_eq!(listening_address("listening on 127.0.0.1:9"), at(9));
-        assert_eq!(listening_address(r#"{"event":"listening","port":7}"#), at(7));
+        assert_eq!(
+            listening_address(r#"{"event":"listening","port":7}"#),
+            at(7)
+        );
         assert_eq!(listening_address("ACCEPT 0.0.0.0:4433"), None);
         assert_eq!(listening_address("ACCEPT [::]:4433"), None);
         assert_eq!(listening_address("listening on 127.0.0.1:0"), None);
-        assert_eq!(listening_address(r#"{"event":"alert_sent","port":7}"#), None);
+        assert_eq!(
+            listening_address(r#"{"event":"alert_sent","port":7}"#),
+            None
+        );
         assert_eq!(listening_address("Using default temp DH parameters"), None);
     }
 }

@@ -8,7 +8,7 @@ use crate::coverage::Coverage;
 use crate::process::CONTRACT_VERSION;
 use crate::runner::{CaseReport, RunReport, Status};
 use crate::verdict::Verdict;
-use harness_capture::{write_capture, Format};
+use harness_capture::{write_capture_with_secrets, Format};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -75,7 +75,19 @@ pub fn write_all(run: &RunReport, coverage: Option<&Coverage>, dir: &Path) -> st
     for case in &run.cases {
         std::fs::write(dir.join(transcript_file(case)), &case.result.transcript)?;
         let file = std::fs::File::create(dir.join(capture_file(case, format)))?;
-        write_capture(&case.result.capture, format, std::io::BufWriter::new(file))?;
+        // TLS key logs are what Wireshark reads from a Decryption Secrets Block.
+        let secrets = case
+            .result
+            .key_log
+            .as_deref()
+            .filter(|_| run.protocol == "tls")
+            .map(|k| (harness_capture::TLS_KEY_LOG, k.as_bytes()));
+        write_capture_with_secrets(
+            &case.result.capture,
+            format,
+            secrets,
+            std::io::BufWriter::new(file),
+        )?;
         if let Some(keys) = &case.result.key_log {
             std::fs::write(dir.join(keylog_file(case)), keys)?;
         }

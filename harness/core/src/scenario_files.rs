@@ -98,9 +98,9 @@ pub fn expand_matrix(
         .collect())
 }
 
-/// Folders below a suite's root that hold another format's cases: the interop matrix's and
-/// the TLS Pool profile's.
-pub const OTHER_FORMATS: [&str; 2] = ["interop", "pool"];
+/// Folders below a suite's root that hold another format's cases: the interop matrix's, the
+/// TLS Pool profile's and the TLS profile's.
+pub const OTHER_FORMATS: [&str; 3] = ["interop", "pool", "tls"];
 
 /// Every scenario file below `root`, sorted: each `*.toml` except `untestable.toml` and what is
 /// in [`OTHER_FORMATS`] folders.

@@ -1,5 +1,5 @@
-//! The harness's TLS 1.3 client (RFC 8446 §4), sans I/O: the engine (or [`crate::blocking`])
-//! moves its output to the server and the server's records to it. The ClientHello is open to
+//! The harness's TLS 1.3 client (RFC 8446 §4), sans I/O: the engine moves its output to the
+//! server and the server's records to it. The ClientHello is open to
 //! any change before it is sent; each server message is checked as the RFC says, and the
 //! client answers a violation with the alert the RFC names; the session's secrets are kept as
 //! NSS key log lines.
@@ -133,6 +133,7 @@ impl Config13 {
                 extensions,
                 cipher_suites_len: None,
                 extensions_len: None,
+                extension_len_delta: Vec::new(),
             },
             private,
             config: self.clone(),
@@ -837,4 +838,62 @@ fn verify_certificate_verify(
                 AlertDescription::DECRYPT_ERROR,
             )
         })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    /// The same seed gives the same ClientHello, byte for byte (deterministic transcripts).
+    #[test]
+    fn a_fixed_seed_gives_the_same_client_hello() {
+        let a = ClientPeer::new(&Config13::default()).hello_message();
+        let b = ClientPeer::new(&Config13::default()).hello_message();
+        let c = ClientPeer::new(&Config13 {
+            seed: 2,
+            ..Config13::default()
+        })
+        .hello_message();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    /// A ServerHello that breaks a rule is answered with the RFC's alert, queued in clear.
+    #[test]
+    fn a_server_hello_for_a_suite_not_offered_is_illegal_parameter() {
+        let mut peer = ClientPeer::new(&Config13 {
+            suites: vec![CipherSuite::TLS_AES_128_GCM_SHA256],
+            ..Config13::default()
+        });
+        peer.send_hello();
+        let _ = peer.take_output();
+        let mut body = vec![3, 3];
+        body.extend([7u8; 32]);
+        body.push(32);
+        body.extend(&peer.hello.session_id);
+        body.extend([0x13, 0x02, 0]);
+        body.extend([0, 6, 0, 43, 0, 2, 3, 4]);
+        let record = Record {
+            content_type: ContentType::HANDSHAKE,
+            version: ProtocolVersion::TLS12,
+            fragment: handshake_message(HandshakeType::SERVER_HELLO, &body, None),
+        };
+        let err = peer.receive(&record.encode(None)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Failure::Violation {
+                    alert: AlertDescription::ILLEGAL_PARAMETER,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(peer.take_output(), [21, 3, 3, 0, 2, 2, 47]);
+        assert!(
+            peer.receive(&record.encode(None)).is_err(),
+            "it stays failed"
+        );
+    }
 }

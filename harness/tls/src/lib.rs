@@ -7,13 +7,15 @@
 //! - [`msgs`]: records, handshake framing, hellos, extensions, alerts, with every length and
 //!   list open to override.
 //! - [`keys`]: the TLS 1.3 key schedule and record protection.
-//! - [`client13`]: the harness's TLS 1.3 client, sans I/O.
-//! - [`blocking`]: that client over a TCP connection, without the scenario engine.
-//! - [`server_process`]: a stack's server program as the IUT.
+//! - [`client13`]: the harness's TLS 1.3 client, sans I/O (the engine moves its bytes).
+//! - [`profile`], [`scenario`], [`case`]: TLS scenario files run by the harness's engine against
+//!   a stack behind its adapter (`harness/tls/adapters/`).
 
-pub mod blocking;
+pub mod case;
 pub mod client13;
 pub mod codec;
 pub mod keys;
 pub mod msgs;
-pub mod server_process;
+pub mod profile;
+pub mod scenario;
+pub mod suite;

@@ -454,11 +454,18 @@ impl Extension {
     }
 }
 
-fn encode_extensions(out: &mut Vec<u8>, extensions: &[Extension], len: Option<u32>) {
+fn encode_extensions(
+    out: &mut Vec<u8>,
+    extensions: &[Extension],
+    len: Option<u32>,
+    deltas: &[(ExtensionType, i32)],
+) {
     let mut body = Vec::new();
     for e in extensions {
         put_uint(&mut body, 2, u32::from(e.typ.0));
-        put_vec(&mut body, 2, &e.data, None);
+        let delta = deltas.iter().find(|(t, _)| *t == e.typ).map(|(_, d)| *d);
+        let own = delta.map(|d| (e.data.len() as i64 + i64::from(d)).clamp(0, 0xffff) as u32);
+        put_vec(&mut body, 2, &e.data, own);
     }
     put_vec(out, 2, &body, len);
 }
@@ -503,6 +510,8 @@ pub struct ClientHello {
     pub cipher_suites_len: Option<u32>,
     /// Overrides the extensions block's length prefix.
     pub extensions_len: Option<u32>,
+    /// Adds to one extension's own length prefix (a body that claims more or less than it has).
+    pub extension_len_delta: Vec<(ExtensionType, i32)>,
 }
 
 impl ClientHello {
@@ -518,7 +527,12 @@ impl ClientHello {
         }
         put_vec(&mut out, 2, &suites, self.cipher_suites_len);
         put_vec(&mut out, 1, &self.compression_methods, None);
-        encode_extensions(&mut out, &self.extensions, self.extensions_len);
+        encode_extensions(
+            &mut out,
+            &self.extensions,
+            self.extensions_len,
+            &self.extension_len_delta,
+        );
         out
     }
 

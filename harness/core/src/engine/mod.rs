@@ -401,11 +401,7 @@ fn accept_connection<'p, C: Case>(
         }
     };
     let real = match ends {
-        (Ok(SocketAddr::V4(c)), Ok(SocketAddr::V4(l)))
-            if options.real_ports =>
-        {
-            Some((c, l))
-        }
+        (Ok(SocketAddr::V4(c)), Ok(SocketAddr::V4(l))) if options.real_ports => Some((c, l)),
         _ => None,
     };
     log.capture.open(real);

@@ -380,11 +380,7 @@ pub(super) fn read_logged<P: Profile>(
     match &r {
         Read1::Frame(frame) => {
             let name = log.profile.frame_name(frame);
-            log.wire(
-                log.iut_side(),
-                frame,
-                format!("{at}: iut sent {name}"),
-            );
+            log.wire(log.iut_side(), frame, format!("{at}: iut sent {name}"));
         }
         Read1::ClosedMidFrame(bytes) => {
             log.wire(

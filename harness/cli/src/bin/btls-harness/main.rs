@@ -15,6 +15,7 @@ mod quirks;
 mod replay;
 mod run;
 mod selection;
+mod tls;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -101,6 +102,14 @@ enum Command {
         after_help = "Examples:\n  cargo build -p btls-pool && btls-harness pool\n  btls-harness pool --daemon ./my-pool --iut-name mine --filter pin/"
     )]
     Pool(pool::PoolArgs),
+    /// The TLS profile: every scenario file of scenarios/tls against a real TLS stack behind
+    /// its adapter (harness/tls/adapters), the harness's own TLS client on the other side. The
+    /// stack listens on an ephemeral loopback port; the verdict comes from the wire and its
+    /// exit status. Writes the same reports as `run`; exit status 1 on a failing case.
+    #[command(
+        after_help = "Examples:\n  btls-harness tls --stack openssl\n  btls-harness tls --stack ./my-adapter --iut-name mine --filter alerts/"
+    )]
+    Tls(tls::TlsArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +128,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage::main(&args),
         Command::Learn(args) => learn::main(args),
         Command::Pool(args) => pool::main(args),
+        Command::Tls(args) => tls::main(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

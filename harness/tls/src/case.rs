@@ -1,0 +1,447 @@
+//! A TLS scenario as the engine runs it: the IUT (a stack's server program behind its adapter)
+//! listens, the harness's client connects and plays the steps, and the verdict comes from the
+//! wire and the exit status (a real stack's output is free text, not contract events).
+
+use crate::client13::{ClientPeer, Config13, Failure as PeerFailure};
+use crate::msgs::{Alert, AlertDescription};
+use crate::profile::TlsProfile;
+use crate::scenario::{self, Action, TlsScenario};
+use harness_core::engine::RunOptions;
+use harness_core::engine::{fail, Case, Log, Session, Step, StepOutcome};
+use harness_core::process::{listening_address, Finished, Iut};
+use harness_core::profile::ReferencePeer;
+use harness_core::stream::Read1;
+use harness_core::verdict::{CaseResult, Failure};
+use harness_core::CaseInfo;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The harness's side of one connection: the client and what it sent as application data.
+pub struct TlsPeer {
+    /// The client.
+    pub client: ClientPeer,
+    /// Application data sent since the last echo was read.
+    sent: Vec<u8>,
+}
+
+impl ReferencePeer for TlsPeer {
+    type Error = PeerFailure;
+
+    fn take_output(&mut self) -> Vec<u8> {
+        self.client.take_output()
+    }
+
+    fn receive(&mut self, frame: &[u8], _now_ms: u64) -> Result<(), PeerFailure> {
+        self.client.receive(frame)
+    }
+
+    fn key_log(&self) -> Option<String> {
+        let lines = self.client.key_log_lines();
+        (!lines.is_empty()).then(|| lines.iter().map(|l| format!("{l}\n")).collect())
+    }
+}
+
+/// A scenario with the certificates it names.
+pub struct TlsCase<'a> {
+    /// The scenario.
+    pub scenario: &'a TlsScenario,
+    /// Where `scripts/tls-certs.sh` wrote the certificates.
+    pub certs: PathBuf,
+}
+
+/// The key-log file's first line.
+const HEADER: &str =
+    "# TLS secrets in NSS key log format (SSLKEYLOGFILE), one session per handshake\n";
+
+impl TlsCase<'_> {
+    fn config(&self, seed: u64) -> Config13 {
+        let p = &self.scenario.peer;
+        let mut c = Config13 {
+            seed,
+            ..Config13::default()
+        };
+        // The names were checked when the file loaded.
+        if let Some(v) = &p.suites {
+            c.suites = scenario::all(v, scenario::suite).unwrap_or_default();
+        }
+        if let Some(v) = &p.groups {
+            c.groups = scenario::all(v, scenario::group).unwrap_or_default();
+        }
+        if let Some(v) = &p.versions {
+            c.versions = scenario::all(v, scenario::version).unwrap_or_default();
+        }
+        if let Some(v) = &p.signature_schemes {
+            c.signature_schemes = scenario::all(v, scenario::scheme).unwrap_or_default();
+        }
+        if let Some(n) = &p.server_name {
+            c.server_name = (!n.is_empty()).then(|| n.clone());
+        }
+        c.timeout = Duration::from_secs(3);
+        c
+    }
+}
+
+fn peer_failure(step: &Step<Action>, index: usize, want: &str, e: &PeerFailure) -> Failure {
+    match e {
+        PeerFailure::AlertReceived(a) => fail(index, step.line, want, format!("the alert {a}")),
+        PeerFailure::Violation { .. } => fail(
+            index,
+            step.line,
+            want,
+            format!("the harness's client rejected the IUT's record: {e}"),
+        ),
+        other => fail(index, step.line, want, other.to_string()),
+    }
+}
+
+/// The echo of `sent` as the IUT may give it: as it was, or each line reversed.
+fn is_echo(sent: &[u8], got: &[u8]) -> bool {
+    if sent == got {
+        return true;
+    }
+    let mut reversed = Vec::with_capacity(sent.len());
+    for line in sent.split_inclusive(|b| *b == b'\n') {
+        let (body, nl) = match line.split_last() {
+            Some((b'\n', body)) => (body, true),
+            _ => (line, false),
+        };
+        reversed.extend(body.iter().rev());
+        if nl {
+            reversed.push(b'\n');
+        }
+    }
+    reversed == got
+}
+
+impl Case for TlsCase<'_> {
+    type Profile = TlsProfile;
+    type Peer = TlsPeer;
+    type Setup = ();
+    type Action = Action;
+
+    fn info(&self) -> CaseInfo {
+        info(self.scenario)
+    }
+
+    fn profile(&self) -> &TlsProfile {
+        &TlsProfile
+    }
+
+    fn steps(&self) -> &[Step<Action>] {
+        &self.scenario.steps
+    }
+
+    fn iut_listens(&self) -> bool {
+        true
+    }
+
+    fn setup(&self, _connect: &str, _seed: u64, _dir: &Path) -> Result<(Vec<String>, ()), String> {
+        let iut = &self.scenario.iut;
+        let cert = format!("server-{}", iut.cert);
+        let mut args = vec![
+            "--role".to_string(),
+            "server".into(),
+            "--cert".into(),
+            self.certs.join(format!("{cert}.pem")).display().to_string(),
+            "--key".into(),
+            self.certs.join(format!("{cert}.key")).display().to_string(),
+            "--connections".into(),
+            iut.connections.to_string(),
+        ];
+        for (flag, list) in [
+            ("--suites", &iut.suites),
+            ("--groups", &iut.groups),
+            ("--versions", &iut.versions),
+        ] {
+            if let Some(v) = list {
+                args.push(flag.into());
+                args.push(v.join(","));
+            }
+        }
+        Ok((args, ()))
+    }
+
+    fn connect(&self, _setup: &(), seed: u64) -> Result<TlsPeer, String> {
+        Ok(TlsPeer {
+            client: ClientPeer::new(&self.config(seed)),
+            sent: Vec::new(),
+        })
+    }
+
+    fn run_step(
+        &self,
+        s: &mut Session<'_, TlsProfile, TlsPeer>,
+        log: &mut Log<'_, TlsProfile>,
+        step: &Step<Action>,
+        index: usize,
+    ) -> Result<StepOutcome, Failure> {
+        let line = step.line;
+        let timeout = step.timeout();
+        let f = |want: &str, actual: String| fail(index, line, want, actual);
+        match &step.action {
+            Action::SendHello(alter) => {
+                alter.apply(&mut s.peer.client.hello);
+                s.peer.client.send_hello();
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::Expect(typ) => {
+                let want = typ.to_string();
+                loop {
+                    if let Some(got) = s.peer.client.next_message() {
+                        if got == want {
+                            break;
+                        }
+                        return Err(f(&want, got));
+                    }
+                    let (frame, verdict) = s
+                        .read(log, index, timeout)
+                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+                    s.flush_peer(log, step, index)
+                        .map_err(|e| f("to send", e))?;
+                    if let Err(e) = verdict {
+                        let mut failure = peer_failure(step, index, &want, &e);
+                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                        return Err(failure);
+                    }
+                }
+            }
+            Action::Complete => {
+                if !s.peer.client.hello_sent() {
+                    s.peer.client.send_hello();
+                }
+                loop {
+                    s.flush_peer(log, step, index)
+                        .map_err(|e| f("to send", e))?;
+                    if s.peer.client.is_established() {
+                        break;
+                    }
+                    let (_, verdict) = s.read(log, index, timeout).map_err(|r| {
+                        f(
+                            "the handshake to complete",
+                            s.step_read_problem(r, step, timeout),
+                        )
+                    })?;
+                    if let Err(e) = verdict {
+                        s.flush_peer(log, step, index)
+                            .map_err(|e| f("to send", e))?;
+                        return Err(peer_failure(step, index, "the handshake to complete", &e));
+                    }
+                }
+                if let Some(e) = s.peer.client.established() {
+                    log.note(
+                        index,
+                        format!(
+                            "handshake complete: {} with {}, CertificateVerify {}, {} certificate(s)",
+                            e.suite,
+                            e.group,
+                            e.signature_scheme,
+                            e.certificates.len()
+                        ),
+                    );
+                }
+            }
+            Action::SendApp(data) => {
+                s.peer
+                    .client
+                    .send_application_data(data)
+                    .map_err(|e| f("to send application data", e.to_string()))?;
+                s.peer.sent.extend_from_slice(data);
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::ExpectEcho => {
+                let sent = std::mem::take(&mut s.peer.sent);
+                let want = format!("the echo of {} byte(s)", sent.len());
+                let mut got = s.peer.client.take_application_data();
+                while got.len() < sent.len() {
+                    let (frame, verdict) = s
+                        .read(log, index, timeout)
+                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+                    if let Err(e) = verdict {
+                        s.flush_peer(log, step, index)
+                            .map_err(|e| f("to send", e))?;
+                        let mut failure = peer_failure(step, index, &want, &e);
+                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                        return Err(failure);
+                    }
+                    got.extend(s.peer.client.take_application_data());
+                }
+                if !is_echo(&sent, &got) {
+                    return Err(f(
+                        &format!("{want}: {}", String::from_utf8_lossy(&sent).escape_debug()),
+                        format!("{}", String::from_utf8_lossy(&got).escape_debug()),
+                    ));
+                }
+            }
+            Action::ExpectAlert { allowed, lenient } => {
+                let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+                let want = format!("a fatal alert {}", names.join(" or "));
+                match s.read(log, index, timeout) {
+                    Ok((frame, verdict)) => match (verdict, s.peer.client.alert_received()) {
+                        (Err(PeerFailure::AlertReceived(a)), _) | (_, Some(a)) => {
+                            check_alert(a, allowed).map_err(|actual| f(&want, actual))?;
+                        }
+                        (Err(e), None) => {
+                            s.flush_peer(log, step, index)
+                                .map_err(|e| f("to send", e))?;
+                            let mut failure = peer_failure(step, index, &want, &e);
+                            failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                            return Err(failure);
+                        }
+                        (Ok(()), None) => return Err(f(&want, s.describe(&frame))),
+                    },
+                    Err(Read1::Closed) if *lenient => {
+                        return Ok(StepOutcome::Lenient(format!("closed without {want}")));
+                    }
+                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                }
+            }
+            Action::ExpectClose => {
+                let want = "the IUT to close the connection".to_string();
+                match s.read(log, index, timeout) {
+                    Err(Read1::Closed) => {}
+                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                    Ok((frame, verdict)) => {
+                        // RFC8446-6.1: close_notify before the close is a clean close.
+                        let notify = s
+                            .peer
+                            .client
+                            .alert_received()
+                            .is_some_and(|a| a.description == AlertDescription::CLOSE_NOTIFY);
+                        if !notify || !matches!(verdict, Err(PeerFailure::AlertReceived(_))) {
+                            return Err(f(&want, s.describe(&frame)));
+                        }
+                        match s.read(log, index, timeout) {
+                            Err(Read1::Closed) => {}
+                            Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                            Ok((frame, _)) => {
+                                return Err(f(
+                                    &format!("{want} after its close_notify (RFC8446-6.1)"),
+                                    s.describe(&frame),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+            Action::Close => {
+                s.peer
+                    .client
+                    .close()
+                    .map_err(|e| f("to send close_notify", e.to_string()))?;
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::SendAlert(d) => {
+                s.peer
+                    .client
+                    .send_alert(Alert::fatal(*d))
+                    .map_err(|e| f("to send an alert", e.to_string()))?;
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+        }
+        Ok(StepOutcome::Done)
+    }
+
+    fn key_log_header(&self) -> &'static str {
+        HEADER
+    }
+
+    fn transcript_events(&self, finished: &Finished) -> Vec<String> {
+        // A stack's output is free text: the transcript shows its lines as they came.
+        finished
+            .events
+            .iter()
+            .map(|e| match e.get("unparsed").and_then(|u| u.as_str()) {
+                Some(line) => line.to_string(),
+                None => e.to_string(),
+            })
+            .filter(|l| !l.trim().is_empty())
+            // The ephemeral port differs from run to run; the transcript stays the same.
+            .map(|l| match (listening_address(&l), l.rsplit_once(':')) {
+                (Some(_), Some((head, _))) => format!("{head}:PORT"),
+                _ => l,
+            })
+            .collect()
+    }
+
+    fn check_outcome(&self, finished: &Finished) -> Result<(), Failure> {
+        let want = self.scenario.outcome.iut_exit.as_deref().unwrap_or("any");
+        let ok = match want {
+            "success" => finished.code == Some(0),
+            "failure" => finished.code.is_some_and(|c| c != 0),
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(
+                0,
+                0,
+                format!("the IUT to exit with {want}"),
+                match finished.code {
+                    Some(c) => format!("exit status {c}"),
+                    None => "no exit status (killed or signalled)".into(),
+                },
+            ))
+        }
+    }
+}
+
+/// The alert's level must be fatal (RFC 8446 §6.2: every error alert is fatal in TLS 1.3) and
+/// its description one of `allowed`.
+fn check_alert(a: Alert, allowed: &[AlertDescription]) -> Result<(), String> {
+    if !allowed.contains(&a.description) {
+        return Err(format!("the alert {a}"));
+    }
+    if a.level != 2 && a.description != AlertDescription::CLOSE_NOTIFY {
+        return Err(format!(
+            "the alert {a} at level {} (RFC8446-6.2: fatal)",
+            a.level
+        ));
+    }
+    Ok(())
+}
+
+/// A case's identity for the runner and the reports.
+pub fn info(s: &TlsScenario) -> CaseInfo {
+    CaseInfo {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        path: s.path.clone(),
+        iut_role: s.iut_role,
+        requirements: s.requirements.clone(),
+    }
+}
+
+/// Runs `scenario` against `iut` with the certificates in `certs`.
+pub fn run_case(
+    scenario: &TlsScenario,
+    certs: &Path,
+    iut: &Iut,
+    options: &RunOptions,
+) -> CaseResult {
+    harness_core::engine::run_case(
+        &TlsCase {
+            scenario,
+            certs: certs.to_owned(),
+        },
+        iut,
+        options,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_echo_is_the_same_bytes_or_each_line_reversed() {
+        assert!(is_echo(b"hello\n", b"hello\n"));
+        assert!(is_echo(b"hello\nab\n", b"olleh\nba\n"));
+        assert!(!is_echo(b"hello\n", b"hell\n"));
+        assert!(!is_echo(b"hello\n", b"olleh"));
+    }
+}
