@@ -14,6 +14,8 @@
 #   bash scripts/mutants.sh --list               # the mutants, without running them
 #   bash scripts/mutants.sh --re 'RecordKey::open' # only the mutants whose name matches (after
 #                                                #   new cases, to re-run the survivors)
+#   bash scripts/mutants.sh --re X --name rerun-2  # results in reports/mutants/rerun-2 instead of
+#                                                #   selected (merge re-runs after the shards)
 #
 # Results go to reports/mutants/<name>/mutants.out (cargo-mutants' own files) and
 # reports/mutants/<name>/summary.md (the score, and every surviving mutant with the requirement
@@ -27,9 +29,10 @@ while [ $# -gt 0 ]; do
         --shard) shard="$2"; name="shard-${2/\//-of-}"; shift 2 ;;
         --sample) shard="0/40"; name="sample"; shift ;;
         --list) mode=list; shift ;;
-        --re) filter=(--re "$2"); name="selected"; shift 2 ;;
+        --re) filter=(--re "$2"); [ "$name" = full ] && name="selected"; shift 2 ;;
+        --name) name="$2"; shift 2 ;;
         --report-only) shift; exec python3 scripts/mutants-report.py reports/mutants/merged "$@" ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "mutants.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -17,7 +17,8 @@ pub(crate) struct TlsArgs {
     /// The scenario files.
     #[arg(long, default_value = "scenarios/tls")]
     pub(crate) scenarios: PathBuf,
-    /// The stack's known deviations (`[[deviation]] case = …, reason = …`).
+    /// The stack's known deviations (`[[deviation]] case = …, reason = …`); default
+    /// harness/tls/expectations/STACK.toml when the stack is one of ours and the file exists.
     #[arg(long, value_name = "FILE")]
     pub(crate) expectations: Option<PathBuf>,
     /// Only cases whose id contains this (repeatable).
@@ -52,6 +53,10 @@ pub(crate) fn main(args: TlsArgs) -> anyhow::Result<bool> {
     let report_dir = args
         .report_dir
         .unwrap_or_else(|| PathBuf::from("reports/tls").join(&name));
+    let expectations = args.expectations.or_else(|| {
+        let p = PathBuf::from("harness/tls/expectations").join(format!("{}.toml", args.stack));
+        p.is_file().then_some(p)
+    });
     let work_dir = std::env::temp_dir().join(format!("btls-tls-cases-{}", std::process::id()));
     let result = suite::run(&SuiteArgs {
         iut: Iut {
@@ -60,7 +65,7 @@ pub(crate) fn main(args: TlsArgs) -> anyhow::Result<bool> {
             prefix_args: Vec::new(),
         },
         scenarios: args.scenarios,
-        expectations: args.expectations,
+        expectations,
         filter: args.filter,
         jobs: args.jobs,
         seed: args.seed,
