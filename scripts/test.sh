@@ -20,7 +20,7 @@ bash scripts/install-tshark.sh >&2
 bash scripts/install-graphviz.sh >&2
 bash scripts/install-chromium.sh >&2
 bash scripts/install-packages.sh cc=gcc >&2
-bash scripts/install-tls-stacks.sh openssl >&2
+bash scripts/install-tls-stacks.sh openssl gnutls >&2
 sh interop/python/install.sh
 
 echo "== cargo test --workspace" >&2

@@ -256,6 +256,7 @@ pub struct ClientPeer {
     alert_received: Option<Alert>,
     alert_sent: Option<Alert>,
     failure: Option<Failure>,
+    retry_requested: bool,
 }
 
 impl ClientPeer {
@@ -284,6 +285,7 @@ impl ClientPeer {
             alert_received: None,
             alert_sent: None,
             failure: None,
+            retry_requested: false,
         }
     }
 
@@ -354,6 +356,11 @@ impl ClientPeer {
     /// The alert this client sent, if any.
     pub fn alert_sent(&self) -> Option<Alert> {
         self.alert_sent
+    }
+
+    /// Whether the server answered with a HelloRetryRequest (RFC 8446 §4.1.4).
+    pub fn retry_requested(&self) -> bool {
+        self.retry_requested
     }
 
     /// Why the client stopped, if it did.
@@ -612,6 +619,7 @@ impl ClientPeer {
     fn on_server_hello(&mut self, whole: &[u8], body: &[u8]) -> Result<(), Failure> {
         let sh = ServerHello::decode(body).map_err(|e| decode_failure("RFC8446-4.1.3", e))?;
         if sh.is_retry_request() {
+            self.retry_requested = true;
             return Err(violation(
                 "RFC8446-4.1.4",
                 "a HelloRetryRequest, which this client does not answer yet",

@@ -148,6 +148,9 @@ pub enum Action {
         allowed: Vec<AlertDescription>,
         /// Whether a close without alert passes leniently.
         lenient: bool,
+        /// Whether a HelloRetryRequest instead passes leniently (a check the RFC makes a MAY,
+        /// which a server may meet by asking for another share).
+        or_retry: bool,
     },
     /// The IUT closes the connection (after at most a close_notify or the alert already read).
     ExpectClose,
@@ -226,6 +229,7 @@ struct StepSpec {
     expect_echo: Option<bool>,
     expect_alert: Option<OneOrMany>,
     lenient: Option<bool>,
+    or_retry: Option<bool>,
     expect_close: Option<bool>,
     close: Option<bool>,
     send_alert: Option<String>,
@@ -430,9 +434,10 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
         actions.push(Action::ExpectAlert {
             allowed,
             lenient: spec.lenient == Some(true),
+            or_retry: spec.or_retry == Some(true),
         });
-    } else if spec.lenient.is_some() {
-        return Err("lenient goes with expect_alert".into());
+    } else if spec.lenient.is_some() || spec.or_retry.is_some() {
+        return Err("lenient and or_retry go with expect_alert".into());
     }
     if spec.expect_close == Some(true) {
         actions.push(Action::ExpectClose);
@@ -600,7 +605,7 @@ lenient = true
         assert_eq!(s.steps[1].line, 13, "the line of its [[step]]");
         assert!(matches!(
             &s.steps[1].action,
-            Action::ExpectAlert { allowed, lenient: true } if allowed.len() == 2
+            Action::ExpectAlert { allowed, lenient: true, .. } if allowed.len() == 2
         ));
     }
 

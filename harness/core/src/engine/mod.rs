@@ -209,6 +209,13 @@ pub trait Case {
         false
     }
 
+    /// How long the IUT may take to exit after the last step, if not the run's
+    /// [`RunOptions::exit_timeout`]: a server program that serves until it is stopped is ended
+    /// this soon.
+    fn exit_timeout(&self) -> Option<Duration> {
+        None
+    }
+
     /// The first line of the case's key log.
     fn key_log_header(&self) -> &'static str;
 
@@ -347,7 +354,8 @@ fn drive<'p, C: Case>(
             Ok(addr) => run_steps(case, options, &Endpoint::Iut(addr), &shared, log),
             Err(e) => Verdict::Fail(fail(0, 0, "the IUT to listen", e)),
         };
-        return (verdict, Some(running.finish(options.exit_timeout)));
+        let exit_timeout = case.exit_timeout().unwrap_or(options.exit_timeout);
+        return (verdict, Some(running.finish(exit_timeout)));
     }
     let listener = match TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,

@@ -2,6 +2,7 @@
 
 use harness_core::Iut;
 use std::path::PathBuf;
+use std::process::Command;
 use tls_profile::suite::{self, SuiteArgs};
 
 /// `btls-harness tls`.
@@ -36,9 +37,48 @@ pub(crate) struct TlsArgs {
     /// No line per case.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Run in a private network namespace whose one interface is loopback (`unshare -n`, as
+    /// root): for servers that bind every interface. The default for gnutls and nss.
+    #[arg(long)]
+    pub(crate) netns: bool,
+}
+
+/// Stacks whose servers bind every interface and take a fixed port.
+const NEEDS_NETNS: [&str; 2] = ["gnutls", "nss"];
+
+/// Set inside the namespace, so that the run does not start another one.
+const IN_NETNS: &str = "BTLS_HARNESS_NETNS";
+
+/// Runs this same command again inside a new network namespace with loopback up, and exits
+/// with its status.
+fn rerun_in_netns() -> anyhow::Result<bool> {
+    let exe = std::env::current_exe()?;
+    let status = Command::new("unshare")
+        .args([
+            "-n",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$0\" \"$@\"",
+        ])
+        .arg(&exe)
+        .args(std::env::args_os().skip(1))
+        .env(IN_NETNS, "1")
+        .status()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot start a private network namespace (unshare from util-linux, as root): {e}"
+            )
+        })?;
+    std::process::exit(status.code().unwrap_or(2));
 }
 
 pub(crate) fn main(args: TlsArgs) -> anyhow::Result<bool> {
+    if (args.netns || NEEDS_NETNS.contains(&args.stack.as_str()))
+        && std::env::var_os(IN_NETNS).is_none()
+    {
+        return rerun_in_netns();
+    }
     let adapter = PathBuf::from("harness/tls/adapters").join(&args.stack);
     let (program, name) = if adapter.is_file() {
         (adapter, args.stack.clone())
