@@ -79,6 +79,218 @@ impl TlsCase<'_> {
         c.timeout = Duration::from_secs(3);
         c
     }
+
+    /// Runs one step's action.
+    fn run_action(
+        &self,
+        s: &mut Session<'_, TlsProfile, TlsPeer>,
+        log: &mut Log<'_, TlsProfile>,
+        step: &Step<Action>,
+        index: usize,
+    ) -> Result<StepOutcome, Failure> {
+        let line = step.line;
+        let timeout = step.timeout();
+        let f = |want: &str, actual: String| fail(index, line, want, actual);
+        match &step.action {
+            Action::SendHello(alter) => {
+                alter.apply(&mut s.peer.client.hello);
+                s.peer.client.send_hello();
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::Expect(typ) => {
+                let want = typ.to_string();
+                loop {
+                    if let Some(got) = s.peer.client.next_message() {
+                        if got == want {
+                            break;
+                        }
+                        return Err(f(&want, got));
+                    }
+                    let (frame, verdict) = s
+                        .read(log, index, timeout)
+                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+                    s.flush_peer(log, step, index)
+                        .map_err(|e| f("to send", e))?;
+                    if let Err(e) = verdict {
+                        let mut failure = peer_failure(step, index, &want, &e);
+                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                        return Err(failure);
+                    }
+                }
+            }
+            Action::SendRecord(record) => {
+                s.write(log, step, index, &record.encode())
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::Complete(spoil) => {
+                s.peer.client.spoil_finished = *spoil;
+                if !s.peer.client.hello_sent() {
+                    s.peer.client.send_hello();
+                }
+                loop {
+                    s.flush_peer(log, step, index)
+                        .map_err(|e| f("to send", e))?;
+                    if s.peer.client.is_established() {
+                        break;
+                    }
+                    let (_, verdict) = s.read(log, index, timeout).map_err(|r| {
+                        f(
+                            "the handshake to complete",
+                            s.step_read_problem(r, step, timeout),
+                        )
+                    })?;
+                    if let Err(e) = verdict {
+                        s.flush_peer(log, step, index)
+                            .map_err(|e| f("to send", e))?;
+                        return Err(peer_failure(step, index, "the handshake to complete", &e));
+                    }
+                }
+                // The handshake's messages are taken: an `expect` after `complete` reads on.
+                while s.peer.client.next_message().is_some() {}
+                if let Some(e) = s.peer.client.established() {
+                    log.note(
+                        index,
+                        format!(
+                            "handshake complete: {} with {}, CertificateVerify {}, {} certificate(s){}",
+                            e.suite,
+                            e.group,
+                            e.signature_scheme,
+                            e.certificates.len(),
+                            match spoil {
+                                Some(s) => format!("; the client's Finished spoiled ({s:?})"),
+                                None => String::new(),
+                            }
+                        ),
+                    );
+                }
+            }
+            Action::SendApp(data) => {
+                s.peer
+                    .client
+                    .send_application_data(data)
+                    .map_err(|e| f("to send application data", e.to_string()))?;
+                s.peer.sent.extend_from_slice(data);
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::ExpectEcho => {
+                let sent = std::mem::take(&mut s.peer.sent);
+                let want = format!("the echo of {} byte(s)", sent.len());
+                let mut got = s.peer.client.take_application_data();
+                while got.len() < sent.len() {
+                    let (frame, verdict) = s
+                        .read(log, index, timeout)
+                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
+                    if let Err(e) = verdict {
+                        s.flush_peer(log, step, index)
+                            .map_err(|e| f("to send", e))?;
+                        let mut failure = peer_failure(step, index, &want, &e);
+                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                        return Err(failure);
+                    }
+                    got.extend(s.peer.client.take_application_data());
+                }
+                if !is_echo(&sent, &got) {
+                    return Err(f(
+                        &format!("{want}: {}", String::from_utf8_lossy(&sent).escape_debug()),
+                        format!("{}", String::from_utf8_lossy(&got).escape_debug()),
+                    ));
+                }
+            }
+            Action::ExpectAlert {
+                allowed,
+                lenient,
+                or_retry,
+            } => {
+                let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+                let want = format!("a fatal alert {}", names.join(" or "));
+                let mut read = s.read(log, index, timeout);
+                while matches!(&read, Ok((frame, verdict)) if passed_over(frame, verdict, &mut s.peer.client))
+                {
+                    read = s.read(log, index, timeout);
+                }
+                match read {
+                    Ok(_) if *or_retry && s.peer.client.retry_requested() => {
+                        s.flush_peer(log, step, index)
+                            .map_err(|e| f("to send", e))?;
+                        return Ok(StepOutcome::Lenient(format!(
+                            "a HelloRetryRequest instead of {want} (the check is a MAY)"
+                        )));
+                    }
+                    Ok((frame, verdict)) => match (verdict, s.peer.client.alert_received()) {
+                        (Err(PeerFailure::AlertReceived(a)), _) | (_, Some(a)) => {
+                            check_alert(a, allowed).map_err(|actual| f(&want, actual))?;
+                        }
+                        (Err(e), None) => {
+                            s.flush_peer(log, step, index)
+                                .map_err(|e| f("to send", e))?;
+                            let mut failure = peer_failure(step, index, &want, &e);
+                            failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
+                            return Err(failure);
+                        }
+                        (Ok(()), None) => return Err(f(&want, s.describe(&frame))),
+                    },
+                    Err(Read1::Closed) if *lenient => {
+                        return Ok(StepOutcome::Lenient(format!("closed without {want}")));
+                    }
+                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                }
+            }
+            Action::ExpectClose => {
+                let want = "the IUT to close the connection".to_string();
+                let mut read = s.read(log, index, timeout);
+                // RFC8446-D.4 and RFC8446-4.6.1: a compatibility change_cipher_spec (a server
+                // sends one after its HelloRetryRequest) and tickets may come first.
+                while matches!(&read, Ok((frame, verdict)) if passed_over(frame, verdict, &mut s.peer.client))
+                {
+                    read = s.read(log, index, timeout);
+                }
+                match read {
+                    Err(Read1::Closed) => {}
+                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                    Ok((frame, verdict)) => {
+                        // RFC8446-6.1: close_notify before the close is a clean close.
+                        let notify = s
+                            .peer
+                            .client
+                            .alert_received()
+                            .is_some_and(|a| a.description == AlertDescription::CLOSE_NOTIFY);
+                        if !notify || !matches!(verdict, Err(PeerFailure::AlertReceived(_))) {
+                            return Err(f(&want, s.describe(&frame)));
+                        }
+                        match s.read(log, index, timeout) {
+                            Err(Read1::Closed) => {}
+                            Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
+                            Ok((frame, _)) => {
+                                return Err(f(
+                                    &format!("{want} after its close_notify (RFC8446-6.1)"),
+                                    s.describe(&frame),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+            Action::Close => {
+                s.peer
+                    .client
+                    .close()
+                    .map_err(|e| f("to send close_notify", e.to_string()))?;
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+            Action::SendAlert(d) => {
+                s.peer
+                    .client
+                    .send_alert(Alert::fatal(*d))
+                    .map_err(|e| f("to send an alert", e.to_string()))?;
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
+        }
+        Ok(StepOutcome::Done)
+    }
 }
 
 fn peer_failure(step: &Step<Action>, index: usize, want: &str, e: &PeerFailure) -> Failure {
@@ -175,191 +387,12 @@ impl Case for TlsCase<'_> {
         step: &Step<Action>,
         index: usize,
     ) -> Result<StepOutcome, Failure> {
-        let line = step.line;
-        let timeout = step.timeout();
-        let f = |want: &str, actual: String| fail(index, line, want, actual);
-        match &step.action {
-            Action::SendHello(alter) => {
-                alter.apply(&mut s.peer.client.hello);
-                s.peer.client.send_hello();
-                s.flush_peer(log, step, index)
-                    .map_err(|e| f("to send", e))?;
-            }
-            Action::Expect(typ) => {
-                let want = typ.to_string();
-                loop {
-                    if let Some(got) = s.peer.client.next_message() {
-                        if got == want {
-                            break;
-                        }
-                        return Err(f(&want, got));
-                    }
-                    let (frame, verdict) = s
-                        .read(log, index, timeout)
-                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
-                    s.flush_peer(log, step, index)
-                        .map_err(|e| f("to send", e))?;
-                    if let Err(e) = verdict {
-                        let mut failure = peer_failure(step, index, &want, &e);
-                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
-                        return Err(failure);
-                    }
-                }
-            }
-            Action::Complete => {
-                if !s.peer.client.hello_sent() {
-                    s.peer.client.send_hello();
-                }
-                loop {
-                    s.flush_peer(log, step, index)
-                        .map_err(|e| f("to send", e))?;
-                    if s.peer.client.is_established() {
-                        break;
-                    }
-                    let (_, verdict) = s.read(log, index, timeout).map_err(|r| {
-                        f(
-                            "the handshake to complete",
-                            s.step_read_problem(r, step, timeout),
-                        )
-                    })?;
-                    if let Err(e) = verdict {
-                        s.flush_peer(log, step, index)
-                            .map_err(|e| f("to send", e))?;
-                        return Err(peer_failure(step, index, "the handshake to complete", &e));
-                    }
-                }
-                if let Some(e) = s.peer.client.established() {
-                    log.note(
-                        index,
-                        format!(
-                            "handshake complete: {} with {}, CertificateVerify {}, {} certificate(s)",
-                            e.suite,
-                            e.group,
-                            e.signature_scheme,
-                            e.certificates.len()
-                        ),
-                    );
-                }
-            }
-            Action::SendApp(data) => {
-                s.peer
-                    .client
-                    .send_application_data(data)
-                    .map_err(|e| f("to send application data", e.to_string()))?;
-                s.peer.sent.extend_from_slice(data);
-                s.flush_peer(log, step, index)
-                    .map_err(|e| f("to send", e))?;
-            }
-            Action::ExpectEcho => {
-                let sent = std::mem::take(&mut s.peer.sent);
-                let want = format!("the echo of {} byte(s)", sent.len());
-                let mut got = s.peer.client.take_application_data();
-                while got.len() < sent.len() {
-                    let (frame, verdict) = s
-                        .read(log, index, timeout)
-                        .map_err(|r| f(&want, s.step_read_problem(r, step, timeout)))?;
-                    if let Err(e) = verdict {
-                        s.flush_peer(log, step, index)
-                            .map_err(|e| f("to send", e))?;
-                        let mut failure = peer_failure(step, index, &want, &e);
-                        failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
-                        return Err(failure);
-                    }
-                    got.extend(s.peer.client.take_application_data());
-                }
-                if !is_echo(&sent, &got) {
-                    return Err(f(
-                        &format!("{want}: {}", String::from_utf8_lossy(&sent).escape_debug()),
-                        format!("{}", String::from_utf8_lossy(&got).escape_debug()),
-                    ));
-                }
-            }
-            Action::ExpectAlert {
-                allowed,
-                lenient,
-                or_retry,
-            } => {
-                let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-                let want = format!("a fatal alert {}", names.join(" or "));
-                match s.read(log, index, timeout) {
-                    Ok(_) if *or_retry && s.peer.client.retry_requested() => {
-                        s.flush_peer(log, step, index)
-                            .map_err(|e| f("to send", e))?;
-                        return Ok(StepOutcome::Lenient(format!(
-                            "a HelloRetryRequest instead of {want} (the check is a MAY)"
-                        )));
-                    }
-                    Ok((frame, verdict)) => match (verdict, s.peer.client.alert_received()) {
-                        (Err(PeerFailure::AlertReceived(a)), _) | (_, Some(a)) => {
-                            check_alert(a, allowed).map_err(|actual| f(&want, actual))?;
-                        }
-                        (Err(e), None) => {
-                            s.flush_peer(log, step, index)
-                                .map_err(|e| f("to send", e))?;
-                            let mut failure = peer_failure(step, index, &want, &e);
-                            failure.actual = format!("{} ({})", failure.actual, s.describe(&frame));
-                            return Err(failure);
-                        }
-                        (Ok(()), None) => return Err(f(&want, s.describe(&frame))),
-                    },
-                    Err(Read1::Closed) if *lenient => {
-                        return Ok(StepOutcome::Lenient(format!("closed without {want}")));
-                    }
-                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
-                }
-            }
-            Action::ExpectClose => {
-                let want = "the IUT to close the connection".to_string();
-                let mut read = s.read(log, index, timeout);
-                // RFC8446-D.4: a middlebox-compatibility change_cipher_spec may come first (a
-                // server sends one after its HelloRetryRequest).
-                while matches!(&read, Ok((frame, _)) if is_compat_ccs(frame)) {
-                    read = s.read(log, index, timeout);
-                }
-                match read {
-                    Err(Read1::Closed) => {}
-                    Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
-                    Ok((frame, verdict)) => {
-                        // RFC8446-6.1: close_notify before the close is a clean close.
-                        let notify = s
-                            .peer
-                            .client
-                            .alert_received()
-                            .is_some_and(|a| a.description == AlertDescription::CLOSE_NOTIFY);
-                        if !notify || !matches!(verdict, Err(PeerFailure::AlertReceived(_))) {
-                            return Err(f(&want, s.describe(&frame)));
-                        }
-                        match s.read(log, index, timeout) {
-                            Err(Read1::Closed) => {}
-                            Err(r) => return Err(f(&want, s.step_read_problem(r, step, timeout))),
-                            Ok((frame, _)) => {
-                                return Err(f(
-                                    &format!("{want} after its close_notify (RFC8446-6.1)"),
-                                    s.describe(&frame),
-                                ))
-                            }
-                        }
-                    }
-                }
-            }
-            Action::Close => {
-                s.peer
-                    .client
-                    .close()
-                    .map_err(|e| f("to send close_notify", e.to_string()))?;
-                s.flush_peer(log, step, index)
-                    .map_err(|e| f("to send", e))?;
-            }
-            Action::SendAlert(d) => {
-                s.peer
-                    .client
-                    .send_alert(Alert::fatal(*d))
-                    .map_err(|e| f("to send an alert", e.to_string()))?;
-                s.flush_peer(log, step, index)
-                    .map_err(|e| f("to send", e))?;
-            }
+        let outcome = self.run_action(s, log, step, index);
+        // What the protected records of the step held, as the harness's client decrypted them.
+        for line in s.peer.client.take_opened() {
+            log.note(index, format!("  decrypted: {line}"));
         }
-        Ok(StepOutcome::Done)
+        outcome
     }
 
     fn exit_timeout(&self) -> Option<Duration> {
@@ -411,6 +444,25 @@ impl Case for TlsCase<'_> {
             ))
         }
     }
+}
+
+/// Whether the record just read was one to pass over while waiting for an alert or the close:
+/// the compatibility change_cipher_spec (RFC 8446 D.4) or protected NewSessionTickets, which a
+/// server may send as soon as it has sent its Finished (RFC 8446 §4.6.1).
+fn passed_over(frame: &[u8], verdict: &Result<(), PeerFailure>, client: &mut ClientPeer) -> bool {
+    if is_compat_ccs(frame) {
+        return true;
+    }
+    if verdict.is_err() {
+        return false;
+    }
+    let mut tickets_only = true;
+    let mut any = false;
+    while let Some(m) = client.next_message() {
+        any = true;
+        tickets_only &= m == crate::msgs::HandshakeType::NEW_SESSION_TICKET.to_string();
+    }
+    any && tickets_only
 }
 
 /// Whether `frame` is the one-byte change_cipher_spec of RFC 8446 D.4.

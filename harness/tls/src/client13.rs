@@ -257,6 +257,19 @@ pub struct ClientPeer {
     alert_sent: Option<Alert>,
     failure: Option<Failure>,
     retry_requested: bool,
+    opened: Vec<String>,
+    /// How the client's Finished is to be spoiled, for cases that check the server notices.
+    pub spoil_finished: Option<SpoilFinished>,
+}
+
+/// A deliberately wrong client Finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoilFinished {
+    /// verify_data with its first byte flipped: the record opens, the MAC is wrong
+    /// (RFC 8446 §4.4.4: decrypt_error).
+    VerifyData,
+    /// The protected record's last byte (its AEAD tag) flipped (RFC 8446 §5.2: bad_record_mac).
+    RecordTag,
 }
 
 impl ClientPeer {
@@ -286,6 +299,8 @@ impl ClientPeer {
             alert_sent: None,
             failure: None,
             retry_requested: false,
+            opened: Vec::new(),
+            spoil_finished: None,
         }
     }
 
@@ -356,6 +371,13 @@ impl ClientPeer {
     /// The alert this client sent, if any.
     pub fn alert_sent(&self) -> Option<Alert> {
         self.alert_sent
+    }
+
+    /// What the protected records read since the last call held, one line each
+    /// (`HANDSHAKE: NEW_SESSION_TICKET`, `ALERT: fatal DECRYPT_ERROR`, `APPLICATION_DATA: 11
+    /// bytes`), for transcripts.
+    pub fn take_opened(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.opened)
     }
 
     /// Whether the server answered with a HelloRetryRequest (RFC 8446 §4.1.4).
@@ -484,6 +506,9 @@ impl ClientPeer {
             }
             (_, other) => (other, record.fragment),
         };
+        if record.content_type == ContentType::APPLICATION_DATA && self.rx.is_some() {
+            self.opened.push(describe_inner(typ, &content));
+        }
         match typ {
             ContentType::ALERT => {
                 let alert = Alert::decode(&content).map_err(|e| decode_failure("RFC8446-6", e))?;
@@ -774,9 +799,20 @@ impl ClientPeer {
             "SERVER_TRAFFIC_SECRET_0 {random} {}",
             hex::encode(&server_app)
         ));
-        let verify = suite.finished(&secrets.client_handshake, &hash);
+        let mut verify = suite.finished(&secrets.client_handshake, &hash);
+        if self.spoil_finished == Some(SpoilFinished::VerifyData) {
+            if let Some(b) = verify.first_mut() {
+                *b ^= 0x01;
+            }
+        }
         let finished = handshake_message(HandshakeType::FINISHED, &verify, None);
+        let start = self.output.len();
         self.seal(ContentType::HANDSHAKE, &finished)?;
+        if self.spoil_finished == Some(SpoilFinished::RecordTag) && self.output.len() > start {
+            if let Some(b) = self.output.last_mut() {
+                *b ^= 0x01;
+            }
+        }
         self.tx = Some(suite.record_key(&client_app).ok_or_else(no_key)?);
         self.rx = Some(suite.record_key(&server_app).ok_or_else(no_key)?);
         self.state = State::Established(Established {
@@ -786,6 +822,27 @@ impl ClientPeer {
             signature_scheme: scheme.unwrap_or(SignatureScheme(0)),
         });
         Ok(())
+    }
+}
+
+/// One line for a protected record's plaintext.
+fn describe_inner(typ: ContentType, content: &[u8]) -> String {
+    match typ {
+        ContentType::HANDSHAKE => {
+            let mut names = Vec::new();
+            let mut rest = content;
+            while let [t, a, b, c, tail @ ..] = rest {
+                names.push(HandshakeType(*t).to_string());
+                let len = (usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c);
+                rest = tail.get(len..).unwrap_or_default();
+            }
+            format!("HANDSHAKE: {}", names.join(" "))
+        }
+        ContentType::ALERT => match Alert::decode(content) {
+            Ok(a) => format!("ALERT: {a}"),
+            Err(_) => format!("ALERT: {} bytes", content.len()),
+        },
+        other => format!("{other}: {} bytes", content.len()),
     }
 }
 

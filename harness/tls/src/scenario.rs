@@ -21,9 +21,10 @@
 //! expect_alert = "handshake_failure"
 //! ```
 
+use crate::client13::SpoilFinished;
 use crate::msgs::{
-    AlertDescription, CipherSuite, Extension, ExtensionType, HandshakeType, NamedGroup,
-    ProtocolVersion, SignatureScheme,
+    AlertDescription, CipherSuite, ContentType, Extension, ExtensionType, HandshakeType,
+    NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use harness_core::engine::Step;
 use harness_core::scenario_files::{self, ScenarioError};
@@ -134,8 +135,11 @@ pub enum Action {
     /// Read until the peer has received this handshake message; the next one the peer got
     /// must be this one.
     Expect(HandshakeType),
-    /// Run the handshake to its end (sending the ClientHello first if not yet sent).
-    Complete,
+    /// Run the handshake to its end (sending the ClientHello first if not yet sent); the
+    /// client's Finished spoiled as `finished` says (`wrong_verify_data`, `bad_record_mac`).
+    Complete(Option<SpoilFinished>),
+    /// Write one record as given, in clear: the record layer's checks.
+    SendRecord(RawRecord),
     /// Send application data.
     SendApp(Vec<u8>),
     /// Read the IUT's echo of what the last `send_app` steps sent: as it was, or each line
@@ -158,6 +162,72 @@ pub enum Action {
     Close,
     /// Send a fatal alert.
     SendAlert(AlertDescription),
+}
+
+/// A record the harness writes as it stands (`send_record = { type = "HANDSHAKE", fill = 16385 }`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecord {
+    /// The content type: a name (`APPLICATION_DATA`) or a number (`0x63`).
+    #[serde(rename = "type")]
+    pub typ: String,
+    /// The record version (default `0x0303`).
+    pub version: Option<String>,
+    /// The fragment, as hex.
+    #[serde(default)]
+    pub data: String,
+    /// Or this many zero bytes after `data`.
+    #[serde(default)]
+    pub fill: usize,
+    /// The header's length field, if not the fragment's length.
+    pub length: Option<u16>,
+}
+
+impl RawRecord {
+    /// The record's bytes; the names and hex were checked when the file loaded.
+    pub fn encode(&self) -> Vec<u8> {
+        let typ = ContentType::from_name(&self.typ.to_ascii_uppercase())
+            .or_else(|| {
+                number(&self.typ)
+                    .and_then(|n| u8::try_from(n).ok())
+                    .map(ContentType)
+            })
+            .unwrap_or(ContentType(0));
+        let version = self
+            .version
+            .as_deref()
+            .and_then(version)
+            .unwrap_or(ProtocolVersion::TLS12);
+        let mut fragment = hex::decode(&self.data).unwrap_or_default();
+        fragment.resize(fragment.len() + self.fill, 0);
+        crate::msgs::Record {
+            content_type: typ,
+            version,
+            fragment,
+        }
+        .encode(self.length)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        ContentType::from_name(&self.typ.to_ascii_uppercase())
+            .or_else(|| {
+                number(&self.typ)
+                    .and_then(|n| u8::try_from(n).ok())
+                    .map(ContentType)
+            })
+            .ok_or(format!(
+                "send_record.type: {:?} is not a content type",
+                self.typ
+            ))?;
+        if let Some(v) = &self.version {
+            version(v).ok_or(format!("send_record.version: {v:?} is not a version"))?;
+        }
+        hex::decode(&self.data).map_err(|e| format!("send_record.data: {e}"))?;
+        if hex::decode(&self.data).map_or(0, |d| d.len()) + self.fill > 0xffff {
+            return Err("send_record: a record holds at most 65535 bytes".into());
+        }
+        Ok(())
+    }
 }
 
 /// What is checked after the last step.
@@ -225,6 +295,8 @@ struct StepSpec {
     alter: Option<HelloAlter>,
     expect: Option<String>,
     complete: Option<bool>,
+    finished: Option<String>,
+    send_record: Option<RawRecord>,
     send_app: Option<String>,
     expect_echo: Option<bool>,
     expect_alert: Option<OneOrMany>,
@@ -412,7 +484,23 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
         ));
     }
     if spec.complete == Some(true) {
-        actions.push(Action::Complete);
+        let spoil = match spec.finished.as_deref() {
+            None => None,
+            Some("wrong_verify_data") => Some(SpoilFinished::VerifyData),
+            Some("bad_record_mac") => Some(SpoilFinished::RecordTag),
+            Some(other) => {
+                return Err(format!(
+                    "finished: {other:?} is not wrong_verify_data or bad_record_mac"
+                ))
+            }
+        };
+        actions.push(Action::Complete(spoil));
+    } else if spec.finished.is_some() {
+        return Err("finished goes with complete".into());
+    }
+    if let Some(r) = &spec.send_record {
+        r.check()?;
+        actions.push(Action::SendRecord(r.clone()));
     }
     if let Some(d) = &spec.send_app {
         actions.push(Action::SendApp(
@@ -452,7 +540,7 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => Ok(actions.remove(0)),
-        0 => Err("no action (send, expect, complete, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
+        0 => Err("no action (send, expect, complete, send_record, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }
