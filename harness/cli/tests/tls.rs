@@ -40,23 +40,27 @@ fn tshark_follow(capture: &Path) -> (Vec<u8>, Vec<u8>) {
         capture.display()
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    let (mut server, mut client) = (Vec::new(), Vec::new());
-    // After the header, a line per chunk; tshark's node 0 is the server (port 4433) and the
-    // client's chunks are indented by a tab.
-    for line in text
+    // After the header, a line per chunk: node 0's unindented, node 1's indented by a tab.
+    // Node 0 is whichever side tshark met first; the header names it (the server is 4433).
+    let node0_is_server = text
         .lines()
-        .skip_while(|l| !l.starts_with("Node 1"))
-        .skip(1)
-    {
+        .find(|l| l.starts_with("Node 0:"))
+        .is_some_and(|l| l.trim_end().ends_with(":4433"));
+    let (mut node0, mut node1) = (Vec::new(), Vec::new());
+    for line in text.lines().skip_while(|l| !l.starts_with("Node 1")).skip(1) {
         if line.starts_with('=') {
             break;
         }
         match line.strip_prefix('\t') {
-            Some(hex) => client.extend(hex::decode(hex.trim()).unwrap()),
-            None => server.extend(hex::decode(line.trim()).unwrap()),
+            Some(hex) => node1.extend(hex::decode(hex.trim()).unwrap()),
+            None => node0.extend(hex::decode(line.trim()).unwrap()),
         }
     }
-    (client, server)
+    if node0_is_server {
+        (node1, node0)
+    } else {
+        (node0, node1)
+    }
 }
 
 fn expert_warnings(capture: &Path) -> Vec<String> {
@@ -92,7 +96,7 @@ fn check_stack(stack: &str) -> String {
     );
     let scenarios = root.join("scenarios/tls");
     let cases = select(&scenarios, &[]).unwrap();
-    assert!(cases.len() >= 38, "{} cases", cases.len());
+    assert!(cases.len() >= 53, "{} cases", cases.len());
     let mut problems = Vec::new();
     for case in &cases {
         let capture = reports

@@ -2,7 +2,7 @@
 //! listens, the harness's client connects and plays the steps, and the verdict comes from the
 //! wire and the exit status (a real stack's output is free text, not contract events).
 
-use crate::client13::{ClientPeer, Config13, Failure as PeerFailure};
+use crate::client::{ClientPeer, Config13, Failure as PeerFailure};
 use crate::msgs::{Alert, AlertDescription};
 use crate::profile::TlsProfile;
 use crate::scenario::{self, Action, TlsScenario};
@@ -123,7 +123,7 @@ impl TlsCase<'_> {
                 s.write(log, step, index, &record.encode())
                     .map_err(|e| f("to send", e))?;
             }
-            Action::Complete(spoil) => {
+            Action::Complete { spoil, version } => {
                 s.peer.client.spoil_finished = *spoil;
                 if !s.peer.client.hello_sent() {
                     s.peer.client.send_hello();
@@ -131,7 +131,11 @@ impl TlsCase<'_> {
                 loop {
                     s.flush_peer(log, step, index)
                         .map_err(|e| f("to send", e))?;
-                    if s.peer.client.is_established() {
+                    // With a spoiled Finished the step ends once it is out: the server's
+                    // answer is the next step's to read.
+                    if s.peer.client.is_established()
+                        || (spoil.is_some() && s.peer.client.finished_sent())
+                    {
                         break;
                     }
                     let (_, verdict) = s.read(log, index, timeout).map_err(|r| {
@@ -148,11 +152,20 @@ impl TlsCase<'_> {
                 }
                 // The handshake's messages are taken: an `expect` after `complete` reads on.
                 while s.peer.client.next_message().is_some() {}
+                if let (Some(want), Some(e)) = (version, s.peer.client.established()) {
+                    if e.version != *want {
+                        return Err(f(
+                            &format!("the handshake to settle on {want}"),
+                            format!("{} (RFC8446-4.2.1)", e.version),
+                        ));
+                    }
+                }
                 if let Some(e) = s.peer.client.established() {
                     log.note(
                         index,
                         format!(
-                            "handshake complete: {} with {}, CertificateVerify {}, {} certificate(s){}",
+                            "handshake complete: {} {} with {}, signature {}, {} certificate(s){}",
+                            e.version,
                             e.suite,
                             e.group,
                             e.signature_scheme,

@@ -1,8 +1,9 @@
-//! The TLS 1.3 key schedule (RFC 8446 §7.1) and record protection (§5.2), on aws-lc-rs's HKDF,
-//! HMAC, digest and AEAD.
+//! The TLS 1.3 key schedule (RFC 8446 §7.1) and record protection (§5.2), and the TLS 1.2
+//! PRF, master secret, key block and AEAD records (RFC 5246 §5, §6.2.3.3, §8.1; RFC 7627;
+//! RFC 5288; RFC 7905), on aws-lc-rs's HKDF, HMAC, TLS PRF, digest and AEAD.
 
 use crate::msgs::{CipherSuite, ContentType, ProtocolVersion, Record, MAX_FRAGMENT};
-use aws_lc_rs::{aead, digest, hkdf, hmac};
+use aws_lc_rs::{aead, digest, hkdf, hmac, tls_prf};
 
 /// What a TLS 1.3 suite is made of.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +51,7 @@ impl Suite13 {
 
     /// A running transcript hash.
     pub fn transcript(&self) -> Transcript {
-        Transcript(digest::Context::new(self.digest))
+        Transcript::new(self.digest)
     }
 
     /// HKDF-Extract(salt, ikm).
@@ -129,6 +130,10 @@ impl hkdf::KeyType for Len {
 pub struct Transcript(digest::Context);
 
 impl Transcript {
+    fn new(algorithm: &'static digest::Algorithm) -> Self {
+        Self(digest::Context::new(algorithm))
+    }
+
     /// Adds a whole handshake message (header included).
     pub fn add(&mut self, message: &[u8]) {
         self.0.update(message);
@@ -234,6 +239,250 @@ impl RecordKey13 {
         }
         self.seq = self.seq.checked_add(1)?;
         Some((typ, content))
+    }
+}
+
+/// How a TLS 1.2 suite authenticates its key exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth12 {
+    /// ECDHE_ECDSA
+    Ecdsa,
+    /// ECDHE_RSA
+    Rsa,
+}
+
+/// What a TLS 1.2 ECDHE AEAD suite is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Suite12 {
+    /// The suite.
+    pub suite: CipherSuite,
+    /// Its certificate's key type.
+    pub auth: Auth12,
+    aead: &'static aead::Algorithm,
+    prf: &'static tls_prf::Algorithm,
+    digest: &'static digest::Algorithm,
+    /// AES-GCM: a 4-byte salt and an 8-byte explicit nonce in each record (RFC 5288);
+    /// ChaCha20-Poly1305: a 12-byte IV and no explicit nonce (RFC 7905).
+    explicit_nonce: bool,
+}
+
+impl Suite12 {
+    /// The TLS 1.2 suite `suite`, if the harness implements it.
+    pub fn new(suite: CipherSuite) -> Option<Self> {
+        use CipherSuite as C;
+        let (auth, aead, sha384, explicit_nonce) = match suite {
+            C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => {
+                (Auth12::Ecdsa, &aead::AES_128_GCM, false, true)
+            }
+            C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => {
+                (Auth12::Ecdsa, &aead::AES_256_GCM, true, true)
+            }
+            C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => {
+                (Auth12::Rsa, &aead::AES_128_GCM, false, true)
+            }
+            C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => {
+                (Auth12::Rsa, &aead::AES_256_GCM, true, true)
+            }
+            C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => {
+                (Auth12::Ecdsa, &aead::CHACHA20_POLY1305, false, false)
+            }
+            C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => {
+                (Auth12::Rsa, &aead::CHACHA20_POLY1305, false, false)
+            }
+            _ => return None,
+        };
+        Some(Self {
+            suite,
+            auth,
+            aead,
+            prf: if sha384 {
+                &tls_prf::P_SHA384
+            } else {
+                &tls_prf::P_SHA256
+            },
+            digest: if sha384 {
+                &digest::SHA384
+            } else {
+                &digest::SHA256
+            },
+            explicit_nonce,
+        })
+    }
+
+    /// A running transcript hash with the suite's PRF hash.
+    pub fn transcript(&self) -> Transcript {
+        Transcript::new(self.digest)
+    }
+
+    /// PRF(secret, label, seed) of `len` bytes (RFC 5246 §5).
+    pub fn prf(&self, secret: &[u8], label: &str, seed: &[u8], len: usize) -> Vec<u8> {
+        tls_prf::Secret::new(self.prf, secret)
+            .and_then(|s| s.derive(label.as_bytes(), seed, len))
+            .map(|d| d.as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The master secret: RFC 7627's extended one over `session_hash` when `extended`, else
+    /// RFC 5246 §8.1's over the randoms.
+    pub fn master_secret(
+        &self,
+        pre_master: &[u8],
+        extended: bool,
+        session_hash: &[u8],
+        client_random: &[u8],
+        server_random: &[u8],
+    ) -> Vec<u8> {
+        if extended {
+            self.prf(pre_master, "extended master secret", session_hash, 48)
+        } else {
+            let seed = [client_random, server_random].concat();
+            self.prf(pre_master, "master secret", &seed, 48)
+        }
+    }
+
+    /// The client's and the server's record keys from the key block (RFC 5246 §6.3).
+    pub fn record_keys(
+        &self,
+        master: &[u8],
+        client_random: &[u8],
+        server_random: &[u8],
+    ) -> Option<(RecordKey12, RecordKey12)> {
+        let key_len = self.aead.key_len();
+        let iv_len = if self.explicit_nonce { 4 } else { 12 };
+        let seed = [server_random, client_random].concat();
+        let block = self.prf(master, "key expansion", &seed, 2 * (key_len + iv_len));
+        let (client_key, rest) = block.split_at_checked(key_len)?;
+        let (server_key, rest) = rest.split_at_checked(key_len)?;
+        let (client_iv, server_iv) = rest.split_at_checked(iv_len)?;
+        let make = |key: &[u8], iv: &[u8]| -> Option<RecordKey12> {
+            Some(RecordKey12 {
+                key: aead::LessSafeKey::new(aead::UnboundKey::new(self.aead, key).ok()?),
+                iv: iv.to_vec(),
+                explicit_nonce: self.explicit_nonce,
+                seq: 0,
+            })
+        };
+        Some((make(client_key, client_iv)?, make(server_key, server_iv)?))
+    }
+
+    /// Finished's verify_data: PRF(master, label, hash, 12) (RFC 5246 §7.4.9).
+    pub fn finished(&self, master: &[u8], label: &str, hash: &[u8]) -> Vec<u8> {
+        self.prf(master, label, hash, 12)
+    }
+}
+
+/// One direction's TLS 1.2 AEAD record protection.
+pub struct RecordKey12 {
+    key: aead::LessSafeKey,
+    iv: Vec<u8>,
+    explicit_nonce: bool,
+    seq: u64,
+}
+
+impl RecordKey12 {
+    fn nonce(&self, explicit: &[u8]) -> Option<aead::Nonce> {
+        let mut n = [0u8; aead::NONCE_LEN];
+        if self.explicit_nonce {
+            n.get_mut(..4)?.copy_from_slice(self.iv.get(..4)?);
+            n.get_mut(4..)?.copy_from_slice(explicit.get(..8)?);
+        } else {
+            n.copy_from_slice(self.iv.get(..12)?);
+            for (b, s) in n.iter_mut().rev().zip(self.seq.to_be_bytes().iter().rev()) {
+                *b ^= s;
+            }
+        }
+        Some(aead::Nonce::assume_unique_for_key(n))
+    }
+
+    fn aad(&self, typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; 13] {
+        let mut aad = [0u8; 13];
+        aad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        aad[8] = typ.0;
+        aad[9..11].copy_from_slice(&version.0.to_be_bytes());
+        aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
+        aad
+    }
+
+    /// Seals `content` into a record of type `typ` (RFC 5246 §6.2.3.3): the explicit nonce is
+    /// the sequence number.
+    pub fn seal(&mut self, typ: ContentType, content: &[u8]) -> Option<Record> {
+        let explicit = self.seq.to_be_bytes();
+        let nonce = self.nonce(&explicit)?;
+        let aad = self.aad(typ, ProtocolVersion::TLS12, content.len());
+        let mut body = content.to_vec();
+        self.key
+            .seal_in_place_append_tag(nonce, aead::Aad::from(aad), &mut body)
+            .ok()?;
+        let fragment = if self.explicit_nonce {
+            [explicit.as_slice(), &body].concat()
+        } else {
+            body
+        };
+        self.seq = self.seq.checked_add(1)?;
+        Some(Record {
+            content_type: typ,
+            version: ProtocolVersion::TLS12,
+            fragment,
+        })
+    }
+
+    /// Opens a protected record: its type and plaintext, or `None` if it does not authenticate.
+    pub fn open(&mut self, record: &Record) -> Option<(ContentType, Vec<u8>)> {
+        let tag = self.key.algorithm().tag_len();
+        let (explicit, body) = if self.explicit_nonce {
+            record.fragment.split_at_checked(8)?
+        } else {
+            (&[][..], record.fragment.as_slice())
+        };
+        let plain_len = body.len().checked_sub(tag)?;
+        let nonce = self.nonce(explicit)?;
+        let aad = self.aad(record.content_type, record.version, plain_len);
+        let mut buf = body.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, aead::Aad::from(aad), &mut buf)
+            .ok()?
+            .to_vec();
+        if plain.len() > MAX_FRAGMENT {
+            return None;
+        }
+        self.seq = self.seq.checked_add(1)?;
+        Some((record.content_type, plain))
+    }
+}
+
+/// One direction's record protection, in TLS 1.3 or TLS 1.2.
+pub enum RecordKey {
+    /// TLS 1.3 (the inner content type, outer application_data).
+    V13(RecordKey13),
+    /// TLS 1.2 (the outer content type).
+    V12(RecordKey12),
+}
+
+impl RecordKey {
+    /// Seals `content` of `typ`.
+    pub fn seal(&mut self, typ: ContentType, content: &[u8]) -> Option<Record> {
+        match self {
+            Self::V13(k) => k.seal(typ, content, 0),
+            Self::V12(k) => k.seal(typ, content),
+        }
+    }
+
+    /// Opens a record.
+    pub fn open(&mut self, record: &Record) -> Option<(ContentType, Vec<u8>)> {
+        match self {
+            Self::V13(k) => k.open(record),
+            Self::V12(k) => k.open(record),
+        }
+    }
+
+    /// Whether a record of this outer type is protected under this key (TLS 1.3: only
+    /// application_data; TLS 1.2: every type but change_cipher_spec).
+    pub fn protects(&self, outer: ContentType) -> bool {
+        match self {
+            Self::V13(_) => outer == ContentType::APPLICATION_DATA,
+            Self::V12(_) => outer != ContentType::CHANGE_CIPHER_SPEC,
+        }
     }
 }
 

@@ -641,6 +641,18 @@ pub fn decode_certificate13(body: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
     Ok(out)
 }
 
+/// The certificate list of a TLS 1.2 Certificate message (RFC 5246 §7.4.2): each DER.
+pub fn decode_certificate12(body: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
+    let mut r = Reader::new(body);
+    let mut list = Reader::new(r.vec(3, "Certificate.certificate_list")?);
+    r.finish("Certificate")?;
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        out.push(list.vec(3, "ASN.1Cert")?.to_vec());
+    }
+    Ok(out)
+}
+
 /// A CertificateVerify body (RFC 8446 §4.4.3): the scheme and the signature.
 pub fn decode_certificate_verify(body: &[u8]) -> Result<(SignatureScheme, Vec<u8>), DecodeError> {
     let mut r = Reader::new(body);

@@ -21,7 +21,7 @@
 //! expect_alert = "handshake_failure"
 //! ```
 
-use crate::client13::SpoilFinished;
+use crate::client::SpoilFinished;
 use crate::msgs::{
     AlertDescription, CipherSuite, ContentType, Extension, ExtensionType, HandshakeType,
     NamedGroup, ProtocolVersion, SignatureScheme,
@@ -136,8 +136,14 @@ pub enum Action {
     /// must be this one.
     Expect(HandshakeType),
     /// Run the handshake to its end (sending the ClientHello first if not yet sent); the
-    /// client's Finished spoiled as `finished` says (`wrong_verify_data`, `bad_record_mac`).
-    Complete(Option<SpoilFinished>),
+    /// client's Finished spoiled as `finished` says (`wrong_verify_data`, `bad_record_mac`);
+    /// the version negotiated must be `version` when given.
+    Complete {
+        /// How the client's Finished is spoiled.
+        spoil: Option<SpoilFinished>,
+        /// The version the handshake must settle on.
+        version: Option<ProtocolVersion>,
+    },
     /// Write one record as given, in clear: the record layer's checks.
     SendRecord(RawRecord),
     /// Send application data.
@@ -296,6 +302,7 @@ struct StepSpec {
     expect: Option<String>,
     complete: Option<bool>,
     finished: Option<String>,
+    version: Option<String>,
     send_record: Option<RawRecord>,
     send_app: Option<String>,
     expect_echo: Option<bool>,
@@ -494,9 +501,13 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
                 ))
             }
         };
-        actions.push(Action::Complete(spoil));
-    } else if spec.finished.is_some() {
-        return Err("finished goes with complete".into());
+        let version = match spec.version.as_deref() {
+            None => None,
+            Some(v) => Some(version(v).ok_or(format!("version: {v:?} is not a version"))?),
+        };
+        actions.push(Action::Complete { spoil, version });
+    } else if spec.finished.is_some() || spec.version.is_some() {
+        return Err("finished and version go with complete".into());
     }
     if let Some(r) = &spec.send_record {
         r.check()?;

@@ -5,11 +5,11 @@
 //! NSS key log lines.
 
 use crate::codec::DecodeError;
-use crate::keys::{RecordKey13, Secrets13, Suite13, Transcript};
+use crate::keys::{RecordKey, Secrets13, Suite13, Transcript};
 use crate::msgs::{
     decode_certificate13, decode_certificate_verify, handshake_message, take_handshake_messages,
-    Alert, AlertDescription, CipherSuite, ClientHello, ContentType, Extension, HandshakeType,
-    NamedGroup, ProtocolVersion, Record, ServerHello, SignatureScheme, MAX_FRAGMENT,
+    Alert, AlertDescription, CipherSuite, ClientHello, ContentType, Extension, ExtensionType,
+    HandshakeType, NamedGroup, ProtocolVersion, Record, ServerHello, SignatureScheme, MAX_FRAGMENT,
 };
 use aws_lc_rs::agreement;
 use rand_chacha::ChaCha20Rng;
@@ -18,6 +18,8 @@ use rustls_pki_types::CertificateDer;
 use std::collections::VecDeque;
 use std::time::Duration;
 use thiserror::Error;
+
+mod tls12;
 
 /// Why the client stopped. Each violation names the RFC section whose rule decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -81,6 +83,7 @@ impl Default for Config13 {
                 SignatureScheme::ED25519,
                 SignatureScheme::RSA_PSS_RSAE_SHA256,
                 SignatureScheme::RSA_PSS_RSAE_SHA384,
+                SignatureScheme::RSA_PKCS1_SHA256,
             ],
             server_name: Some("localhost".into()),
             seed: 1,
@@ -103,11 +106,17 @@ impl Config13 {
         let mut rng = ChaCha20Rng::seed_from_u64(self.seed);
         let mut random = vec![0u8; 32];
         rng.fill_bytes(&mut random);
+        let offers13 = self.versions.contains(&ProtocolVersion::TLS13);
+        let offers12 = self.versions.contains(&ProtocolVersion::TLS12);
         let mut session_id = vec![0u8; 32];
         rng.fill_bytes(&mut session_id);
+        if !offers13 {
+            // A TLS 1.2 client offers no session to resume.
+            session_id.clear();
+        }
         let mut private = None;
         let mut shares = Vec::new();
-        if let Some(group) = self.groups.first().copied() {
+        if let Some(group) = self.groups.first().copied().filter(|_| offers13) {
             if let Some(key) = ephemeral(group, &mut rng) {
                 if let Ok(public) = key.compute_public_key() {
                     shares.push((group, public.as_ref().to_vec()));
@@ -121,8 +130,26 @@ impl Config13 {
         }
         extensions.push(Extension::groups(&self.groups));
         extensions.push(Extension::signature_algorithms(&self.signature_schemes));
-        extensions.push(Extension::client_versions(&self.versions));
-        extensions.push(Extension::client_key_shares(&shares));
+        if offers12 {
+            // RFC 8422 §5.1.2 (uncompressed points), RFC 7627 (extended master secret),
+            // RFC 5746 (secure renegotiation, empty on the first handshake).
+            extensions.push(Extension {
+                typ: ExtensionType::EC_POINT_FORMATS,
+                data: vec![1, 0],
+            });
+            extensions.push(Extension {
+                typ: ExtensionType::EXTENDED_MASTER_SECRET,
+                data: Vec::new(),
+            });
+            extensions.push(Extension {
+                typ: ExtensionType::RENEGOTIATION_INFO,
+                data: vec![0],
+            });
+        }
+        if offers13 || self.versions.iter().any(|v| v.0 > 0x0304) {
+            extensions.push(Extension::client_versions(&self.versions));
+            extensions.push(Extension::client_key_shares(&shares));
+        }
         Hello13 {
             hello: ClientHello {
                 version: ProtocolVersion::TLS12,
@@ -178,6 +205,9 @@ fn webpki_alg(
         SignatureScheme::ED25519 => algs::ED25519,
         SignatureScheme::RSA_PSS_RSAE_SHA256 => algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
         SignatureScheme::RSA_PSS_RSAE_SHA384 => algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        // TLS 1.2 only (RFC 8446 §4.2.3 keeps PKCS#1 v1.5 out of TLS 1.3 handshakes).
+        SignatureScheme::RSA_PKCS1_SHA256 => algs::RSA_PKCS1_2048_8192_SHA256,
+        SignatureScheme::RSA_PKCS1_SHA384 => algs::RSA_PKCS1_2048_8192_SHA384,
         _ => return None,
     })
 }
@@ -197,6 +227,8 @@ fn decode_failure(rule: &'static str, e: DecodeError) -> Failure {
 /// What the handshake settled.
 #[derive(Debug, Clone)]
 pub struct Established {
+    /// The protocol version.
+    pub version: ProtocolVersion,
     /// The suite the server chose.
     pub suite: CipherSuite,
     /// The group of the key exchange.
@@ -223,6 +255,11 @@ enum State {
         certificates: Vec<Vec<u8>>,
         scheme: Option<SignatureScheme>,
     },
+    /// TLS 1.2: the server's first flight in clear (RFC 5246 §7.3).
+    Flight12(Box<tls12::Flight12>),
+    /// TLS 1.2: the client's Finished is out; the server's change_cipher_spec, then its
+    /// Finished (`ccs` once the change_cipher_spec has come).
+    WaitFinished12(Box<tls12::Finish12>),
     /// Both Finished exchanged.
     Established(Established),
     /// An alert ended it, either way, or close_notify.
@@ -236,7 +273,7 @@ const FLIGHT: [HandshakeType; 4] = [
     HandshakeType::FINISHED,
 ];
 
-/// The harness's TLS 1.3 client for one connection.
+/// The harness's TLS client (1.3, or 1.2 when offered and chosen) for one connection.
 pub struct ClientPeer {
     /// The ClientHello to send: change any field before [`ClientPeer::send_hello`].
     pub hello: ClientHello,
@@ -245,8 +282,10 @@ pub struct ClientPeer {
     state: State,
     transcript: Option<Transcript>,
     hello_bytes: Vec<u8>,
-    tx: Option<RecordKey13>,
-    rx: Option<RecordKey13>,
+    tx: Option<RecordKey>,
+    rx: Option<RecordKey>,
+    /// The client's randomness after the ClientHello (TLS 1.2's ephemeral key).
+    rng: ChaCha20Rng,
     clear: Vec<u8>,
     protected: Vec<u8>,
     output: Vec<u8>,
@@ -275,6 +314,7 @@ pub enum SpoilFinished {
 impl ClientPeer {
     /// A client with `config`'s ClientHello, not sent yet.
     pub fn new(config: &Config13) -> Self {
+        let seed = config.seed;
         let Hello13 {
             hello,
             private,
@@ -289,6 +329,7 @@ impl ClientPeer {
             hello_bytes: Vec::new(),
             tx: None,
             rx: None,
+            rng: ChaCha20Rng::seed_from_u64(seed ^ 0x1_2000_0000),
             clear: Vec::new(),
             protected: Vec::new(),
             output: Vec::new(),
@@ -358,6 +399,12 @@ impl ClientPeer {
         }
     }
 
+    /// Whether the client's Finished has gone out (TLS 1.3: the handshake is complete on the
+    /// client's side; TLS 1.2: the server's change_cipher_spec and Finished are still to come).
+    pub fn finished_sent(&self) -> bool {
+        matches!(self.state, State::Established(_) | State::WaitFinished12(_))
+    }
+
     /// Whether the handshake is complete and the connection open.
     pub fn is_established(&self) -> bool {
         self.established().is_some()
@@ -397,7 +444,7 @@ impl ClientPeer {
 
     /// The name of the state, for messages.
     pub fn state_name(&self) -> &'static str {
-        match self.state {
+        match &self.state {
             State::Start => "START",
             State::WaitServerHello => "WAIT_SH",
             State::WaitFlight { next, .. } => match next {
@@ -406,6 +453,14 @@ impl ClientPeer {
                 2 => "WAIT_CV",
                 _ => "WAIT_FINISHED",
             },
+            State::Flight12(f) => f.state_name(),
+            State::WaitFinished12(f) => {
+                if f.ccs {
+                    "WAIT_FINISHED"
+                } else {
+                    "WAIT_CHANGE_CIPHER_SPEC"
+                }
+            }
             State::Established(_) => "CONNECTED",
             State::Ended => "CLOSED",
         }
@@ -442,7 +497,7 @@ impl ClientPeer {
     fn seal(&mut self, typ: ContentType, content: &[u8]) -> Result<(), Failure> {
         let record = match self.tx.as_mut() {
             Some(key) => key
-                .seal(typ, content, 0)
+                .seal(typ, content)
                 .ok_or(Failure::Io("sequence number exhausted".into()))?,
             None => Record {
                 content_type: typ,
@@ -482,15 +537,11 @@ impl ClientPeer {
                 AlertDescription::RECORD_OVERFLOW,
             ));
         }
-        // RFC 8446 §D.4: a change_cipher_spec of one byte 0x01 during the handshake is ignored.
-        if record.content_type == ContentType::CHANGE_CIPHER_SPEC
-            && record.fragment == [1]
-            && !self.is_established()
-        {
-            return Ok(());
+        if record.content_type == ContentType::CHANGE_CIPHER_SPEC {
+            return self.change_cipher_spec(&record.fragment);
         }
         let (typ, content) = match (&mut self.rx, record.content_type) {
-            (Some(rx), ContentType::APPLICATION_DATA) => rx.open(&record).ok_or_else(|| {
+            (Some(rx), outer) if rx.protects(outer) => rx.open(&record).ok_or_else(|| {
                 violation(
                     "RFC8446-5.2",
                     "a record that does not authenticate",
@@ -506,7 +557,11 @@ impl ClientPeer {
             }
             (_, other) => (other, record.fragment),
         };
-        if record.content_type == ContentType::APPLICATION_DATA && self.rx.is_some() {
+        if self
+            .rx
+            .as_ref()
+            .is_some_and(|rx| rx.protects(record.content_type))
+        {
             self.opened.push(describe_inner(typ, &content));
         }
         match typ {
@@ -623,6 +678,14 @@ impl ClientPeer {
                 }
                 self.finish(suite, group, &secrets, certificates, scheme)
             }
+            State::Flight12(flight) => {
+                self.messages.push_back(typ.to_string());
+                self.on_flight12(*flight, typ, whole)
+            }
+            State::WaitFinished12(finish) if finish.ccs && typ == HandshakeType::FINISHED => {
+                self.messages.push_back(typ.to_string());
+                self.on_finished12(*finish, whole)
+            }
             // RFC 8446 §4.6.1: tickets after the handshake; kept by name only.
             State::Established(e) if typ == HandshakeType::NEW_SESSION_TICKET => {
                 self.messages.push_back(typ.to_string());
@@ -655,11 +718,21 @@ impl ClientPeer {
             .selected_version()
             .map_err(|e| decode_failure("RFC8446-4.2.1", e))?
         {
-            Some(ProtocolVersion::TLS13) => {}
+            Some(ProtocolVersion::TLS13)
+                if self.config.versions.contains(&ProtocolVersion::TLS13) => {}
+            None if sh.version == ProtocolVersion::TLS12
+                && self.config.versions.contains(&ProtocolVersion::TLS12) =>
+            {
+                return self.on_server_hello12(sh, whole);
+            }
             other => {
                 return Err(violation(
                     "RFC8446-4.2.1",
-                    format!("the server selected {other:?}, not TLS 1.3"),
+                    format!(
+                        "the server selected {} (legacy_version {}), which was not offered",
+                        other.map_or("no version".into(), |v| v.to_string()),
+                        sh.version
+                    ),
                     AlertDescription::PROTOCOL_VERSION,
                 ))
             }
@@ -745,16 +818,16 @@ impl ClientPeer {
             "SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {}",
             hex::encode(&secrets.server_handshake)
         ));
-        self.rx = Some(
+        self.rx = Some(RecordKey::V13(
             suite
                 .record_key(&secrets.server_handshake)
                 .ok_or_else(no_key)?,
-        );
-        self.tx = Some(
+        ));
+        self.tx = Some(RecordKey::V13(
             suite
                 .record_key(&secrets.client_handshake)
                 .ok_or_else(no_key)?,
-        );
+        ));
         self.transcript = Some(transcript);
         self.state = State::WaitFlight {
             suite,
@@ -799,23 +872,16 @@ impl ClientPeer {
             "SERVER_TRAFFIC_SECRET_0 {random} {}",
             hex::encode(&server_app)
         ));
-        let mut verify = suite.finished(&secrets.client_handshake, &hash);
-        if self.spoil_finished == Some(SpoilFinished::VerifyData) {
-            if let Some(b) = verify.first_mut() {
-                *b ^= 0x01;
-            }
-        }
-        let finished = handshake_message(HandshakeType::FINISHED, &verify, None);
-        let start = self.output.len();
-        self.seal(ContentType::HANDSHAKE, &finished)?;
-        if self.spoil_finished == Some(SpoilFinished::RecordTag) && self.output.len() > start {
-            if let Some(b) = self.output.last_mut() {
-                *b ^= 0x01;
-            }
-        }
-        self.tx = Some(suite.record_key(&client_app).ok_or_else(no_key)?);
-        self.rx = Some(suite.record_key(&server_app).ok_or_else(no_key)?);
+        let verify = suite.finished(&secrets.client_handshake, &hash);
+        self.send_finished(verify)?;
+        self.tx = Some(RecordKey::V13(
+            suite.record_key(&client_app).ok_or_else(no_key)?,
+        ));
+        self.rx = Some(RecordKey::V13(
+            suite.record_key(&server_app).ok_or_else(no_key)?,
+        ));
         self.state = State::Established(Established {
+            version: ProtocolVersion::TLS13,
             suite: suite.suite,
             group,
             certificates,
