@@ -47,7 +47,11 @@ fn tshark_follow(capture: &Path) -> (Vec<u8>, Vec<u8>) {
         .find(|l| l.starts_with("Node 0:"))
         .is_some_and(|l| l.trim_end().ends_with(":4433"));
     let (mut node0, mut node1) = (Vec::new(), Vec::new());
-    for line in text.lines().skip_while(|l| !l.starts_with("Node 1")).skip(1) {
+    for line in text
+        .lines()
+        .skip_while(|l| !l.starts_with("Node 1"))
+        .skip(1)
+    {
         if line.starts_with('=') {
             break;
         }
