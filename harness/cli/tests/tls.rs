@@ -100,7 +100,7 @@ fn check_stack(stack: &str) -> String {
     );
     let scenarios = root.join("scenarios/tls");
     let cases = select(&scenarios, &[]).unwrap();
-    assert!(cases.len() >= 53, "{} cases", cases.len());
+    assert!(cases.len() >= 71, "{} cases", cases.len());
     let mut problems = Vec::new();
     for case in &cases {
         let capture = reports

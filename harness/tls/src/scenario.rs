@@ -110,9 +110,25 @@ pub struct HelloAlter {
     /// Extensions added at the end: `{ type = "0xfafa" or a name, data = "hex" }`.
     #[serde(default)]
     pub add_extensions: Vec<RawExtension>,
-    /// Add each extension's length one too long (`+1`) or short (`-1`), by name.
+    /// Add to extensions' own lengths, by name: `[["KEY_SHARE", 1]]`.
     #[serde(default)]
     pub extension_len_delta: Vec<(String, i32)>,
+    /// Extensions whose length claims one byte more than their body.
+    #[serde(default)]
+    pub extension_longer: Vec<String>,
+    /// Extensions whose length claims one byte less than their body.
+    #[serde(default)]
+    pub extension_shorter: Vec<String>,
+}
+
+impl HelloAlter {
+    /// Every length change, by extension name.
+    fn deltas(&self) -> Vec<(String, i32)> {
+        let mut out = self.extension_len_delta.clone();
+        out.extend(self.extension_longer.iter().map(|n| (n.clone(), 1)));
+        out.extend(self.extension_shorter.iter().map(|n| (n.clone(), -1)));
+        out
+    }
 }
 
 /// An extension given as type and bytes.
@@ -421,9 +437,8 @@ impl HelloAlter {
                 .ok_or(format!("alter.add_extensions: unknown type {:?}", e.typ))?;
             hex::decode(&e.data).map_err(|x| format!("alter.add_extensions.data: {x}"))?;
         }
-        for (name, _) in &self.extension_len_delta {
-            extension_type(name)
-                .ok_or(format!("alter.extension_len_delta: unknown type {name:?}"))?;
+        for (name, _) in &self.deltas() {
+            extension_type(name).ok_or(format!("alter: unknown extension type {name:?}"))?;
         }
         Ok(())
     }
@@ -463,7 +478,7 @@ impl HelloAlter {
                 hello.extensions.push(Extension { typ, data });
             }
         }
-        for (name, delta) in &self.extension_len_delta {
+        for (name, delta) in &self.deltas() {
             if let Some(typ) = extension_type(name) {
                 hello.extension_len_delta.push((typ, *delta));
             }
