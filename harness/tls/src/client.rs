@@ -594,9 +594,11 @@ impl ClientPeer {
         buf.extend_from_slice(content);
         let messages = take_handshake_messages(buf);
         let rest = !buf.is_empty();
-        for (typ, whole) in messages {
+        let count = messages.len();
+        for (i, (typ, whole)) in messages.into_iter().enumerate() {
             self.handshake_message(typ, &whole)?;
-            if !protected && self.rx.is_some() && (rest || !self.clear.is_empty()) {
+            let more = rest || i + 1 < count;
+            if !protected && self.rx.is_some() && more {
                 // RFC 8446 §5.1: a key change must fall on a record boundary.
                 return Err(violation(
                     "RFC8446-5.1",
