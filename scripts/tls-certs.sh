@@ -12,6 +12,9 @@ set -euo pipefail
 dir=${1:?usage: tls-certs.sh DIR}
 mkdir -p "$dir"
 cd "$dir"
+# One maker at a time per directory (tests running in parallel share one).
+exec 9>.lock
+flock 9
 [ -f ca.pem ] && [ -f done ] && exit 0
 
 command -v openssl >/dev/null || { echo "tls-certs.sh: the openssl program is missing; run scripts/install-tls-stacks.sh" >&2; exit 2; }

@@ -23,8 +23,13 @@ use tls_profile::msgs::{
     NamedGroup, ProtocolVersion, Record, SignatureScheme,
 };
 
-/// The ECDSA P-256 server certificate (DER) and its PKCS#8 key.
+/// The ECDSA P-256 server certificate (DER) and its PKCS#8 key, made once for all the tests.
 fn server_identity() -> (Vec<u8>, Vec<u8>) {
+    static IDENTITY: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(make_identity).clone()
+}
+
+fn make_identity() -> (Vec<u8>, Vec<u8>) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls-certs");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tls-certs.sh");
     let ok = Command::new("bash")
