@@ -2,10 +2,10 @@
 //! listens, the harness's client connects and plays the steps, and the verdict comes from the
 //! wire and the exit status (a real stack's output is free text, not contract events).
 
-use crate::client::{ClientPeer, Config13, Failure as PeerFailure};
+use crate::client::{ClientPeer, Failure as PeerFailure};
 use crate::msgs::{Alert, AlertDescription};
 use crate::profile::TlsProfile;
-use crate::scenario::{self, Action, TlsScenario};
+use crate::scenario::{Action, TlsScenario};
 use harness_core::engine::RunOptions;
 use harness_core::engine::{fail, Case, Log, Session, Step, StepOutcome};
 use harness_core::process::{listening_address, Finished, Iut};
@@ -54,32 +54,6 @@ const HEADER: &str =
     "# TLS secrets in NSS key log format (SSLKEYLOGFILE), one session per handshake\n";
 
 impl TlsCase<'_> {
-    fn config(&self, seed: u64) -> Config13 {
-        let p = &self.scenario.peer;
-        let mut c = Config13 {
-            seed,
-            ..Config13::default()
-        };
-        // The names were checked when the file loaded.
-        if let Some(v) = &p.suites {
-            c.suites = scenario::all(v, scenario::suite).unwrap_or_default();
-        }
-        if let Some(v) = &p.groups {
-            c.groups = scenario::all(v, scenario::group).unwrap_or_default();
-        }
-        if let Some(v) = &p.versions {
-            c.versions = scenario::all(v, scenario::version).unwrap_or_default();
-        }
-        if let Some(v) = &p.signature_schemes {
-            c.signature_schemes = scenario::all(v, scenario::scheme).unwrap_or_default();
-        }
-        if let Some(n) = &p.server_name {
-            c.server_name = (!n.is_empty()).then(|| n.clone());
-        }
-        c.timeout = Duration::from_secs(3);
-        c
-    }
-
     /// Runs one step's action.
     fn run_action(
         &self,
@@ -93,8 +67,12 @@ impl TlsCase<'_> {
         let f = |want: &str, actual: String| fail(index, line, want, actual);
         match &step.action {
             Action::SendHello(alter) => {
-                alter.apply(&mut s.peer.client.hello);
-                s.peer.client.send_hello();
+                let client = &mut s.peer.client;
+                alter.apply(&mut client.hello);
+                let message = alter
+                    .message(client.hello.encode_body())
+                    .map_err(|e| f("to send the ClientHello", e))?;
+                client.send_hello_message(message);
                 s.flush_peer(log, step, index)
                     .map_err(|e| f("to send", e))?;
             }
@@ -119,12 +97,41 @@ impl TlsCase<'_> {
                     }
                 }
             }
+            Action::Inject { typ, body } => {
+                let client = &mut s.peer.client;
+                let tls13 = client.version() != Some(crate::msgs::ProtocolVersion::TLS12);
+                let body = body.clone().unwrap_or_else(|| {
+                    crate::msgs::plausible_body(*typ, tls13, &client.hello.encode_body())
+                });
+                client
+                    .send_handshake(*typ, &body)
+                    .map_err(|e| f(&format!("to send {typ}"), e.to_string()))?;
+                log.note(
+                    index,
+                    format!(
+                        "{typ} injected ({} bytes of body, {})",
+                        body.len(),
+                        if client.sealing() {
+                            "protected under the client's current key"
+                        } else {
+                            "in clear"
+                        }
+                    ),
+                );
+                s.flush_peer(log, step, index)
+                    .map_err(|e| f("to send", e))?;
+            }
             Action::SendRecord(record) => {
                 s.write(log, step, index, &record.encode())
                     .map_err(|e| f("to send", e))?;
             }
-            Action::Complete { spoil, version } => {
+            Action::Complete {
+                spoil,
+                version,
+                hold,
+            } => {
                 s.peer.client.spoil_finished = *spoil;
+                s.peer.client.hold = *hold;
                 if !s.peer.client.hello_sent() {
                     s.peer.client.send_hello();
                 }
@@ -134,6 +141,7 @@ impl TlsCase<'_> {
                     // With a spoiled Finished the step ends once it is out: the server's
                     // answer is the next step's to read.
                     if s.peer.client.is_established()
+                        || s.peer.client.is_held()
                         || (spoil.is_some() && s.peer.client.finished_sent())
                     {
                         break;
@@ -160,6 +168,12 @@ impl TlsCase<'_> {
                         ));
                     }
                 }
+                if let (Some(h), Some(v)) = (hold, s.peer.client.version()) {
+                    log.note(
+                        index,
+                        format!("handshake held before the client's {h:?} ({v})"),
+                    );
+                }
                 if let Some(e) = s.peer.client.established() {
                     log.note(
                         index,
@@ -178,12 +192,18 @@ impl TlsCase<'_> {
                     );
                 }
             }
-            Action::SendApp(data) => {
-                s.peer
-                    .client
-                    .send_application_data(data)
-                    .map_err(|e| f("to send application data", e.to_string()))?;
-                s.peer.sent.extend_from_slice(data);
+            Action::SendApp(data, flip) => {
+                let client = &mut s.peer.client;
+                match flip {
+                    None => client.send_application_data(data),
+                    Some(at) => client.send_flipped_application_data(data, *at),
+                }
+                .map_err(|e| f("to send application data", e.to_string()))?;
+                if let Some(at) = flip {
+                    log.note(index, format!("byte {at} of the record's fragment flipped"));
+                } else {
+                    s.peer.sent.extend_from_slice(data);
+                }
                 s.flush_peer(log, step, index)
                     .map_err(|e| f("to send", e))?;
             }
@@ -388,7 +408,7 @@ impl Case for TlsCase<'_> {
 
     fn connect(&self, _setup: &(), seed: u64) -> Result<TlsPeer, String> {
         Ok(TlsPeer {
-            client: ClientPeer::new(&self.config(seed)),
+            client: ClientPeer::new(&self.scenario.peer.config(seed)),
             sent: Vec::new(),
         })
     }

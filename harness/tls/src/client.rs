@@ -262,6 +262,9 @@ enum State {
     WaitFinished12(Box<tls12::Finish12>),
     /// Both Finished exchanged.
     Established(Established),
+    /// Stopped before its own next flight, as the case asked ([`ClientPeer::hold`]): the keys
+    /// stand as they would for that flight; every server message but an alert is unexpected.
+    Held(Hold),
     /// An alert ended it, either way, or close_notify.
     Ended,
 }
@@ -297,8 +300,36 @@ pub struct ClientPeer {
     failure: Option<Failure>,
     retry_requested: bool,
     opened: Vec<String>,
+    held_version: ProtocolVersion,
     /// How the client's Finished is to be spoiled, for cases that check the server notices.
     pub spoil_finished: Option<SpoilFinished>,
+    /// Where the client stops its own flight, for cases that send another message in its place.
+    pub hold: Option<Hold>,
+}
+
+/// A point in the client's own flight where it stops, so that a case can put an unexpected
+/// message where the server waits for the next one (RFC 8446 §4, RFC 5246 §7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// TLS 1.2: before the ClientKeyExchange (the server waits for it).
+    ClientKeyExchange,
+    /// TLS 1.2: after the ClientKeyExchange, before the change_cipher_spec.
+    ChangeCipherSpec,
+    /// Before the client's Finished, with the keys it would be sealed under in place
+    /// (TLS 1.3: the client's handshake key; TLS 1.2: after the change_cipher_spec).
+    Finished,
+}
+
+impl Hold {
+    /// The hold point by the name of the message it stops before.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "CLIENT_KEY_EXCHANGE" => Some(Self::ClientKeyExchange),
+            "CHANGE_CIPHER_SPEC" => Some(Self::ChangeCipherSpec),
+            "FINISHED" => Some(Self::Finished),
+            _ => None,
+        }
+    }
 }
 
 /// A deliberately wrong client Finished.
@@ -307,8 +338,10 @@ pub enum SpoilFinished {
     /// verify_data with its first byte flipped: the record opens, the MAC is wrong
     /// (RFC 8446 §4.4.4: decrypt_error).
     VerifyData,
-    /// The protected record's last byte (its AEAD tag) flipped (RFC 8446 §5.2: bad_record_mac).
-    RecordTag,
+    /// One byte of the protected record's fragment flipped: at this offset, or counted from
+    /// the end when negative (`-1`: the AEAD tag's last byte); RFC 8446 §5.2, RFC 5246
+    /// §6.2.3.3: bad_record_mac.
+    Flip(i64),
 }
 
 impl ClientPeer {
@@ -341,7 +374,9 @@ impl ClientPeer {
             failure: None,
             retry_requested: false,
             opened: Vec::new(),
+            held_version: ProtocolVersion::TLS13,
             spoil_finished: None,
+            hold: None,
         }
     }
 
@@ -410,6 +445,34 @@ impl ClientPeer {
         self.established().is_some()
     }
 
+    /// Whether the client's records are protected now (a write key is in place).
+    pub fn sealing(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Whether the client has stopped at its [`ClientPeer::hold`] point.
+    pub fn is_held(&self) -> bool {
+        matches!(self.state, State::Held(_))
+    }
+
+    /// The negotiated version, once the ServerHello has chosen it.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        match &self.state {
+            State::Start | State::WaitServerHello | State::Ended => None,
+            State::WaitFlight { .. } => Some(ProtocolVersion::TLS13),
+            State::Flight12(_) | State::WaitFinished12(_) => Some(ProtocolVersion::TLS12),
+            State::Established(e) => Some(e.version),
+            State::Held(_) => Some(self.held_version),
+        }
+    }
+
+    /// Queues a handshake message of `typ` with `body` under the client's current write key
+    /// (in clear before there is one), outside the state machine: the case's injected message.
+    pub fn send_handshake(&mut self, typ: HandshakeType, body: &[u8]) -> Result<(), Failure> {
+        let message = handshake_message(typ, body, None);
+        self.seal(ContentType::HANDSHAKE, &message)
+    }
+
     /// The alert the server sent, if any.
     pub fn alert_received(&self) -> Option<Alert> {
         self.alert_received
@@ -462,6 +525,9 @@ impl ClientPeer {
                 }
             }
             State::Established(_) => "CONNECTED",
+            State::Held(Hold::ClientKeyExchange) => "HELD_BEFORE_CLIENT_KEY_EXCHANGE",
+            State::Held(Hold::ChangeCipherSpec) => "HELD_BEFORE_CHANGE_CIPHER_SPEC",
+            State::Held(Hold::Finished) => "HELD_BEFORE_FINISHED",
             State::Ended => "CLOSED",
         }
     }
@@ -492,6 +558,34 @@ impl ClientPeer {
             level: 1,
             description: AlertDescription::CLOSE_NOTIFY,
         })
+    }
+
+    /// Flips one byte of the fragment of the record queued last that starts at `start` of
+    /// the output (`at` from the fragment's start, or from its end when negative).
+    pub fn flip_in_record(&mut self, start: usize, at: i64) {
+        let fragment = self.output.len().saturating_sub(start + 5);
+        let offset = if at < 0 {
+            usize::try_from(i64::try_from(fragment).unwrap_or_default() + at).ok()
+        } else {
+            usize::try_from(at).ok().filter(|a| *a < fragment)
+        };
+        if let Some(b) = offset.and_then(|o| self.output.get_mut(start + 5 + o)) {
+            *b ^= 0x01;
+        }
+    }
+
+    /// Queues application data in one record, then flips one of its bytes
+    /// ([`ClientPeer::flip_in_record`]): a record that must not authenticate.
+    pub fn send_flipped_application_data(&mut self, data: &[u8], at: i64) -> Result<(), Failure> {
+        if !self.is_established() {
+            return Err(Failure::Io(
+                "application data before the handshake completed".into(),
+            ));
+        }
+        let start = self.output.len();
+        self.seal(ContentType::APPLICATION_DATA, data)?;
+        self.flip_in_record(start, at);
+        Ok(())
     }
 
     fn seal(&mut self, typ: ContentType, content: &[u8]) -> Result<(), Failure> {
@@ -694,6 +788,16 @@ impl ClientPeer {
                 self.state = State::Established(e);
                 Ok(())
             }
+            // RFC 8446 §4.6.1: a server that asked for no client certificate MAY send its
+            // tickets right after its own Finished, before the client's.
+            State::Held(Hold::Finished)
+                if typ == HandshakeType::NEW_SESSION_TICKET
+                    && self.held_version == ProtocolVersion::TLS13 =>
+            {
+                self.messages.push_back(typ.to_string());
+                self.state = State::Held(Hold::Finished);
+                Ok(())
+            }
             state => {
                 self.state = state;
                 let name = self.state_name();
@@ -874,6 +978,16 @@ impl ClientPeer {
             "SERVER_TRAFFIC_SECRET_0 {random} {}",
             hex::encode(&server_app)
         ));
+        if self.hold.is_some() {
+            // The server has switched to its application key; the client's stays the
+            // handshake key its Finished would be sealed under.
+            self.rx = Some(RecordKey::V13(
+                suite.record_key(&server_app).ok_or_else(no_key)?,
+            ));
+            self.held_version = ProtocolVersion::TLS13;
+            self.state = State::Held(Hold::Finished);
+            return Ok(());
+        }
         let verify = suite.finished(&secrets.client_handshake, &hash);
         self.send_finished(verify)?;
         self.tx = Some(RecordKey::V13(

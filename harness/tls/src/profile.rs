@@ -23,12 +23,18 @@ impl Framing for TlsFraming {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TlsProfile;
 
-/// The handshake messages a clear handshake record starts with, by name.
+/// The handshake messages a clear handshake record holds, by name; a fragment that is not a
+/// run of known messages (a TLS 1.2 record protected after change_cipher_spec, whose explicit
+/// nonce and ciphertext read as nonsense) is named as protected.
 fn clear_messages(fragment: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = fragment;
     while let [typ, a, b, c, tail @ ..] = rest {
-        names.push(HandshakeType(*typ).to_string());
+        let typ = HandshakeType(*typ);
+        if typ.name().is_none() {
+            return vec!["protected handshake record (or not handshake messages)".into()];
+        }
+        names.push(typ.to_string());
         let len = (usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c);
         if tail.len() < len {
             names.push("(continues in the next record)".into());

@@ -21,7 +21,7 @@
 //! expect_alert = "handshake_failure"
 //! ```
 
-use crate::client::SpoilFinished;
+use crate::client::{Hold, SpoilFinished};
 use crate::msgs::{
     AlertDescription, CipherSuite, ContentType, Extension, ExtensionType, HandshakeType,
     NamedGroup, ProtocolVersion, SignatureScheme,
@@ -88,6 +88,33 @@ pub struct PeerSpec {
     pub server_name: Option<String>,
 }
 
+impl PeerSpec {
+    /// The client's configuration; the names were checked when the file loaded.
+    pub fn config(&self, seed: u64) -> crate::client::Config13 {
+        let mut c = crate::client::Config13 {
+            seed,
+            ..crate::client::Config13::default()
+        };
+        if let Some(v) = &self.suites {
+            c.suites = all(v, suite).unwrap_or_default();
+        }
+        if let Some(v) = &self.groups {
+            c.groups = all(v, group).unwrap_or_default();
+        }
+        if let Some(v) = &self.versions {
+            c.versions = all(v, version).unwrap_or_default();
+        }
+        if let Some(v) = &self.signature_schemes {
+            c.signature_schemes = all(v, scheme).unwrap_or_default();
+        }
+        if let Some(n) = &self.server_name {
+            c.server_name = (!n.is_empty()).then(|| n.clone());
+        }
+        c.timeout = std::time::Duration::from_secs(3);
+        c
+    }
+}
+
 /// Changes to the ClientHello before it is sent.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +146,14 @@ pub struct HelloAlter {
     /// Extensions whose length claims one byte less than their body.
     #[serde(default)]
     pub extension_shorter: Vec<String>,
+    /// Add to any length prefix of the encoded hello by its field's name
+    /// (`[["KEY_SHARE.key_exchange", -1]]`, names from [`crate::fields`]; `handshake` is the
+    /// handshake header's length).
+    #[serde(default)]
+    pub length: Vec<(String, i64)>,
+    /// End the hello's body where this field starts (the handshake header's length follows
+    /// the cut, so the message is whole and its inside is short).
+    pub truncate_at: Option<String>,
 }
 
 impl HelloAlter {
@@ -128,6 +163,32 @@ impl HelloAlter {
         out.extend(self.extension_longer.iter().map(|n| (n.clone(), 1)));
         out.extend(self.extension_shorter.iter().map(|n| (n.clone(), -1)));
         out
+    }
+}
+
+impl HelloAlter {
+    /// The hello message to send: `body` with the byte-level changes (`length`, `truncate_at`)
+    /// made, in its handshake header.
+    pub fn message(&self, mut body: Vec<u8>) -> Result<Vec<u8>, String> {
+        let mut header_delta = 0i64;
+        for (name, delta) in &self.length {
+            if name == "handshake" {
+                header_delta += delta;
+            } else {
+                crate::fields::change_length(&mut body, name, *delta)?;
+            }
+        }
+        if let Some(name) = &self.truncate_at {
+            let at = crate::fields::find(&body, name)?.at;
+            body.truncate(at);
+        }
+        let len = i64::try_from(body.len()).unwrap_or_default() + header_delta;
+        let len = u32::try_from(len.rem_euclid(1 << 24)).unwrap_or_default();
+        Ok(crate::msgs::handshake_message(
+            HandshakeType::CLIENT_HELLO,
+            &body,
+            (header_delta != 0).then_some(len),
+        ))
     }
 }
 
@@ -159,11 +220,24 @@ pub enum Action {
         spoil: Option<SpoilFinished>,
         /// The version the handshake must settle on.
         version: Option<ProtocolVersion>,
+        /// Where the client stops its own flight (`hold = "FINISHED"`): the step ends there,
+        /// with the keys in place for the message it stops before.
+        hold: Option<Hold>,
+    },
+    /// Send a handshake message of this type under the client's current key (in clear before
+    /// there is one), outside the state machine: `inject = "CERTIFICATE"`, with `body` as hex
+    /// or, without it, a well-formed body of that type ([`crate::msgs::plausible_body`]).
+    Inject {
+        /// The message's type.
+        typ: HandshakeType,
+        /// Its body, if not the plausible one.
+        body: Option<Vec<u8>>,
     },
     /// Write one record as given, in clear: the record layer's checks.
     SendRecord(RawRecord),
-    /// Send application data.
-    SendApp(Vec<u8>),
+    /// Send application data; with `flip`, in one record with that byte of its fragment
+    /// flipped (from the end when negative).
+    SendApp(Vec<u8>, Option<i64>),
     /// Read the IUT's echo of what the last `send_app` steps sent: as it was, or each line
     /// reversed (OpenSSL's `-rev` server).
     ExpectEcho,
@@ -319,8 +393,12 @@ struct StepSpec {
     complete: Option<bool>,
     finished: Option<String>,
     version: Option<String>,
+    hold: Option<String>,
+    inject: Option<String>,
+    body: Option<String>,
     send_record: Option<RawRecord>,
     send_app: Option<String>,
+    flip: Option<i64>,
     expect_echo: Option<bool>,
     expect_alert: Option<OneOrMany>,
     lenient: Option<bool>,
@@ -340,9 +418,13 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// A handshake type by name, in any case (`server_hello`, `SERVER_HELLO`).
+/// A handshake type by name, in any case (`server_hello`, `SERVER_HELLO`), or number (`0x63`).
 pub fn handshake_type(name: &str) -> Option<HandshakeType> {
-    HandshakeType::from_name(&name.to_ascii_uppercase())
+    HandshakeType::from_name(&name.to_ascii_uppercase()).or_else(|| {
+        number(name)
+            .and_then(|n| u8::try_from(n).ok())
+            .map(HandshakeType)
+    })
 }
 
 /// An alert description by name, in any case.
@@ -509,20 +591,43 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
         let spoil = match spec.finished.as_deref() {
             None => None,
             Some("wrong_verify_data") => Some(SpoilFinished::VerifyData),
-            Some("bad_record_mac") => Some(SpoilFinished::RecordTag),
-            Some(other) => {
-                return Err(format!(
-                    "finished: {other:?} is not wrong_verify_data or bad_record_mac"
-                ))
-            }
+            Some("bad_record_mac") => Some(SpoilFinished::Flip(-1)),
+            Some(other) => match other.strip_prefix("flip:").and_then(|n| n.parse().ok()) {
+                Some(at) => Some(SpoilFinished::Flip(at)),
+                None => {
+                    return Err(format!(
+                        "finished: {other:?} is not wrong_verify_data, bad_record_mac or flip:N (a byte of the record, from its end when negative)"
+                    ))
+                }
+            },
         };
         let version = match spec.version.as_deref() {
             None => None,
             Some(v) => Some(version(v).ok_or(format!("version: {v:?} is not a version"))?),
         };
-        actions.push(Action::Complete { spoil, version });
-    } else if spec.finished.is_some() || spec.version.is_some() {
-        return Err("finished and version go with complete".into());
+        let hold = match spec.hold.as_deref() {
+            None => None,
+            Some(h) => Some(Hold::from_name(h).ok_or(format!(
+                "hold: {h:?} is not CLIENT_KEY_EXCHANGE, CHANGE_CIPHER_SPEC or FINISHED"
+            ))?),
+        };
+        actions.push(Action::Complete {
+            spoil,
+            version,
+            hold,
+        });
+    } else if spec.finished.is_some() || spec.version.is_some() || spec.hold.is_some() {
+        return Err("finished, version and hold go with complete".into());
+    }
+    if let Some(t) = &spec.inject {
+        let typ = handshake_type(t).ok_or(format!("inject: {t:?} is not a handshake type"))?;
+        let body = match &spec.body {
+            None => None,
+            Some(h) => Some(hex::decode(h).map_err(|e| format!("body: {e}"))?),
+        };
+        actions.push(Action::Inject { typ, body });
+    } else if spec.body.is_some() {
+        return Err("body goes with inject".into());
     }
     if let Some(r) = &spec.send_record {
         r.check()?;
@@ -531,7 +636,10 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
     if let Some(d) = &spec.send_app {
         actions.push(Action::SendApp(
             hex::decode(d).map_err(|e| format!("send_app: {e}"))?,
+            spec.flip,
         ));
+    } else if spec.flip.is_some() {
+        return Err("flip goes with send_app (for the Finished: finished = \"flip:N\")".into());
     }
     if spec.expect_echo == Some(true) {
         actions.push(Action::ExpectEcho);
@@ -566,7 +674,7 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => Ok(actions.remove(0)),
-        0 => Err("no action (send, expect, complete, send_record, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
+        0 => Err("no action (send, expect, complete, inject, send_record, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }
@@ -647,6 +755,14 @@ pub fn parse(path: &Path, id: String, text: &str) -> Result<TlsScenario, Scenari
         let line = toml_errors::line_of(text, spanned.span().start);
         let spec = spanned.into_inner();
         let a = action(&spec).map_err(|m| err(line, format!("step {}: {m}", index + 1)))?;
+        if let Action::SendHello(alter) = &a {
+            // Field names depend on what the hello holds: check them against this case's.
+            let mut hello = file.peer.config(0).hello().hello;
+            alter.apply(&mut hello);
+            alter
+                .message(hello.encode_body())
+                .map_err(|m| err(line, format!("step {}: alter: {m}", index + 1)))?;
+        }
         let mut step = Step::new(a, line);
         step.fragment = spec.fragment.clone();
         step.timeout_ms = spec.timeout_ms;

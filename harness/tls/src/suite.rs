@@ -40,15 +40,17 @@ pub struct SuiteArgs {
     pub progress: bool,
 }
 
-/// Loads the scenarios the filter selects; every malformed file is reported.
+/// Loads the scenarios the filter selects, the generated cases after the files; every
+/// malformed file is reported.
 pub fn select(root: &Path, filter: &[String]) -> Result<Vec<TlsScenario>, String> {
-    let all = load_all(root).map_err(|errors| {
+    let mut all = load_all(root).map_err(|errors| {
         errors
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    all.extend(crate::generate::all().map_err(|e| e.to_string())?);
     Ok(all
         .into_iter()
         .filter(|s| filter.is_empty() || filter.iter().any(|f| s.id.contains(f.as_str())))

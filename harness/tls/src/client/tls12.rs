@@ -4,7 +4,7 @@
 
 use super::{
     agreement_alg, decode_failure, ephemeral, no_key, violation, webpki_alg, ClientPeer,
-    Established, Failure, SpoilFinished, State,
+    Established, Failure, Hold, SpoilFinished, State,
 };
 use crate::codec::{put_vec, Reader};
 use crate::keys::{RecordKey, RecordKey12, Suite12};
@@ -240,6 +240,11 @@ impl ClientPeer {
 
     /// ClientKeyExchange, change_cipher_spec, Finished (RFC 5246 §7.3).
     fn client_flight12(&mut self, f: Flight12) -> Result<(), Failure> {
+        if self.hold == Some(Hold::ClientKeyExchange) {
+            self.held_version = ProtocolVersion::TLS12;
+            self.state = State::Held(Hold::ClientKeyExchange);
+            return Ok(());
+        }
         let (group, share) = f.server_share.clone().ok_or_else(no_key)?;
         let alg = agreement_alg(group).ok_or_else(no_key)?;
         let key = ephemeral(group, &mut self.rng).ok_or_else(no_key)?;
@@ -282,6 +287,11 @@ impl ClientPeer {
             .suite
             .record_keys(&master, &self.hello.random, &f.server_random)
             .ok_or_else(no_key)?;
+        if self.hold == Some(Hold::ChangeCipherSpec) {
+            self.held_version = ProtocolVersion::TLS12;
+            self.state = State::Held(Hold::ChangeCipherSpec);
+            return Ok(());
+        }
         let ccs = Record {
             content_type: ContentType::CHANGE_CIPHER_SPEC,
             version: ProtocolVersion::TLS12,
@@ -289,6 +299,11 @@ impl ClientPeer {
         };
         self.output.extend_from_slice(&ccs.encode(None));
         self.tx = Some(RecordKey::V12(client_key));
+        if self.hold == Some(Hold::Finished) {
+            self.held_version = ProtocolVersion::TLS12;
+            self.state = State::Held(Hold::Finished);
+            return Ok(());
+        }
         let finished = self.send_finished(verify)?;
         if let Some(t) = self.transcript.as_mut() {
             t.add(&finished);
@@ -320,10 +335,8 @@ impl ClientPeer {
         let finished = handshake_message(HandshakeType::FINISHED, &verify, None);
         let start = self.output.len();
         self.seal(ContentType::HANDSHAKE, &finished)?;
-        if self.spoil_finished == Some(SpoilFinished::RecordTag) && self.output.len() > start {
-            if let Some(b) = self.output.last_mut() {
-                *b ^= 0x01;
-            }
+        if let Some(SpoilFinished::Flip(at)) = self.spoil_finished {
+            self.flip_in_record(start, at);
         }
         Ok(finished)
     }
