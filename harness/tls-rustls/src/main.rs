@@ -24,6 +24,18 @@ struct Args {
     suites: Option<Vec<u16>>,
     groups: Option<Vec<u16>>,
     versions: Vec<&'static SupportedProtocolVersion>,
+    /// The server's session cache (resumption by session ID, TLS 1.3 stateful tickets).
+    session_cache: bool,
+    /// RFC 5077 tickets (and TLS 1.3 stateless ones).
+    tickets: bool,
+}
+
+fn on_off(flag: &str, value: &str) -> Result<bool, (u8, String)> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err((2, format!("{flag}: {other:?} is not on or off"))),
+    }
 }
 
 fn suite_number(name: &str) -> Option<u16> {
@@ -59,6 +71,8 @@ fn parse() -> Result<Args, (u8, String)> {
         suites: None,
         groups: None,
         versions: vec![&rustls::version::TLS13],
+        session_cache: true,
+        tickets: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -103,6 +117,8 @@ fn parse() -> Result<Args, (u8, String)> {
                     })
                     .collect::<Result<_, _>>()?;
             }
+            "--session-cache" => args.session_cache = on_off(&flag, &value()?)?,
+            "--tickets" => args.tickets = on_off(&flag, &value()?)?,
             other => return Err((UNSUPPORTED, format!("unsupported option {other}"))),
         }
     }
@@ -132,6 +148,12 @@ fn config(args: &Args) -> Result<ServerConfig, String> {
         .with_single_cert(certs, key)
         .map_err(|e| e.to_string())?;
     config.key_log = Arc::new(rustls::KeyLogFile::new());
+    if !args.session_cache {
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    }
+    if args.tickets {
+        config.ticketer = aws_lc_rs::Ticketer::new().map_err(|e| e.to_string())?;
+    }
     Ok(config)
 }
 

@@ -2,7 +2,8 @@
 //! listens, the harness's client connects and plays the steps, and the verdict comes from the
 //! wire and the exit status (a real stack's output is free text, not contract events).
 
-use crate::client::{ClientPeer, Failure as PeerFailure};
+use crate::client::{ClientPeer, Failure as PeerFailure, Saved12};
+use std::sync::{Arc, Mutex};
 use crate::msgs::{Alert, AlertDescription};
 use crate::profile::TlsProfile;
 use crate::scenario::{Action, TlsScenario};
@@ -20,6 +21,8 @@ use std::time::Duration;
 pub struct TlsPeer {
     /// The client.
     pub client: ClientPeer,
+    /// The harness's session store, shared by the case's connections.
+    store: Store,
     /// Application data sent since the last echo was read.
     sent: Vec<u8>,
 }
@@ -40,6 +43,9 @@ impl ReferencePeer for TlsPeer {
         (!lines.is_empty()).then(|| lines.iter().map(|l| format!("{l}\n")).collect())
     }
 }
+
+/// The TLS 1.2 session the harness's client keeps from one connection to the next.
+pub type Store = Arc<Mutex<Option<Saved12>>>;
 
 /// A scenario with the certificates it names.
 pub struct TlsCase<'a> {
@@ -129,6 +135,8 @@ impl TlsCase<'_> {
                 spoil,
                 version,
                 hold,
+                resumed,
+                or_alert,
             } => {
                 s.peer.client.spoil_finished = *spoil;
                 s.peer.client.hold = *hold;
@@ -155,11 +163,40 @@ impl TlsCase<'_> {
                     if let Err(e) = verdict {
                         s.flush_peer(log, step, index)
                             .map_err(|e| f("to send", e))?;
+                        if let PeerFailure::AlertReceived(a) = &e {
+                            if or_alert.contains(&a.description) && check_alert(*a, or_alert).is_ok()
+                            {
+                                return Ok(StepOutcome::Settled(format!(
+                                    "the server aborted with {a}, an answer the case allows"
+                                )));
+                            }
+                        }
                         return Err(peer_failure(step, index, "the handshake to complete", &e));
                     }
                 }
                 // The handshake's messages are taken: an `expect` after `complete` reads on.
                 while s.peer.client.next_message().is_some() {}
+                if let Some(saved) = s.peer.client.saved_session() {
+                    if let Ok(mut store) = s.peer.store.lock() {
+                        *store = Some(saved.clone());
+                    }
+                }
+                if let (Some(want), Some(e)) = (resumed, s.peer.client.established()) {
+                    if e.resumed != *want {
+                        return Err(f(
+                            if *want {
+                                "the server to resume the session offered (RFC5246-7.3)"
+                            } else {
+                                "a full handshake (the session offered is not one to resume)"
+                            },
+                            if e.resumed {
+                                "an abbreviated handshake".to_string()
+                            } else {
+                                "a full handshake".to_string()
+                            },
+                        ));
+                    }
+                }
                 if let (Some(want), Some(e)) = (version, s.peer.client.established()) {
                     if e.version != *want {
                         return Err(f(
@@ -175,20 +212,27 @@ impl TlsCase<'_> {
                     );
                 }
                 if let Some(e) = s.peer.client.established() {
+                    let spoiled = match spoil {
+                        Some(s) => format!("; the client's Finished spoiled ({s:?})"),
+                        None => String::new(),
+                    };
                     log.note(
                         index,
-                        format!(
-                            "handshake complete: {} {} with {}, signature {}, {} certificate(s){}",
-                            e.version,
-                            e.suite,
-                            e.group,
-                            e.signature_scheme,
-                            e.certificates.len(),
-                            match spoil {
-                                Some(s) => format!("; the client's Finished spoiled ({s:?})"),
-                                None => String::new(),
-                            }
-                        ),
+                        if e.resumed {
+                            format!(
+                                "handshake complete: {} {}, session resumed (abbreviated handshake){spoiled}",
+                                e.version, e.suite
+                            )
+                        } else {
+                            format!(
+                                "handshake complete: {} {} with {}, signature {}, {} certificate(s){spoiled}",
+                                e.version,
+                                e.suite,
+                                e.group,
+                                e.signature_scheme,
+                                e.certificates.len(),
+                            )
+                        },
                     );
                 }
             }
@@ -305,6 +349,7 @@ impl TlsCase<'_> {
                     }
                 }
             }
+            Action::NewConnection => return Ok(StepOutcome::NextConnection),
             Action::Close => {
                 s.peer
                     .client
@@ -361,7 +406,7 @@ fn is_echo(sent: &[u8], got: &[u8]) -> bool {
 impl Case for TlsCase<'_> {
     type Profile = TlsProfile;
     type Peer = TlsPeer;
-    type Setup = ();
+    type Setup = Store;
     type Action = Action;
 
     fn info(&self) -> CaseInfo {
@@ -380,7 +425,12 @@ impl Case for TlsCase<'_> {
         true
     }
 
-    fn setup(&self, _connect: &str, _seed: u64, _dir: &Path) -> Result<(Vec<String>, ()), String> {
+    fn setup(
+        &self,
+        _connect: &str,
+        _seed: u64,
+        _dir: &Path,
+    ) -> Result<(Vec<String>, Store), String> {
         let iut = &self.scenario.iut;
         let cert = format!("server-{}", iut.cert);
         let mut args = vec![
@@ -393,6 +443,17 @@ impl Case for TlsCase<'_> {
             "--connections".into(),
             iut.connections.to_string(),
         ];
+        // Only a change from the stacks' defaults is passed, so that adapters written before
+        // these flags keep working.
+        for (flag, on) in [
+            ("--session-cache", iut.session_cache),
+            ("--tickets", iut.tickets),
+        ] {
+            if !on {
+                args.push(flag.into());
+                args.push("off".into());
+            }
+        }
         for (flag, list) in [
             ("--suites", &iut.suites),
             ("--groups", &iut.groups),
@@ -403,12 +464,18 @@ impl Case for TlsCase<'_> {
                 args.push(v.join(","));
             }
         }
-        Ok((args, ()))
+        Ok((args, Store::default()))
     }
 
-    fn connect(&self, _setup: &(), seed: u64) -> Result<TlsPeer, String> {
+    fn connect(&self, store: &Store, seed: u64) -> Result<TlsPeer, String> {
+        let mut client = ClientPeer::new(&self.scenario.peer.config(seed));
+        let saved = store.lock().map_err(|e| e.to_string())?.clone();
+        if let (Some(saved), Some(how)) = (saved, self.scenario.peer.offer()) {
+            client.offer_session(&saved, how);
+        }
         Ok(TlsPeer {
-            client: ClientPeer::new(&self.scenario.peer.config(seed)),
+            client,
+            store: Arc::clone(store),
             sent: Vec::new(),
         })
     }

@@ -19,7 +19,10 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use thiserror::Error;
 
+mod resume12;
 mod tls12;
+
+pub use resume12::{Offer, Saved12};
 
 /// Why the client stopped. Each violation names the RFC section whose rule decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -62,6 +65,9 @@ pub struct Config13 {
     pub signature_schemes: Vec<SignatureScheme>,
     /// `server_name`, if any.
     pub server_name: Option<String>,
+    /// Whether a TLS 1.2 offer carries an empty session_ticket extension, asking for an
+    /// RFC 5077 ticket.
+    pub session_ticket: bool,
     /// Seed of the client's randomness (random, session ID, key share).
     pub seed: u64,
     /// How long to wait for each read.
@@ -86,6 +92,7 @@ impl Default for Config13 {
                 SignatureScheme::RSA_PKCS1_SHA256,
             ],
             server_name: Some("localhost".into()),
+            session_ticket: false,
             seed: 1,
             timeout: Duration::from_secs(5),
         }
@@ -145,6 +152,12 @@ impl Config13 {
                 typ: ExtensionType::RENEGOTIATION_INFO,
                 data: vec![0],
             });
+            if self.session_ticket {
+                extensions.push(Extension {
+                    typ: ExtensionType::SESSION_TICKET,
+                    data: Vec::new(),
+                });
+            }
         }
         if offers13 || self.versions.iter().any(|v| v.0 > 0x0304) {
             extensions.push(Extension::client_versions(&self.versions));
@@ -237,6 +250,8 @@ pub struct Established {
     pub certificates: Vec<Vec<u8>>,
     /// The CertificateVerify scheme.
     pub signature_scheme: SignatureScheme,
+    /// Whether the handshake resumed a session (TLS 1.2's abbreviated handshake).
+    pub resumed: bool,
 }
 
 /// Where the handshake stands.
@@ -301,6 +316,10 @@ pub struct ClientPeer {
     retry_requested: bool,
     opened: Vec<String>,
     held_version: ProtocolVersion,
+    /// The TLS 1.2 session offered for resumption, if any.
+    resume: Option<Saved12>,
+    /// The TLS 1.2 session this connection's full handshake made, once complete.
+    saved: Option<Saved12>,
     /// How the client's Finished is to be spoiled, for cases that check the server notices.
     pub spoil_finished: Option<SpoilFinished>,
     /// Where the client stops its own flight, for cases that send another message in its place.
@@ -375,6 +394,8 @@ impl ClientPeer {
             retry_requested: false,
             opened: Vec::new(),
             held_version: ProtocolVersion::TLS13,
+            resume: None,
+            saved: None,
             spoil_finished: None,
             hold: None,
         }
@@ -782,6 +803,16 @@ impl ClientPeer {
                 self.messages.push_back(typ.to_string());
                 self.on_finished12(*finish, whole)
             }
+            // RFC 5077 §3.3: the ticket comes before the server's change_cipher_spec, when the
+            // ServerHello acknowledged the extension.
+            State::WaitFinished12(finish)
+                if !finish.ccs
+                    && finish.ticket_expected
+                    && typ == HandshakeType::NEW_SESSION_TICKET =>
+            {
+                self.messages.push_back(typ.to_string());
+                self.on_ticket12(*finish, whole)
+            }
             // RFC 8446 §4.6.1: tickets after the handshake; kept by name only.
             State::Established(e) if typ == HandshakeType::NEW_SESSION_TICKET => {
                 self.messages.push_back(typ.to_string());
@@ -1002,6 +1033,7 @@ impl ClientPeer {
             group,
             certificates,
             signature_scheme: scheme.unwrap_or(SignatureScheme(0)),
+            resumed: false,
         });
         Ok(())
     }

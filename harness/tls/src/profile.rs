@@ -74,6 +74,8 @@ impl Profile for TlsProfile {
                 ContentType::HANDSHAKE => clear_messages(&r.fragment).join(" "),
                 ContentType::ALERT => match Alert::decode(&r.fragment) {
                     Ok(a) => format!("alert {}", a.description),
+                    // TLS 1.2 protects alerts in a record of the same content type.
+                    Err(_) if r.fragment.len() > 2 => "protected alert".into(),
                     Err(_) => "ALERT (malformed)".into(),
                 },
                 ContentType::APPLICATION_DATA => "protected record".into(),

@@ -50,6 +50,17 @@ pub struct IutSpec {
     /// Connections the IUT serves before it exits.
     #[serde(default = "one")]
     pub connections: u32,
+    /// `false`: the server keeps no session cache (`--session-cache off`), so only a ticket
+    /// can resume.
+    #[serde(default = "yes")]
+    pub session_cache: bool,
+    /// `false`: the server issues and takes no RFC 5077 tickets (`--tickets off`).
+    #[serde(default = "yes")]
+    pub tickets: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_cert() -> String {
@@ -68,6 +79,8 @@ impl Default for IutSpec {
             groups: None,
             versions: None,
             connections: 1,
+            session_cache: true,
+            tickets: true,
         }
     }
 }
@@ -86,6 +99,26 @@ pub struct PeerSpec {
     pub signature_schemes: Option<Vec<String>>,
     /// `server_name`; `""` leaves the extension out.
     pub server_name: Option<String>,
+    /// Ask for an RFC 5077 ticket (an empty session_ticket extension in a TLS 1.2 offer).
+    #[serde(default)]
+    pub session_ticket: bool,
+    /// On every connection after the first, offer the TLS 1.2 session the last full handshake
+    /// made: `session_id`, `ticket` (with a fresh session ID, RFC 5077 §3.4) or
+    /// `forged_ticket` (its ticket with one byte flipped).
+    pub resume: Option<String>,
+}
+
+impl PeerSpec {
+    /// How a saved session is offered; the name was checked when the file loaded.
+    pub fn offer(&self) -> Option<crate::client::Offer> {
+        use crate::client::Offer;
+        match self.resume.as_deref()? {
+            "session_id" => Some(Offer::SessionId),
+            "ticket" => Some(Offer::Ticket),
+            "forged_ticket" => Some(Offer::ForgedTicket),
+            _ => None,
+        }
+    }
 }
 
 impl PeerSpec {
@@ -110,6 +143,7 @@ impl PeerSpec {
         if let Some(n) = &self.server_name {
             c.server_name = (!n.is_empty()).then(|| n.clone());
         }
+        c.session_ticket = self.session_ticket;
         c.timeout = std::time::Duration::from_secs(3);
         c
     }
@@ -125,6 +159,8 @@ pub struct HelloAlter {
     pub random: Option<String>,
     /// The session ID, as hex (any length, up to 255 bytes fit its prefix).
     pub session_id: Option<String>,
+    /// The suites offered, in place of the peer's (IANA names or numbers).
+    pub cipher_suites: Option<Vec<String>>,
     /// The cipher-suite list's length prefix.
     pub cipher_suites_len: Option<u32>,
     /// The extensions block's length prefix.
@@ -223,7 +259,16 @@ pub enum Action {
         /// Where the client stops its own flight (`hold = "FINISHED"`): the step ends there,
         /// with the keys in place for the message it stops before.
         hold: Option<Hold>,
+        /// Whether the handshake must (`true`) or must not (`false`) resume the session
+        /// offered.
+        resumed: Option<bool>,
+        /// Alerts that, in place of a completed handshake, settle the case as passed (a
+        /// server may abort where the RFC lets it: `or_alert = ["illegal_parameter"]`).
+        or_alert: Vec<AlertDescription>,
     },
+    /// End this connection; the IUT's next one starts (the server must serve
+    /// `[iut] connections`).
+    NewConnection,
     /// Send a handshake message of this type under the client's current key (in clear before
     /// there is one), outside the state machine: `inject = "CERTIFICATE"`, with `body` as hex
     /// or, without it, a well-formed body of that type ([`crate::msgs::plausible_body`]).
@@ -394,6 +439,9 @@ struct StepSpec {
     finished: Option<String>,
     version: Option<String>,
     hold: Option<String>,
+    resumed: Option<bool>,
+    or_alert: Option<Vec<String>>,
+    new_connection: Option<bool>,
     inject: Option<String>,
     body: Option<String>,
     send_record: Option<RawRecord>,
@@ -512,6 +560,9 @@ impl HelloAlter {
                 hex::decode(h).map_err(|e| format!("alter.{field}: {e}"))?;
             }
         }
+        if let Some(v) = &self.cipher_suites {
+            all(v, suite).map_err(|e| format!("alter.cipher_suites: {e}"))?;
+        }
         all(&self.drop_extensions, extension_type)
             .map_err(|e| format!("alter.drop_extensions: {e}"))?;
         for e in &self.add_extensions {
@@ -542,6 +593,9 @@ impl HelloAlter {
             .and_then(|h| hex::decode(h).ok())
         {
             hello.compression_methods = c;
+        }
+        if let Some(v) = &self.cipher_suites {
+            hello.cipher_suites = all(v, suite).unwrap_or_default();
         }
         if self.cipher_suites_len.is_some() {
             hello.cipher_suites_len = self.cipher_suites_len;
@@ -611,13 +665,29 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
                 "hold: {h:?} is not CLIENT_KEY_EXCHANGE, CHANGE_CIPHER_SPEC or FINISHED"
             ))?),
         };
+        let or_alert = spec
+            .or_alert
+            .iter()
+            .flatten()
+            .map(|n| alert(n).ok_or(format!("or_alert: {n:?} is not an alert")))
+            .collect::<Result<Vec<_>, _>>()?;
         actions.push(Action::Complete {
             spoil,
             version,
             hold,
+            resumed: spec.resumed,
+            or_alert,
         });
-    } else if spec.finished.is_some() || spec.version.is_some() || spec.hold.is_some() {
-        return Err("finished, version and hold go with complete".into());
+    } else if spec.finished.is_some()
+        || spec.version.is_some()
+        || spec.hold.is_some()
+        || spec.resumed.is_some()
+        || spec.or_alert.is_some()
+    {
+        return Err("finished, version, hold, resumed and or_alert go with complete".into());
+    }
+    if spec.new_connection == Some(true) {
+        actions.push(Action::NewConnection);
     }
     if let Some(t) = &spec.inject {
         let typ = handshake_type(t).ok_or(format!("inject: {t:?} is not a handshake type"))?;
@@ -674,7 +744,7 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
     }
     match actions.len() {
         1 => Ok(actions.remove(0)),
-        0 => Err("no action (send, expect, complete, inject, send_record, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
+        0 => Err("no action (send, expect, complete, new_connection, inject, send_record, send_app, expect_echo, expect_alert, expect_close, close, send_alert)".into()),
         _ => Err("more than one action in one step; split it into several [[step]]s".into()),
     }
 }
@@ -740,6 +810,15 @@ pub fn parse(path: &Path, id: String, text: &str) -> Result<TlsScenario, Scenari
     }
     if let Some(v) = &file.peer.signature_schemes {
         all(v, scheme).map_err(|e| field("peer", "signature_schemes", e))?;
+    }
+    if let Some(r) = &file.peer.resume {
+        if file.peer.offer().is_none() {
+            return Err(field(
+                "peer",
+                "resume",
+                format!("{r:?}: session_id, ticket or forged_ticket"),
+            ));
+        }
     }
     if let Some(e) = &file.outcome.iut_exit {
         if !["success", "failure", "any"].contains(&e.as_str()) {

@@ -159,6 +159,9 @@ pub enum StepOutcome {
     Lenient(String),
     /// End this connection and accept the IUT's next one.
     NextConnection,
+    /// The IUT's answer settles the case, which passes without its remaining steps: one of
+    /// the answers the RFC allows ended the exchange (the note says which).
+    Settled(String),
 }
 
 /// A case as a profile runs it.
@@ -458,6 +461,14 @@ fn run_steps<C: Case>(
         match case.run_step(&mut session, log, step, index) {
             Ok(StepOutcome::Done) => {}
             Ok(StepOutcome::Lenient(note)) => lenient = Some(note),
+            Ok(StepOutcome::Settled(note)) => {
+                log.note(index, format!("{note}: the remaining steps do not apply"));
+                end_connection(&mut session, log, index);
+                return match lenient {
+                    Some(note) => Verdict::PassLenient(note),
+                    None => Verdict::Pass,
+                };
+            }
             Ok(StepOutcome::NextConnection) => {
                 end_connection(&mut session, log, index);
                 connection += 1;

@@ -17,7 +17,9 @@ use rustls_pki_types::CertificateDer;
 
 /// The server's first flight, as far as it has come.
 pub(super) struct Flight12 {
-    suite: Suite12,
+    pub(super) suite: Suite12,
+    session_id: Vec<u8>,
+    ticket_expected: bool,
     server_random: [u8; 32],
     extended: bool,
     next: HandshakeType,
@@ -40,10 +42,19 @@ impl Flight12 {
 pub(super) struct Finish12 {
     /// Whether the server's change_cipher_spec has come.
     pub(super) ccs: bool,
-    suite: Suite12,
-    master: Vec<u8>,
-    server_key: Option<RecordKey12>,
-    established: Established,
+    pub(super) suite: Suite12,
+    pub(super) master: Vec<u8>,
+    pub(super) server_key: Option<RecordKey12>,
+    /// The client's own keys, when its change_cipher_spec and Finished follow the server's
+    /// (the abbreviated handshake, RFC 5246 §7.3 figure 2).
+    pub(super) client_key: Option<RecordKey12>,
+    pub(super) established: Established,
+    /// The session the handshake makes or resumes (RFC 5246 §7.4.1.3, RFC 5077).
+    pub(super) session_id: Vec<u8>,
+    pub(super) extended: bool,
+    /// Whether the ServerHello acknowledged the session_ticket extension (RFC 5077 §3.2).
+    pub(super) ticket_expected: bool,
+    pub(super) ticket: Option<Vec<u8>>,
 }
 
 /// RFC 8446 §4.1.3: the last 8 bytes of a TLS 1.3 server's random when it negotiates TLS 1.2.
@@ -95,8 +106,13 @@ impl ClientPeer {
         transcript.add(&self.hello_bytes);
         transcript.add(whole);
         self.transcript = Some(transcript);
+        if self.resumes(&sh) {
+            return self.abbreviated12(suite, &sh);
+        }
         self.state = State::Flight12(Box::new(Flight12 {
             suite,
+            session_id: sh.session_id.clone(),
+            ticket_expected: sh.extension(ExtensionType::SESSION_TICKET).is_some(),
             server_random: sh.random,
             extended: sh
                 .extension(ExtensionType::EXTENDED_MASTER_SECRET)
@@ -313,13 +329,19 @@ impl ClientPeer {
             suite: f.suite,
             master,
             server_key: Some(server_key),
+            client_key: None,
             established: Established {
                 version: ProtocolVersion::TLS12,
                 suite: f.suite.suite,
                 group,
                 certificates: f.certificates,
                 signature_scheme: f.scheme.unwrap_or(SignatureScheme(0)),
+                resumed: false,
             },
+            session_id: f.session_id,
+            extended: f.extended,
+            ticket_expected: f.ticket_expected,
+            ticket: None,
         }));
         Ok(())
     }
@@ -387,6 +409,10 @@ impl ClientPeer {
                 A::UNEXPECTED_MESSAGE,
             ));
         }
+        if finish.client_key.is_some() {
+            return self.finish_abbreviated12(finish);
+        }
+        self.keep_session12(&finish);
         self.state = State::Established(finish.established);
         Ok(())
     }
