@@ -3,7 +3,6 @@
 //! wire and the exit status (a real stack's output is free text, not contract events).
 
 use crate::client::{ClientPeer, Failure as PeerFailure, Saved12};
-use std::sync::{Arc, Mutex};
 use crate::msgs::{Alert, AlertDescription};
 use crate::profile::TlsProfile;
 use crate::scenario::{Action, TlsScenario};
@@ -15,6 +14,7 @@ use harness_core::stream::Read1;
 use harness_core::verdict::{CaseResult, Failure};
 use harness_core::CaseInfo;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The harness's side of one connection: the client and what it sent as application data.
@@ -164,7 +164,8 @@ impl TlsCase<'_> {
                         s.flush_peer(log, step, index)
                             .map_err(|e| f("to send", e))?;
                         if let PeerFailure::AlertReceived(a) = &e {
-                            if or_alert.contains(&a.description) && check_alert(*a, or_alert).is_ok()
+                            if or_alert.contains(&a.description)
+                                && check_alert(*a, or_alert).is_ok()
                             {
                                 return Ok(StepOutcome::Settled(format!(
                                     "the server aborted with {a}, an answer the case allows"

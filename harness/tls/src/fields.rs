@@ -32,6 +32,11 @@ fn inner_layout(typ: ExtensionType) -> &'static [(&'static str, usize)] {
     }
 }
 
+/// The big-endian number in `body[from..to]`, 0 past the end.
+fn number_in(body: &[u8], from: usize, to: usize) -> usize {
+    body.get(from..to).map_or(0, be)
+}
+
 fn be(bytes: &[u8]) -> usize {
     bytes
         .iter()
@@ -64,8 +69,8 @@ pub fn client_hello_fields(body: &[u8]) -> Vec<Field> {
     let end = (at + 2 + total).min(body.len());
     at += 2;
     while at + 4 <= end {
-        let typ = ExtensionType(u16::try_from(be(&body[at..at + 2])).unwrap_or_default());
-        let len = be(&body[at + 2..at + 4]);
+        let typ = ExtensionType(u16::try_from(number_in(body, at, at + 2)).unwrap_or_default());
+        let len = number_in(body, at + 2, at + 4);
         let name = typ.to_string();
         push(format!("{name}.type"), at, 0);
         push(name.clone(), at + 2, 2);
@@ -81,7 +86,7 @@ pub fn client_hello_fields(body: &[u8]) -> Vec<Field> {
                 let mut p = inner + 2;
                 while p + 3 <= list_end {
                     push(format!("{name}.host_name"), p + 1, 2);
-                    p += 3 + be(&body[p + 1..p + 3]);
+                    p += 3 + number_in(body, p + 1, p + 3);
                 }
             }
             ExtensionType::KEY_SHARE => {
@@ -89,7 +94,7 @@ pub fn client_hello_fields(body: &[u8]) -> Vec<Field> {
                 let mut p = inner + 2;
                 while p + 4 <= list_end {
                     push(format!("{name}.key_exchange"), p + 2, 2);
-                    p += 4 + be(&body[p + 2..p + 4]);
+                    p += 4 + number_in(body, p + 2, p + 4);
                 }
             }
             _ => {}
@@ -174,13 +179,15 @@ mod tests {
         let mut changed = body.clone();
         change_length(&mut changed, "cipher_suites", 1).unwrap();
         let at = find(&body, "cipher_suites").unwrap().at;
-        assert_eq!(be(&changed[at..at + 2]), be(&body[at..at + 2]) + 1);
+        assert_eq!(be(&changed[at..at + 2]), number_in(&body, at, at + 2) + 1);
         assert_eq!(changed.len(), body.len());
         let mut cm = body.clone();
         change_length(&mut cm, "compression_methods", -2).unwrap();
         let at = find(&body, "compression_methods").unwrap().at;
         assert_eq!(cm[at], 0xff, "1 - 2 wraps to 255");
         assert!(change_length(&mut cm, "random", 1).is_err());
-        assert!(find(&body, "NO_SUCH").unwrap_err().contains("cipher_suites"));
+        assert!(find(&body, "NO_SUCH")
+            .unwrap_err()
+            .contains("cipher_suites"));
     }
 }

@@ -56,7 +56,13 @@ fn field_rfc(field: &str, v: &Variant) -> &'static str {
     }
 }
 
-fn case_text(title: &str, description: &str, requirements: &[&str], tables: &str, steps: &str) -> String {
+fn case_text(
+    title: &str,
+    description: &str,
+    requirements: &[&str],
+    tables: &str,
+    steps: &str,
+) -> String {
     let reqs = requirements
         .iter()
         .map(|r| format!("{r:?}"))
@@ -67,7 +73,8 @@ fn case_text(title: &str, description: &str, requirements: &[&str], tables: &str
     )
 }
 
-const DECODE_ERROR: &str = "[[step]]\nexpect_alert = \"decode_error\"\n[[step]]\nexpect_close = true\n";
+const DECODE_ERROR: &str =
+    "[[step]]\nexpect_alert = \"decode_error\"\n[[step]]\nexpect_close = true\n";
 
 /// Every length prefix of the hello (the extensions' own lengths have their scenario files,
 /// `alerts/malformed-extension-length`), and the handshake header's, one off either way.
@@ -75,7 +82,9 @@ fn length_cases(v: &Variant) -> Vec<(String, String)> {
     let body = v.peer.config(0).hello().hello.encode_body();
     let mut fields: Vec<String> = client_hello_fields(&body)
         .into_iter()
-        .filter(|f| f.width > 0 && (f.name.contains('.') || f.name.chars().any(|c| c.is_ascii_lowercase())))
+        .filter(|f| {
+            f.width > 0 && (f.name.contains('.') || f.name.chars().any(|c| c.is_ascii_lowercase()))
+        })
         .map(|f| f.name)
         .collect();
     fields.dedup();
@@ -85,7 +94,11 @@ fn length_cases(v: &Variant) -> Vec<(String, String)> {
             let title = format!(
                 "A {} ClientHello whose {field} length is {} is a decode_error",
                 v.name.to_uppercase(),
-                if delta > 0 { "one byte long" } else { "one byte short" }
+                if delta > 0 {
+                    "one byte long"
+                } else {
+                    "one byte short"
+                }
             );
             let description = format!(
                 "Generated (class length): the length prefix of {field} in the harness's \
@@ -105,7 +118,13 @@ fn length_cases(v: &Variant) -> Vec<(String, String)> {
             );
             out.push((
                 format!("length/{}/{}/{word}", v.name, id_segment(field)),
-                case_text(&title, &description, &[field_rfc(field, v), "RFC8446-6.2"], v.tables, &steps),
+                case_text(
+                    &title,
+                    &description,
+                    &[field_rfc(field, v), "RFC8446-6.2"],
+                    v.tables,
+                    &steps,
+                ),
             ));
         }
     }
@@ -159,7 +178,13 @@ fn truncation_cases(v: &Variant) -> Vec<(String, String)> {
         );
         out.push((
             format!("truncation/{}/{}", v.name, id_segment(&f.name)),
-            case_text(&title, &description, &[field_rfc(&f.name, v), "RFC8446-6.2"], v.tables, &steps),
+            case_text(
+                &title,
+                &description,
+                &[field_rfc(&f.name, v), "RFC8446-6.2"],
+                v.tables,
+                &steps,
+            ),
         ));
     }
     out
@@ -176,7 +201,11 @@ fn bit_flip_cases(v: &Variant) -> Vec<(String, String)> {
             "Generated (class bit-flip): the low bit of byte {at} of the protected record's \
              fragment ({}) is flipped after sealing. The record no longer authenticates: the \
              server MUST answer bad_record_mac ({}).",
-            if at < 0 { "counted from its end: the AEAD tag" } else { "from its start" },
+            if at < 0 {
+                "counted from its end: the AEAD tag"
+            } else {
+                "from its start"
+            },
             v.rfc_record
         );
         let title = format!(
@@ -240,6 +269,7 @@ mod tests {
             }
         }
         assert!(ids.contains(&"server/generated/length/tls13/key-share.key-exchange/minus-one"));
-        assert!(ids.contains(&"server/generated/truncation/tls12/ec-point-formats.ec-point-format-list"));
+        assert!(ids
+            .contains(&"server/generated/truncation/tls12/ec-point-formats.ec-point-format-list"));
     }
 }

@@ -662,6 +662,59 @@ pub fn decode_certificate_verify(body: &[u8]) -> Result<(SignatureScheme, Vec<u8
     Ok((scheme, signature))
 }
 
+/// A well-formed body for a message of `typ` that a case sends where it does not belong, so
+/// that the server's answer is about the message's place, not its bytes: TLS 1.3's forms when
+/// `tls13`, TLS 1.2's otherwise; a ClientHello is `hello_body` again.
+pub fn plausible_body(typ: HandshakeType, tls13: bool, hello_body: &[u8]) -> Vec<u8> {
+    let hash_len = 32;
+    match typ {
+        HandshakeType::CLIENT_HELLO => hello_body.to_vec(),
+        HandshakeType::SERVER_HELLO => {
+            // legacy_version, random, empty session ID, TLS_AES_128_GCM_SHA256 (or an ECDHE
+            // suite), null compression, no extensions.
+            let mut b = vec![3, 3];
+            b.extend_from_slice(&[0x5a; 32]);
+            b.push(0);
+            b.extend_from_slice(if tls13 { &[0x13, 0x01] } else { &[0xc0, 0x2b] });
+            b.extend_from_slice(&[0, 0, 0]);
+            b
+        }
+        HandshakeType::NEW_SESSION_TICKET if tls13 => {
+            // lifetime, age_add, nonce<0..255>, ticket<1..>, extensions.
+            vec![0, 0, 0x0e, 0x10, 0, 0, 0, 1, 0, 0, 1, 0x5a, 0, 0]
+        }
+        // RFC 5077 §3.3: lifetime hint, ticket.
+        HandshakeType::NEW_SESSION_TICKET => vec![0, 0, 0x0e, 0x10, 0, 1, 0x5a],
+        HandshakeType::ENCRYPTED_EXTENSIONS => vec![0, 0],
+        HandshakeType::CERTIFICATE if tls13 => vec![0, 0, 0, 0],
+        HandshakeType::CERTIFICATE => vec![0, 0, 0],
+        HandshakeType::SERVER_KEY_EXCHANGE => {
+            // named_curve x25519, a 32-byte point, ecdsa_secp256r1_sha256, empty signature.
+            let mut b = vec![3, 0, 0x1d, 32];
+            b.extend_from_slice(&[9; 32]);
+            b.extend_from_slice(&[4, 3, 0, 0]);
+            b
+        }
+        // TLS 1.3: empty context, signature_algorithms; TLS 1.2: types, schemes, no CAs.
+        HandshakeType::CERTIFICATE_REQUEST if tls13 => {
+            vec![0, 0, 8, 0, 0x0d, 0, 4, 0, 2, 4, 3]
+        }
+        HandshakeType::CERTIFICATE_REQUEST => vec![1, 64, 0, 2, 4, 3, 0, 0],
+        HandshakeType::CERTIFICATE_VERIFY => vec![4, 3, 0, 0],
+        HandshakeType::CLIENT_KEY_EXCHANGE => {
+            let mut b = vec![32];
+            b.extend_from_slice(&[9; 32]);
+            b
+        }
+        HandshakeType::FINISHED if tls13 => vec![0; hash_len],
+        HandshakeType::FINISHED => vec![0; 12],
+        HandshakeType::KEY_UPDATE => vec![0],
+        HandshakeType::MESSAGE_HASH => vec![0; hash_len],
+        // hello_request, end_of_early_data, server_hello_done, and unknown types: empty.
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -719,58 +772,5 @@ mod tests {
         body[len - 7] = 6;
         let hello = ServerHello::decode(&body).expect("one extension decodes");
         assert_eq!(hello.selected_version(), Ok(Some(ProtocolVersion::TLS13)));
-    }
-}
-
-/// A well-formed body for a message of `typ` that a case sends where it does not belong, so
-/// that the server's answer is about the message's place, not its bytes: TLS 1.3's forms when
-/// `tls13`, TLS 1.2's otherwise; a ClientHello is `hello_body` again.
-pub fn plausible_body(typ: HandshakeType, tls13: bool, hello_body: &[u8]) -> Vec<u8> {
-    let hash_len = 32;
-    match typ {
-        HandshakeType::CLIENT_HELLO => hello_body.to_vec(),
-        HandshakeType::SERVER_HELLO => {
-            // legacy_version, random, empty session ID, TLS_AES_128_GCM_SHA256 (or an ECDHE
-            // suite), null compression, no extensions.
-            let mut b = vec![3, 3];
-            b.extend_from_slice(&[0x5a; 32]);
-            b.push(0);
-            b.extend_from_slice(if tls13 { &[0x13, 0x01] } else { &[0xc0, 0x2b] });
-            b.extend_from_slice(&[0, 0, 0]);
-            b
-        }
-        HandshakeType::NEW_SESSION_TICKET if tls13 => {
-            // lifetime, age_add, nonce<0..255>, ticket<1..>, extensions.
-            vec![0, 0, 0x0e, 0x10, 0, 0, 0, 1, 0, 0, 1, 0x5a, 0, 0]
-        }
-        // RFC 5077 §3.3: lifetime hint, ticket.
-        HandshakeType::NEW_SESSION_TICKET => vec![0, 0, 0x0e, 0x10, 0, 1, 0x5a],
-        HandshakeType::ENCRYPTED_EXTENSIONS => vec![0, 0],
-        HandshakeType::CERTIFICATE if tls13 => vec![0, 0, 0, 0],
-        HandshakeType::CERTIFICATE => vec![0, 0, 0],
-        HandshakeType::SERVER_KEY_EXCHANGE => {
-            // named_curve x25519, a 32-byte point, ecdsa_secp256r1_sha256, empty signature.
-            let mut b = vec![3, 0, 0x1d, 32];
-            b.extend_from_slice(&[9; 32]);
-            b.extend_from_slice(&[4, 3, 0, 0]);
-            b
-        }
-        // TLS 1.3: empty context, signature_algorithms; TLS 1.2: types, schemes, no CAs.
-        HandshakeType::CERTIFICATE_REQUEST if tls13 => {
-            vec![0, 0, 8, 0, 0x0d, 0, 4, 0, 2, 4, 3]
-        }
-        HandshakeType::CERTIFICATE_REQUEST => vec![1, 64, 0, 2, 4, 3, 0, 0],
-        HandshakeType::CERTIFICATE_VERIFY => vec![4, 3, 0, 0],
-        HandshakeType::CLIENT_KEY_EXCHANGE => {
-            let mut b = vec![32];
-            b.extend_from_slice(&[9; 32]);
-            b
-        }
-        HandshakeType::FINISHED if tls13 => vec![0; hash_len],
-        HandshakeType::FINISHED => vec![0; 12],
-        HandshakeType::KEY_UPDATE => vec![0],
-        HandshakeType::MESSAGE_HASH => vec![0; hash_len],
-        // hello_request, end_of_early_data, server_hello_done, and unknown types: empty.
-        _ => Vec::new(),
     }
 }

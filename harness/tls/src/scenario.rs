@@ -932,4 +932,34 @@ lenient = true
         let e = parse(Path::new("a.toml"), "a".into(), &bad).unwrap_err();
         assert!(e.message.contains("cipher_suite_len"), "{}", e.message);
     }
+
+    #[test]
+    fn byte_level_changes_keep_the_message_whole_and_bad_field_names_fail_at_load() {
+        let body = PeerSpec::default().config(0).hello().hello.encode_body();
+        let cut = HelloAlter {
+            truncate_at: Some("cipher_suites".into()),
+            ..HelloAlter::default()
+        };
+        let m = cut.message(body.clone()).unwrap();
+        assert_eq!(m.len(), 4 + 67, "version, random, session ID length and ID");
+        assert_eq!(&m[1..4], &[0, 0, 67], "the header follows the cut");
+        let short = HelloAlter {
+            length: vec![("handshake".into(), -1)],
+            ..HelloAlter::default()
+        };
+        let m = short.message(body.clone()).unwrap();
+        assert_eq!(m.len(), 4 + body.len(), "the body is whole");
+        assert_eq!(
+            usize::from(m[2]) * 256 + usize::from(m[3]),
+            body.len() - 1,
+            "the header claims one byte less"
+        );
+        let bad = OK.replace(
+            "alter = { cipher_suites_len = 3, drop_extensions = [\"SERVER_NAME\"] }",
+            "alter = { truncate_at = \"KEY_SHARE.no_such_field\" }",
+        );
+        let e = parse(Path::new("a.toml"), "a".into(), &bad).unwrap_err();
+        assert_eq!(e.line, 10, "{}", e.message);
+        assert!(e.message.contains("no_such_field"), "{}", e.message);
+    }
 }

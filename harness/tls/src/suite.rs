@@ -5,10 +5,12 @@
 use crate::case::{info, run_case};
 use crate::profile::TlsProfile;
 use crate::scenario::{load_all, TlsScenario};
+use harness_core::coverage::Coverage;
 use harness_core::engine::RunOptions;
 use harness_core::expectations::Expectations;
 use harness_core::profile::Profile;
 use harness_core::runner::{run_suite, RunReport, SuiteOptions};
+use harness_core::CaseInfo;
 use harness_core::Iut;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +59,31 @@ pub fn select(root: &Path, filter: &[String]) -> Result<Vec<TlsScenario>, String
         .collect())
 }
 
+/// The coverage map's file in a scenario directory: the RFC sections, each `**RFC8446-4.1.2**`,
+/// and which roles each binds.
+pub const SECTIONS: &str = "RFC-SECTIONS.md";
+
+/// The coverage of the map `root/RFC-SECTIONS.md` by every case below `root` (the filter
+/// aside) and the generated ones; sections that cannot be checked, with the reason, in
+/// `root/untestable.toml`.
+pub fn coverage(root: &Path) -> Result<Coverage, String> {
+    let map = root.join(SECTIONS);
+    let text = std::fs::read_to_string(&map).map_err(|e| {
+        format!(
+            "{}: {e} (the coverage map: every RFC section the cases cite)",
+            map.display()
+        )
+    })?;
+    let infos: Vec<CaseInfo> = select(root, &[])?.iter().map(info).collect();
+    Coverage::compute(
+        &text,
+        TlsProfile.requirement_prefix(),
+        &infos,
+        &root.join("untestable.toml"),
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// Makes the certificates (once per directory) with the project's script.
 pub fn make_certs(script: &Path, dir: &Path) -> Result<(), String> {
     let status = Command::new("bash")
@@ -84,6 +111,7 @@ pub fn run(args: &SuiteArgs) -> Result<RunReport, String> {
         ));
     }
     let cases = select(&args.scenarios, &args.filter)?;
+    let coverage = coverage(&args.scenarios)?;
     let certs = args.work_dir.join("certs");
     make_certs(&args.cert_script, &certs)?;
     let expectations = match &args.expectations {
@@ -114,8 +142,35 @@ pub fn run(args: &SuiteArgs) -> Result<RunReport, String> {
         },
     );
     if let Some(dir) = &args.report_dir {
-        harness_core::report::write_all(&report, None, dir)
+        harness_core::report::write_all(&report, Some(&coverage), dir)
             .map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_section_a_case_cites_is_in_the_coverage_map() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tls");
+        let cov = coverage(&root).unwrap();
+        assert!(
+            cov.unknown.is_empty(),
+            "cited but not in {SECTIONS}: {:?}",
+            cov.unknown
+        );
+        assert!(
+            cov.role_table_errors.is_empty(),
+            "{:?}",
+            cov.role_table_errors
+        );
+        assert!(
+            cov.covered_count() >= 45,
+            "{} sections covered",
+            cov.covered_count()
+        );
+    }
 }

@@ -8,8 +8,8 @@ use super::{no_key, violation, ClientPeer, Established, Failure, State};
 use crate::codec::Reader;
 use crate::keys::{RecordKey, Suite12};
 use crate::msgs::{
-    AlertDescription as A, CipherSuite, ContentType, Extension, ExtensionType,
-    ProtocolVersion, Record, ServerHello, SignatureScheme,
+    AlertDescription as A, CipherSuite, ContentType, Extension, ExtensionType, ProtocolVersion,
+    Record, ServerHello, SignatureScheme,
 };
 use rand_core::RngCore;
 
@@ -86,7 +86,11 @@ impl ClientPeer {
 
     /// The server resumed: keys from the saved master secret and the new randoms; the server's
     /// change_cipher_spec and Finished come first.
-    pub(super) fn abbreviated12(&mut self, suite: Suite12, sh: &ServerHello) -> Result<(), Failure> {
+    pub(super) fn abbreviated12(
+        &mut self,
+        suite: Suite12,
+        sh: &ServerHello,
+    ) -> Result<(), Failure> {
         let saved = self.resume.clone().ok_or_else(no_key)?;
         if sh.cipher_suite != saved.suite {
             return Err(violation(
@@ -143,7 +147,11 @@ impl ClientPeer {
     }
 
     /// RFC 5077 §3.3: NewSessionTicket (lifetime hint, ticket), part of the transcript.
-    pub(super) fn on_ticket12(&mut self, mut finish: Finish12, whole: &[u8]) -> Result<(), Failure> {
+    pub(super) fn on_ticket12(
+        &mut self,
+        mut finish: Finish12,
+        whole: &[u8],
+    ) -> Result<(), Failure> {
         let body = whole.get(4..).unwrap_or_default();
         let mut r = Reader::new(body);
         let bad = |e| super::decode_failure("RFC5077-3.3", e);
@@ -163,9 +171,10 @@ impl ClientPeer {
     /// The abbreviated handshake's end: the client's change_cipher_spec and Finished.
     pub(super) fn finish_abbreviated12(&mut self, mut finish: Finish12) -> Result<(), Failure> {
         let transcript = self.transcript.as_ref().ok_or_else(no_key)?;
-        let verify = finish
-            .suite
-            .finished(&finish.master, "client finished", &transcript.current());
+        let verify =
+            finish
+                .suite
+                .finished(&finish.master, "client finished", &transcript.current());
         let ccs = Record {
             content_type: ContentType::CHANGE_CIPHER_SPEC,
             version: ProtocolVersion::TLS12,
