@@ -2,9 +2,10 @@
 //! listens, the harness's client connects and plays the steps, and the verdict comes from the
 //! wire and the exit status (a real stack's output is free text, not contract events).
 
-use crate::client::{ClientPeer, Failure as PeerFailure, Saved12};
+use crate::client::{ClientPeer, Failure as PeerFailure, Saved12, Saved13};
 use crate::msgs::{Alert, AlertDescription};
 use crate::profile::TlsProfile;
+use crate::scenario::Resume;
 use crate::scenario::{Action, TlsScenario};
 use harness_core::engine::RunOptions;
 use harness_core::engine::{fail, Case, Log, Session, Step, StepOutcome};
@@ -44,8 +45,18 @@ impl ReferencePeer for TlsPeer {
     }
 }
 
-/// The TLS 1.2 session the harness's client keeps from one connection to the next.
-pub type Store = Arc<Mutex<Option<Saved12>>>;
+/// What the harness's client keeps from one connection to the next: the last TLS 1.2 session
+/// and the last TLS 1.3 ticket.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    /// The TLS 1.2 session of the last full handshake.
+    pub tls12: Option<Saved12>,
+    /// The last TLS 1.3 ticket.
+    pub tls13: Option<Saved13>,
+}
+
+/// The session store, shared by a case's connections.
+pub type Store = Arc<Mutex<Sessions>>;
 
 /// A scenario with the certificates it names.
 pub struct TlsCase<'a> {
@@ -177,11 +188,6 @@ impl TlsCase<'_> {
                 }
                 // The handshake's messages are taken: an `expect` after `complete` reads on.
                 while s.peer.client.next_message().is_some() {}
-                if let Some(saved) = s.peer.client.saved_session() {
-                    if let Ok(mut store) = s.peer.store.lock() {
-                        *store = Some(saved.clone());
-                    }
-                }
                 if let (Some(want), Some(e)) = (resumed, s.peer.client.established()) {
                     if e.resumed != *want {
                         return Err(f(
@@ -470,10 +476,17 @@ impl Case for TlsCase<'_> {
 
     fn connect(&self, store: &Store, seed: u64) -> Result<TlsPeer, String> {
         let mut client = ClientPeer::new(&self.scenario.peer.config(seed));
-        let saved = store.lock().map_err(|e| e.to_string())?.clone();
-        if let (Some(saved), Some(how)) = (saved, self.scenario.peer.offer()) {
-            client.offer_session(&saved, how);
+        let store_now = store.lock().map_err(|e| e.to_string())?;
+        match (
+            self.scenario.peer.offer(),
+            &store_now.tls12,
+            &store_now.tls13,
+        ) {
+            (Some(Resume::V12(how)), Some(saved), _) => client.offer_session(saved, how),
+            (Some(Resume::V13(spoil)), _, Some(saved)) => client.offer_ticket(saved, spoil),
+            _ => {}
         }
+        drop(store_now);
         Ok(TlsPeer {
             client,
             store: Arc::clone(store),
@@ -489,6 +502,15 @@ impl Case for TlsCase<'_> {
         index: usize,
     ) -> Result<StepOutcome, Failure> {
         let outcome = self.run_action(s, log, step, index);
+        // What the connection has to resume is kept for the case's later connections.
+        if let Ok(mut store) = s.peer.store.lock() {
+            if let Some(saved) = s.peer.client.saved_session() {
+                store.tls12 = Some(saved.clone());
+            }
+            if let Some(saved) = s.peer.client.saved_ticket() {
+                store.tls13 = Some(saved.clone());
+            }
+        }
         // What the protected records of the step held, as the harness's client decrypted them.
         for line in s.peer.client.take_opened() {
             log.note(index, format!("  decrypted: {line}"));

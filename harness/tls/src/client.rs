@@ -20,9 +20,11 @@ use std::time::Duration;
 use thiserror::Error;
 
 mod resume12;
+mod resume13;
 mod tls12;
 
 pub use resume12::{Offer, Saved12};
+pub use resume13::{Saved13, Spoil13};
 
 /// Why the client stopped. Each violation names the RFC section whose rule decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -65,8 +67,9 @@ pub struct Config13 {
     pub signature_schemes: Vec<SignatureScheme>,
     /// `server_name`, if any.
     pub server_name: Option<String>,
-    /// Whether a TLS 1.2 offer carries an empty session_ticket extension, asking for an
-    /// RFC 5077 ticket.
+    /// Whether the client asks for tickets: a TLS 1.2 offer carries an empty session_ticket
+    /// extension (RFC 5077), a TLS 1.3 offer psk_key_exchange_modes with psk_dhe_ke (a server
+    /// SHOULD NOT send tickets for modes not advertised, RFC 8446 §4.2.9).
     pub session_ticket: bool,
     /// Seed of the client's randomness (random, session ID, key share).
     pub seed: u64,
@@ -158,6 +161,12 @@ impl Config13 {
                     data: Vec::new(),
                 });
             }
+        }
+        if offers13 && self.session_ticket {
+            extensions.push(Extension {
+                typ: ExtensionType::PSK_KEY_EXCHANGE_MODES,
+                data: vec![1, 1],
+            });
         }
         if offers13 || self.versions.iter().any(|v| v.0 > 0x0304) {
             extensions.push(Extension::client_versions(&self.versions));
@@ -269,6 +278,9 @@ enum State {
         next: usize,
         certificates: Vec<Vec<u8>>,
         scheme: Option<SignatureScheme>,
+        /// Whether the ServerHello selected the offered PSK: no Certificate, no
+        /// CertificateVerify.
+        resumed: bool,
     },
     /// TLS 1.2: the server's first flight in clear (RFC 5246 §7.3).
     Flight12(Box<tls12::Flight12>),
@@ -320,6 +332,12 @@ pub struct ClientPeer {
     resume: Option<Saved12>,
     /// The TLS 1.2 session this connection's full handshake made, once complete.
     saved: Option<Saved12>,
+    /// The TLS 1.3 ticket offered, and how it is spoiled.
+    resume13: Option<(Saved13, Option<Spoil13>)>,
+    /// The last TLS 1.3 ticket this connection got.
+    saved13: Option<Saved13>,
+    /// The suite and resumption_master_secret of the TLS 1.3 handshake, once complete.
+    resumption_master: Option<(CipherSuite, Vec<u8>)>,
     /// How the client's Finished is to be spoiled, for cases that check the server notices.
     pub spoil_finished: Option<SpoilFinished>,
     /// Where the client stops its own flight, for cases that send another message in its place.
@@ -396,6 +414,9 @@ impl ClientPeer {
             held_version: ProtocolVersion::TLS13,
             resume: None,
             saved: None,
+            resume13: None,
+            saved13: None,
+            resumption_master: None,
             spoil_finished: None,
             hold: None,
         }
@@ -409,7 +430,8 @@ impl ClientPeer {
 
     /// Queues `message` as the ClientHello in one handshake record (RFC 8446 §5.1: record
     /// version 0x0301 for the first ClientHello); the transcript starts with it as sent.
-    pub fn send_hello_message(&mut self, message: Vec<u8>) {
+    pub fn send_hello_message(&mut self, mut message: Vec<u8>) {
+        self.bind(&mut message);
         let record = Record {
             content_type: ContentType::HANDSHAKE,
             version: ProtocolVersion::TLS10,
@@ -739,6 +761,7 @@ impl ClientPeer {
                 next,
                 mut certificates,
                 mut scheme,
+                resumed,
             } if FLIGHT.get(next) == Some(&typ) => {
                 self.messages.push_back(typ.to_string());
                 let transcript = self
@@ -783,17 +806,20 @@ impl ClientPeer {
                 }
                 transcript.add(whole);
                 if typ != HandshakeType::FINISHED {
+                    // RFC 8446 §2.2: a PSK handshake has no Certificate or CertificateVerify.
+                    let skip = if resumed && next == 0 { 3 } else { 1 };
                     self.state = State::WaitFlight {
                         suite,
                         group,
                         secrets,
-                        next: next + 1,
+                        next: next + skip,
                         certificates,
                         scheme,
+                        resumed,
                     };
                     return Ok(());
                 }
-                self.finish(suite, group, &secrets, certificates, scheme)
+                self.finish(suite, group, &secrets, certificates, scheme, resumed)
             }
             State::Flight12(flight) => {
                 self.messages.push_back(typ.to_string());
@@ -816,7 +842,11 @@ impl ClientPeer {
             // RFC 8446 §4.6.1: tickets after the handshake; kept by name only.
             State::Established(e) if typ == HandshakeType::NEW_SESSION_TICKET => {
                 self.messages.push_back(typ.to_string());
+                let tls13 = e.version == ProtocolVersion::TLS13;
                 self.state = State::Established(e);
+                if tls13 {
+                    self.on_ticket13(body)?;
+                }
                 Ok(())
             }
             // RFC 8446 §4.6.1: a server that asked for no client certificate MAY send its
@@ -945,7 +975,9 @@ impl ClientPeer {
         let mut transcript = suite.transcript();
         transcript.add(&self.hello_bytes);
         transcript.add(whole);
-        let secrets = Secrets13::new(&suite, &shared, &transcript.current());
+        let psk = self.selected_psk(&sh)?;
+        let resumed = psk.is_some();
+        let secrets = Secrets13::with_psk(&suite, psk.as_deref(), &shared, &transcript.current());
         let random = hex::encode(&self.hello.random);
         self.key_log.push(format!(
             "CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {}",
@@ -973,6 +1005,7 @@ impl ClientPeer {
             next: 0,
             certificates: Vec::new(),
             scheme: None,
+            resumed,
         };
         Ok(())
     }
@@ -986,6 +1019,7 @@ impl ClientPeer {
         secrets: &Secrets13,
         certificates: Vec<Vec<u8>>,
         scheme: Option<SignatureScheme>,
+        resumed: bool,
     ) -> Result<(), Failure> {
         if !self.protected.is_empty() {
             return Err(violation(
@@ -1020,7 +1054,15 @@ impl ClientPeer {
             return Ok(());
         }
         let verify = suite.finished(&secrets.client_handshake, &hash);
-        self.send_finished(verify)?;
+        let finished = self.send_finished(verify)?;
+        if let Some(t) = self.transcript.as_mut() {
+            t.add(&finished);
+            let through_finished = t.current();
+            self.resumption_master = Some((
+                suite.suite,
+                secrets.resumption_master(&suite, &through_finished),
+            ));
+        }
         self.tx = Some(RecordKey::V13(
             suite.record_key(&client_app).ok_or_else(no_key)?,
         ));
@@ -1033,7 +1075,7 @@ impl ClientPeer {
             group,
             certificates,
             signature_scheme: scheme.unwrap_or(SignatureScheme(0)),
-            resumed: false,
+            resumed,
         });
         Ok(())
     }

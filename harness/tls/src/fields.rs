@@ -122,6 +122,11 @@ pub fn change_length(body: &mut [u8], name: &str, delta: i64) -> Result<(), Stri
     Ok(())
 }
 
+/// The value of the length prefix of `field` in `body`.
+pub fn length_of(body: &[u8], field: &Field) -> usize {
+    number_in(body, field.at, field.at + field.width)
+}
+
 /// Where the field `name` starts in `body`.
 pub fn find(body: &[u8], name: &str) -> Result<Field, String> {
     let fields = client_hello_fields(body);

@@ -85,6 +85,24 @@ impl Suite13 {
         self.expand_label(secret, label, hash, self.hash_len())
     }
 
+    /// The PSK a NewSessionTicket's `nonce` names (RFC 8446 §4.6.1).
+    pub fn ticket_psk(&self, resumption_master: &[u8], nonce: &[u8]) -> Vec<u8> {
+        self.expand_label(resumption_master, "resumption", nonce, self.hash_len())
+    }
+
+    /// A PSK binder over the hash of the truncated ClientHello (RFC 8446 §4.2.11.2): a
+    /// Finished computed with the binder key of a resumption PSK.
+    pub fn binder(&self, psk: &[u8], truncated_hash: &[u8]) -> Vec<u8> {
+        let early = self.extract(&[], psk);
+        let binder_key = self.derive_secret(&early, "res binder", &self.empty_hash());
+        self.finished(&binder_key, truncated_hash)
+    }
+
+    /// The hash of `data` alone.
+    pub fn hash(&self, data: &[u8]) -> Vec<u8> {
+        digest::digest(self.digest, data).as_ref().to_vec()
+    }
+
     /// The hash of no messages.
     pub fn empty_hash(&self) -> Vec<u8> {
         digest::digest(self.digest, b"").as_ref().to_vec()
@@ -160,8 +178,14 @@ impl Secrets13 {
     /// The handshake secrets from the (EC)DHE shared secret and the hash through ServerHello,
     /// with no PSK.
     pub fn new(suite: &Suite13, shared: &[u8], hello_hash: &[u8]) -> Self {
+        Self::with_psk(suite, None, shared, hello_hash)
+    }
+
+    /// The handshake secrets of a handshake that resumes with `psk` (psk_dhe_ke, RFC 8446
+    /// §7.1: the PSK is the early secret's input), or with none.
+    pub fn with_psk(suite: &Suite13, psk: Option<&[u8]>, shared: &[u8], hello_hash: &[u8]) -> Self {
         let zeros = vec![0u8; suite.hash_len()];
-        let early = suite.extract(&[], &zeros);
+        let early = suite.extract(&[], psk.unwrap_or(&zeros));
         let derived = suite.derive_secret(&early, "derived", &suite.empty_hash());
         let handshake = suite.extract(&derived, shared);
         let client_handshake = suite.derive_secret(&handshake, "c hs traffic", hello_hash);
@@ -173,6 +197,11 @@ impl Secrets13 {
             server_handshake,
             master,
         }
+    }
+
+    /// resumption_master_secret from the hash through the client's Finished (RFC 8446 §7.1).
+    pub fn resumption_master(&self, suite: &Suite13, hash: &[u8]) -> Vec<u8> {
+        suite.derive_secret(&self.master, "res master", hash)
     }
 
     /// (client, server) application traffic secrets from the hash through server Finished.

@@ -99,23 +99,38 @@ pub struct PeerSpec {
     pub signature_schemes: Option<Vec<String>>,
     /// `server_name`; `""` leaves the extension out.
     pub server_name: Option<String>,
-    /// Ask for an RFC 5077 ticket (an empty session_ticket extension in a TLS 1.2 offer).
+    /// Ask for tickets: an empty session_ticket extension in a TLS 1.2 offer (RFC 5077),
+    /// psk_key_exchange_modes in a TLS 1.3 one (implied by a TLS 1.3 `resume`).
     #[serde(default)]
     pub session_ticket: bool,
-    /// On every connection after the first, offer the TLS 1.2 session the last full handshake
-    /// made: `session_id`, `ticket` (with a fresh session ID, RFC 5077 §3.4) or
-    /// `forged_ticket` (its ticket with one byte flipped).
+    /// On every connection after the first, offer what an earlier one saved: the TLS 1.2
+    /// session the last full handshake made, by `session_id`, `ticket` (with a fresh session
+    /// ID, RFC 5077 §3.4) or `forged_ticket` (its ticket with one byte flipped); or the last
+    /// TLS 1.3 ticket as a PSK: `psk`, `psk_forged_identity` (the ticket flipped, the binder
+    /// right for the PSK) or `psk_wrong_binder`.
     pub resume: Option<String>,
+}
+
+/// How a later connection offers what an earlier one saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// A TLS 1.2 session, by session ID or ticket.
+    V12(crate::client::Offer),
+    /// A TLS 1.3 ticket as a PSK, spoiled or not.
+    V13(Option<crate::client::Spoil13>),
 }
 
 impl PeerSpec {
     /// How a saved session is offered; the name was checked when the file loaded.
-    pub fn offer(&self) -> Option<crate::client::Offer> {
-        use crate::client::Offer;
+    pub fn offer(&self) -> Option<Resume> {
+        use crate::client::{Offer, Spoil13};
         match self.resume.as_deref()? {
-            "session_id" => Some(Offer::SessionId),
-            "ticket" => Some(Offer::Ticket),
-            "forged_ticket" => Some(Offer::ForgedTicket),
+            "session_id" => Some(Resume::V12(Offer::SessionId)),
+            "ticket" => Some(Resume::V12(Offer::Ticket)),
+            "forged_ticket" => Some(Resume::V12(Offer::ForgedTicket)),
+            "psk" => Some(Resume::V13(None)),
+            "psk_forged_identity" => Some(Resume::V13(Some(Spoil13::Identity))),
+            "psk_wrong_binder" => Some(Resume::V13(Some(Spoil13::Binder))),
             _ => None,
         }
     }
@@ -143,7 +158,7 @@ impl PeerSpec {
         if let Some(n) = &self.server_name {
             c.server_name = (!n.is_empty()).then(|| n.clone());
         }
-        c.session_ticket = self.session_ticket;
+        c.session_ticket = self.session_ticket || matches!(self.offer(), Some(Resume::V13(_)));
         c.timeout = std::time::Duration::from_secs(3);
         c
     }
@@ -816,7 +831,7 @@ pub fn parse(path: &Path, id: String, text: &str) -> Result<TlsScenario, Scenari
             return Err(field(
                 "peer",
                 "resume",
-                format!("{r:?}: session_id, ticket or forged_ticket"),
+                format!("{r:?}: session_id, ticket, forged_ticket (TLS 1.2), psk, psk_forged_identity or psk_wrong_binder (TLS 1.3)"),
             ));
         }
     }
