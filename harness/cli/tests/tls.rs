@@ -25,13 +25,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The application data of the first TLS stream of `capture`, decrypted by tshark: (what the
-/// harness sent, what the stack sent).
-fn tshark_follow(capture: &Path) -> (Vec<u8>, Vec<u8>) {
+/// The application data of TLS stream `stream` (a case's connection) of `capture`, decrypted
+/// by tshark: (what the harness sent, what the stack sent).
+fn tshark_follow(capture: &Path, stream: u32) -> (Vec<u8>, Vec<u8>) {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(capture)
-        .args(["-d", "tcp.port==4433,tls", "-q", "-z", "follow,tls,raw,0"])
+        .args(["-d", "tcp.port==4433,tls", "-q", "-z"])
+        .arg(format!("follow,tls,raw,{stream}"))
         .output()
         .expect("tshark is not installed: run `bash scripts/install-tshark.sh`");
     assert!(
@@ -116,7 +117,21 @@ fn check_stack(stack: &str) -> String {
             })
             .flatten()
             .collect();
-        let (from_harness, from_iut) = tshark_follow(&capture);
+        let (mut from_harness, mut from_iut) = (Vec::new(), Vec::new());
+        for stream in 0..case.iut.connections {
+            let (h, i) = tshark_follow(&capture, stream);
+            from_harness.extend(h);
+            from_iut.extend(i);
+        }
+        // A case that stopped before its data steps (unsupported, a known deviation, or
+        // settled by an answer the RFC allows) sent less than its file says: its capture must
+        // still decode, which tshark_follow checked.
+        let transcript = std::fs::read_to_string(capture.with_extension("txt")).unwrap();
+        let ran_every_step = transcript.contains("\nverdict: pass")
+            && !transcript.contains("the remaining steps do not apply");
+        if !ran_every_step {
+            continue;
+        }
         if from_harness != sent {
             problems.push(format!(
                 "{}: tshark decrypted {:?} from the harness, which sent {:?}",

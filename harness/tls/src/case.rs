@@ -148,9 +148,11 @@ impl TlsCase<'_> {
                 hold,
                 resumed,
                 or_alert,
+                premaster,
             } => {
                 s.peer.client.spoil_finished = *spoil;
                 s.peer.client.hold = *hold;
+                s.peer.client.bad_premaster = *premaster;
                 if !s.peer.client.hello_sent() {
                     s.peer.client.send_hello();
                 }
@@ -161,7 +163,8 @@ impl TlsCase<'_> {
                     // answer is the next step's to read.
                     if s.peer.client.is_established()
                         || s.peer.client.is_held()
-                        || (spoil.is_some() && s.peer.client.finished_sent())
+                        || ((spoil.is_some() || premaster.is_some())
+                            && s.peer.client.finished_sent())
                     {
                         break;
                     }
@@ -216,6 +219,12 @@ impl TlsCase<'_> {
                     log.note(
                         index,
                         format!("handshake held before the client's {h:?} ({v})"),
+                    );
+                }
+                if let Some(p) = premaster {
+                    log.note(
+                        index,
+                        format!("the client's Finished is out over a premaster made wrong ({p:?})"),
                     );
                 }
                 if let Some(e) = s.peer.client.established() {

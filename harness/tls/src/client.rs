@@ -21,10 +21,12 @@ use thiserror::Error;
 
 mod resume12;
 mod resume13;
+mod rsa12;
 mod tls12;
 
 pub use resume12::{Offer, Saved12};
 pub use resume13::{Saved13, Spoil13};
+pub use rsa12::BadPremaster;
 
 /// Why the client stopped. Each violation names the RFC section whose rule decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -342,6 +344,8 @@ pub struct ClientPeer {
     pub spoil_finished: Option<SpoilFinished>,
     /// Where the client stops its own flight, for cases that send another message in its place.
     pub hold: Option<Hold>,
+    /// TLS 1.2 RSA key exchange: how the encrypted premaster is made wrong, if it is.
+    pub bad_premaster: Option<BadPremaster>,
 }
 
 /// A point in the client's own flight where it stops, so that a case can put an unexpected
@@ -419,6 +423,7 @@ impl ClientPeer {
             resumption_master: None,
             spoil_finished: None,
             hold: None,
+            bad_premaster: None,
         }
     }
 

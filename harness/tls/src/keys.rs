@@ -287,6 +287,9 @@ pub struct Suite12 {
     pub suite: CipherSuite,
     /// Its certificate's key type.
     pub auth: Auth12,
+    /// Whether the key exchange is RSA (the premaster encrypted to the certificate's key,
+    /// RFC 5246 §7.4.7.1) rather than ECDHE.
+    pub rsa_kx: bool,
     aead: &'static aead::Algorithm,
     prf: &'static tls_prf::Algorithm,
     digest: &'static digest::Algorithm,
@@ -296,7 +299,8 @@ pub struct Suite12 {
 }
 
 impl Suite12 {
-    /// The TLS 1.2 suite `suite`, if the harness implements it.
+    /// The TLS 1.2 suite `suite` (ECDHE or RSA key exchange, AEAD), if the harness implements
+    /// it.
     pub fn new(suite: CipherSuite) -> Option<Self> {
         use CipherSuite as C;
         let (auth, aead, sha384, explicit_nonce) = match suite {
@@ -318,11 +322,17 @@ impl Suite12 {
             C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => {
                 (Auth12::Rsa, &aead::CHACHA20_POLY1305, false, false)
             }
+            C::TLS_RSA_WITH_AES_128_GCM_SHA256 => (Auth12::Rsa, &aead::AES_128_GCM, false, true),
+            C::TLS_RSA_WITH_AES_256_GCM_SHA384 => (Auth12::Rsa, &aead::AES_256_GCM, true, true),
             _ => return None,
         };
         Some(Self {
             suite,
             auth,
+            rsa_kx: matches!(
+                suite,
+                C::TLS_RSA_WITH_AES_128_GCM_SHA256 | C::TLS_RSA_WITH_AES_256_GCM_SHA384
+            ),
             aead,
             prf: if sha384 {
                 &tls_prf::P_SHA384

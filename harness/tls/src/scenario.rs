@@ -21,7 +21,7 @@
 //! expect_alert = "handshake_failure"
 //! ```
 
-use crate::client::{Hold, SpoilFinished};
+use crate::client::{BadPremaster, Hold, SpoilFinished};
 use crate::msgs::{
     AlertDescription, CipherSuite, ContentType, Extension, ExtensionType, HandshakeType,
     NamedGroup, ProtocolVersion, SignatureScheme,
@@ -280,6 +280,9 @@ pub enum Action {
         /// Alerts that, in place of a completed handshake, settle the case as passed (a
         /// server may abort where the RFC lets it: `or_alert = ["illegal_parameter"]`).
         or_alert: Vec<AlertDescription>,
+        /// TLS 1.2 RSA key exchange: the premaster made wrong (`premaster = "block_type"`);
+        /// the step ends once the client's Finished is out.
+        premaster: Option<BadPremaster>,
     },
     /// End this connection; the IUT's next one starts (the server must serve
     /// `[iut] connections`).
@@ -456,6 +459,7 @@ struct StepSpec {
     hold: Option<String>,
     resumed: Option<bool>,
     or_alert: Option<Vec<String>>,
+    premaster: Option<String>,
     new_connection: Option<bool>,
     inject: Option<String>,
     body: Option<String>,
@@ -692,14 +696,23 @@ fn action(spec: &StepSpec) -> Result<Action, String> {
             hold,
             resumed: spec.resumed,
             or_alert,
+            premaster: match spec.premaster.as_deref() {
+                None => None,
+                Some(p) => Some(BadPremaster::from_name(p).ok_or(format!(
+                    "premaster: {p:?} is not version_rollback, version_ssl3, first_byte, block_type, no_separator, short_padding, short, long or mismatch"
+                ))?),
+            },
         });
     } else if spec.finished.is_some()
         || spec.version.is_some()
         || spec.hold.is_some()
         || spec.resumed.is_some()
         || spec.or_alert.is_some()
+        || spec.premaster.is_some()
     {
-        return Err("finished, version, hold, resumed and or_alert go with complete".into());
+        return Err(
+            "finished, version, hold, resumed, or_alert and premaster go with complete".into(),
+        );
     }
     if spec.new_connection == Some(true) {
         actions.push(Action::NewConnection);

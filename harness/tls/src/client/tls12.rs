@@ -88,7 +88,10 @@ impl ClientPeer {
         let suite = Suite12::new(sh.cipher_suite).ok_or_else(|| {
             violation(
                 "RFC5246-7.4.1.3",
-                format!("{} is not a TLS 1.2 ECDHE AEAD suite", sh.cipher_suite),
+                format!(
+                    "{} is not a TLS 1.2 AEAD suite of the harness's",
+                    sh.cipher_suite
+                ),
                 A::ILLEGAL_PARAMETER,
             )
         })?;
@@ -160,7 +163,12 @@ impl ClientPeer {
                         A::DECODE_ERROR,
                     ));
                 }
-                f.next = HandshakeType::SERVER_KEY_EXCHANGE;
+                // RFC 5246 §7.4.3: no ServerKeyExchange with the RSA key exchange.
+                f.next = if f.suite.rsa_kx {
+                    HandshakeType::SERVER_HELLO_DONE
+                } else {
+                    HandshakeType::SERVER_KEY_EXCHANGE
+                };
             }
             HandshakeType::SERVER_KEY_EXCHANGE => {
                 let (group, point, scheme) = self.server_key_exchange(&f, body)?;
@@ -254,13 +262,8 @@ impl ClientPeer {
         Ok((group, point, scheme))
     }
 
-    /// ClientKeyExchange, change_cipher_spec, Finished (RFC 5246 §7.3).
-    fn client_flight12(&mut self, f: Flight12) -> Result<(), Failure> {
-        if self.hold == Some(Hold::ClientKeyExchange) {
-            self.held_version = ProtocolVersion::TLS12;
-            self.state = State::Held(Hold::ClientKeyExchange);
-            return Ok(());
-        }
+    /// The ECDHE half of the key exchange: the group, the premaster, the ClientKeyExchange body.
+    fn ecdhe_exchange(&mut self, f: &Flight12) -> Result<(NamedGroup, Vec<u8>, Vec<u8>), Failure> {
         let (group, share) = f.server_share.clone().ok_or_else(no_key)?;
         let alg = agreement_alg(group).ok_or_else(no_key)?;
         let key = ephemeral(group, &mut self.rng).ok_or_else(no_key)?;
@@ -280,6 +283,33 @@ impl ClientPeer {
         })?;
         let mut body = Vec::new();
         put_vec(&mut body, 1, public.as_ref(), None);
+        Ok((group, pre_master, body))
+    }
+
+    /// ClientKeyExchange, change_cipher_spec, Finished (RFC 5246 §7.3).
+    fn client_flight12(&mut self, f: Flight12) -> Result<(), Failure> {
+        if self.hold == Some(Hold::ClientKeyExchange) {
+            self.held_version = ProtocolVersion::TLS12;
+            self.state = State::Held(Hold::ClientKeyExchange);
+            return Ok(());
+        }
+        let (group, pre_master, body) = if f.suite.rsa_kx {
+            let leaf = f.certificates.first().ok_or_else(no_key)?;
+            let (pre_master, encrypted) =
+                super::rsa12::encrypted_premaster(leaf, self.bad_premaster, &mut self.rng)
+                    .ok_or_else(|| {
+                        violation(
+                            "RFC5246-7.4.7.1",
+                            "the server's certificate has no RSA key to encrypt the premaster to",
+                            A::UNSUPPORTED_CERTIFICATE,
+                        )
+                    })?;
+            let mut body = Vec::new();
+            put_vec(&mut body, 2, &encrypted, None);
+            (NamedGroup(0), pre_master, body)
+        } else {
+            self.ecdhe_exchange(&f)?
+        };
         let cke = handshake_message(HandshakeType::CLIENT_KEY_EXCHANGE, &body, None);
         self.seal(ContentType::HANDSHAKE, &cke)?;
         let transcript = self.transcript.as_mut().ok_or_else(no_key)?;
